@@ -1,0 +1,53 @@
+"""Port: one use case, one transaction (business rows, audit records and outbox rows together)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Protocol, Self
+
+from dashtam.core.errors import Error
+from dashtam.core.result import Result
+from dashtam.domain.audit import AuditEntry
+from dashtam.domain.events import DomainEvent
+from dashtam.domain.users.repository import UserRepository
+
+
+class UnitOfWork(Protocol):
+    """Collects changes, events and audit entries; ``commit`` makes them durable at once.
+
+    Leaving the ``async with`` block without a successful ``commit`` rolls everything back.
+    """
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def raise_event(self, event: DomainEvent) -> None:
+        """Queue an event: written to the outbox by ``commit``, delivered after it."""
+        ...
+
+    def audit(self, entry: AuditEntry) -> None:
+        """Queue an audit entry written in the same transaction as the change."""
+        ...
+
+    async def commit(self) -> Result[None, Error]:
+        """Write queued audit and outbox rows, then commit; on failure, roll back."""
+        ...
+
+    async def rollback(self) -> None: ...
+
+    async def record_failure(self, entry: AuditEntry) -> Result[None, Error]:
+        """Roll back, then record ``entry`` (FAILED/DENIED) in its own short transaction."""
+        ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

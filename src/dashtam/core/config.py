@@ -1,0 +1,97 @@
+"""Settings from the environment or a ``.env`` file (names fixed by the handbook)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./dashtam.db"
+_DEVELOPMENT_SECRET = "dashtam-development-secret-change-me"  # noqa: S105 - refused in production
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Process-wide configuration; read once, then passed explicitly."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    db_echo: bool = Field(default=False, validation_alias="DB_ECHO")
+    db_pool_size: int = Field(default=20, ge=1, validation_alias="DB_POOL_SIZE")
+    db_max_overflow: int = Field(default=0, ge=0, validation_alias="DB_MAX_OVERFLOW")
+    db_sqlite_busy_timeout_ms: int = Field(
+        default=5000, ge=0, validation_alias="DB_SQLITE_BUSY_TIMEOUT_MS"
+    )
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT, validation_alias="DASHTAM_ENV"
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(_DEVELOPMENT_SECRET), validation_alias="DASHTAM_SECRET_KEY"
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", validation_alias="LOG_LEVEL"
+    )
+    log_format: Literal["console", "json"] | None = Field(
+        default=None, validation_alias="LOG_FORMAT"
+    )
+    event_broker_url: str = Field(default="", validation_alias="EVENT_BROKER_URL")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    @property
+    def effective_log_format(self) -> Literal["console", "json"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.environment is Environment.PRODUCTION else "console"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def check_production_safety(self) -> list[str]:
+        """Problems that make this configuration unsafe to serve real users."""
+        problems: list[str] = []
+        if self.environment is Environment.PRODUCTION:
+            secret = self.secret_key.get_secret_value()
+            if secret == _DEVELOPMENT_SECRET or len(secret) < 32:
+                problems.append("DASHTAM_SECRET_KEY must be set to at least 32 random characters")
+        return problems
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the plain URLs operators type and pick the async driver we ship."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process (cached; tests build their own ``Settings``)."""
+    return Settings()

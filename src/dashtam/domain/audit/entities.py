@@ -1,0 +1,119 @@
+"""The audit trail's vocabulary: who did what, when, where, to what, with which outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from dashtam.core.clock import utcnow
+from dashtam.core.ids import new_id
+
+
+class AuditAction(StrEnum):
+    USER_REGISTERED = "user.registered"
+    USER_REGISTRATION_FAILED = "user.registration_failed"
+    USER_LOGIN_SUCCEEDED = "user.login_succeeded"
+    USER_LOGIN_FAILED = "user.login_failed"
+    USER_PASSWORD_CHANGED = "user.password_changed"  # noqa: S105 - an action name
+    ADMIN_USER_DELETED = "admin.user_deleted"
+    ADMIN_ACCESS_DENIED = "admin.access_denied"
+
+
+class AuditOutcome(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    DENIED = "denied"
+
+
+class ResourceType(StrEnum):
+    USER = "user"
+    SESSION = "session"
+    PROVIDER_CONNECTION = "provider_connection"
+    ACCOUNT = "account"
+    TRANSACTION = "transaction"
+
+
+# Keys that must never reach the audit trail, whatever a caller passes.
+_FORBIDDEN_METADATA_KEYS = frozenset(
+    {
+        "password",
+        "new_password",
+        "current_password",
+        "password_hash",
+        "token",
+        "access_token",
+        "refresh_token",
+        "secret",
+        "authorization",
+        "cookie",
+    }
+)
+
+
+def scrub_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop secrets (recursively) so that no password or token is ever audited."""
+    clean: dict[str, Any] = {}
+    for key, value in metadata.items():
+        if key.lower() in _FORBIDDEN_METADATA_KEYS:
+            continue
+        clean[key] = scrub_metadata(value) if isinstance(value, Mapping) else value
+    return clean
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditContext:
+    """Where a request came from and on whose behalf; passed into every use case."""
+
+    actor_id: UUID | None = None
+    ip_address: str | None = None
+    user_agent: str | None = None
+    trace_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEntry:
+    """One immutable audit record."""
+
+    action: AuditAction
+    outcome: AuditOutcome
+    resource_type: ResourceType
+    resource_id: UUID | None = None
+    actor_id: UUID | None = None
+    ip_address: str | None = None
+    user_agent: str | None = None
+    trace_id: str | None = None
+    reason: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    id: UUID = field(default_factory=new_id)
+    occurred_at: datetime = field(default_factory=utcnow)
+
+    @classmethod
+    def of(
+        cls,
+        context: AuditContext,
+        *,
+        action: AuditAction,
+        outcome: AuditOutcome,
+        resource_type: ResourceType,
+        resource_id: UUID | None = None,
+        reason: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        actor_id: UUID | None = None,
+    ) -> AuditEntry:
+        """An entry filled from the request context, metadata scrubbed of secrets."""
+        return cls(
+            action=action,
+            outcome=outcome,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            actor_id=actor_id if actor_id is not None else context.actor_id,
+            ip_address=context.ip_address,
+            user_agent=context.user_agent,
+            trace_id=context.trace_id,
+            reason=reason,
+            metadata=scrub_metadata(metadata or {}),
+        )

@@ -1,0 +1,21 @@
+"""The seed's events; feature events live beside their entities and register here."""
+
+from __future__ import annotations
+
+from dashtam.domain.accounts.events import AccountDeleted
+from dashtam.domain.events.base import DomainEvent
+from dashtam.domain.providers.events import ProviderConnected
+from dashtam.domain.users.events import UserDeleted, UserPasswordChanged, UserRegistered
+
+_ALL: tuple[type[DomainEvent], ...] = (
+    UserRegistered,
+    UserPasswordChanged,
+    UserDeleted,
+    ProviderConnected,
+    AccountDeleted,
+)
+
+
+def event_types() -> dict[str, type[DomainEvent]]:
+    """Every known event class by its stable ``event_type`` name."""
+    return {cls.event_type: cls for cls in _ALL}

@@ -1,0 +1,29 @@
+"""Port: how the application reaches stored users."""
+
+from __future__ import annotations
+
+from typing import Protocol
+from uuid import UUID
+
+from dashtam.core.errors import ConflictError, Error, NotFoundError
+from dashtam.core.result import Result
+from dashtam.domain.users.entities import User
+from dashtam.domain.users.value_objects import Email
+
+
+class UserRepository(Protocol):
+    """Stores users. Adapters flush but never commit; the unit of work commits."""
+
+    async def add(self, user: User) -> Result[User, ConflictError | Error]:
+        """Insert a new user; a taken email is a ``ConflictError`` (code ``email_taken``)."""
+        ...
+
+    async def update(self, user: User) -> Result[User, NotFoundError | ConflictError | Error]:
+        """Persist changes if ``user.version`` is current; returns the user with its new version."""
+        ...
+
+    async def delete(self, user_id: UUID) -> Result[None, NotFoundError | Error]: ...
+
+    async def get(self, user_id: UUID) -> Result[User | None, Error]: ...
+
+    async def find_by_email(self, email: Email) -> Result[User | None, Error]: ...

@@ -1,0 +1,5 @@
+"""Audit trail adapters."""
+
+from dashtam.infrastructure.audit.sql_audit import SqlAuditTrail
+
+__all__ = ["SqlAuditTrail"]

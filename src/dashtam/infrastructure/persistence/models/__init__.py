@@ -1,0 +1,7 @@
+"""Every model, imported so that ``Base.metadata`` is complete for migrations."""
+
+from dashtam.infrastructure.persistence.models.audit import AuditLogModel
+from dashtam.infrastructure.persistence.models.outbox import EventDeliveryModel, OutboxEventModel
+from dashtam.infrastructure.persistence.models.users import UserModel
+
+__all__ = ["AuditLogModel", "EventDeliveryModel", "OutboxEventModel", "UserModel"]

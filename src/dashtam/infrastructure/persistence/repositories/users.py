@@ -1,0 +1,87 @@
+"""SQLAlchemy adapter of the ``UserRepository`` port."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from dashtam.core.errors import ConflictError, Error, NotFoundError
+from dashtam.core.result import Failure, Result, Success
+from dashtam.domain.users.entities import User
+from dashtam.domain.users.value_objects import Email
+from dashtam.infrastructure.errors import classify
+from dashtam.infrastructure.persistence.models.users import UserModel
+
+_EMAIL_TAKEN = ConflictError("an account with this email already exists", code="email_taken")
+
+
+class SqlUserRepository:
+    """Flushes so that constraint errors surface here, typed; never commits."""
+
+    def __init__(self, *, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, user: User) -> Result[User, Error]:
+        model = UserModel.from_entity(user)
+        try:
+            async with self._session.begin_nested():
+                self._session.add(model)
+                await self._session.flush()
+        except SQLAlchemyError as exc:
+            return Failure(classify(exc, unique_violation=_EMAIL_TAKEN))
+        return Success(model.to_entity())
+
+    async def update(self, user: User) -> Result[User, Error]:
+        try:
+            model = await self._session.get(UserModel, user.id)
+            if model is None:
+                return Failure(NotFoundError("user not found"))
+            if model.version != user.version:
+                return Failure(_stale())
+            model.apply(user)
+            async with self._session.begin_nested():
+                await self._session.flush()
+        except StaleDataError:
+            return Failure(_stale())
+        except SQLAlchemyError as exc:
+            return Failure(classify(exc, unique_violation=_EMAIL_TAKEN))
+        return Success(model.to_entity())
+
+    async def delete(self, user_id: UUID) -> Result[None, Error]:
+        try:
+            result = await self._session.execute(
+                delete(UserModel).where(UserModel.id == user_id).returning(UserModel.id)
+            )
+            deleted = result.scalar_one_or_none()
+        except SQLAlchemyError as exc:
+            return Failure(classify(exc))
+        if deleted is None:
+            return Failure(NotFoundError("user not found"))
+        return Success(None)
+
+    async def get(self, user_id: UUID) -> Result[User | None, Error]:
+        try:
+            model = await self._session.get(UserModel, user_id)
+        except SQLAlchemyError as exc:
+            return Failure(classify(exc))
+        return Success(model.to_entity() if model is not None else None)
+
+    async def find_by_email(self, email: Email) -> Result[User | None, Error]:
+        try:
+            result = await self._session.execute(
+                select(UserModel).where(UserModel.email == email.value)
+            )
+            model = result.scalar_one_or_none()
+        except SQLAlchemyError as exc:
+            return Failure(classify(exc))
+        return Success(model.to_entity() if model is not None else None)
+
+
+def _stale() -> ConflictError:
+    return ConflictError(
+        "the user was changed by someone else; reload and retry", code="stale_version"
+    )

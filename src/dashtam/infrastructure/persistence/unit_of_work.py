@@ -1,0 +1,150 @@
+"""SQL unit of work: the business change, its audit records and its outbox rows commit together."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dashtam.core.errors import Error
+from dashtam.core.result import Failure, Result, Success
+from dashtam.core.tracing import get_trace_id
+from dashtam.domain.audit import AuditEntry
+from dashtam.domain.events import DomainEvent
+from dashtam.domain.protocols.logger import LoggerProtocol
+from dashtam.infrastructure.audit.sql_audit import SqlAuditTrail
+from dashtam.infrastructure.errors import classify
+from dashtam.infrastructure.persistence.database import Database
+from dashtam.infrastructure.persistence.models.outbox import OutboxEventModel
+from dashtam.infrastructure.persistence.repositories.users import SqlUserRepository
+
+CommittedEventsHook = Callable[[Sequence[UUID]], Awaitable[object]]
+
+
+class SqlUnitOfWork:
+    """One session, one transaction, rolled back unless ``commit()`` succeeded."""
+
+    users: SqlUserRepository
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        logger: LoggerProtocol,
+        on_committed: CommittedEventsHook | None = None,
+    ) -> None:
+        self._database = database
+        self._logger = logger
+        self._on_committed = on_committed
+        self._session: AsyncSession | None = None
+        self._events: list[DomainEvent] = []
+        self._audit_entries: list[AuditEntry] = []
+        self._committed_event_ids: list[UUID] = []
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside 'async with'")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        self._session = self._database.session_factory()
+        self.users = SqlUserRepository(session=self._session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self.session
+        try:
+            await session.rollback()  # a no-op after commit; discards anything uncommitted
+        finally:
+            await session.close()
+            self._session = None
+        delivered, self._committed_event_ids = self._committed_event_ids, []
+        if delivered and self._on_committed is not None and exc_type is None:
+            await self._on_committed(delivered)
+
+    def raise_event(self, event: DomainEvent) -> None:
+        self._events.append(event)
+
+    def audit(self, entry: AuditEntry) -> None:
+        self._audit_entries.append(entry)
+
+    async def commit(self) -> Result[None, Error]:
+        session = self.session
+        trace_id = get_trace_id()
+        audit_trail = SqlAuditTrail(session=session)
+        try:
+            for entry in self._audit_entries:
+                recorded = await audit_trail.record(entry)
+                if isinstance(recorded, Failure):
+                    await session.rollback()
+                    return self._commit_failed(recorded.error)
+            session.add_all(
+                OutboxEventModel.from_event(event, trace_id=trace_id) for event in self._events
+            )
+            await session.commit()
+        except SQLAlchemyError as exc:
+            await session.rollback()
+            return self._commit_failed(classify(exc))
+        self._committed_event_ids.extend(event.event_id for event in self._events)
+        self._logger.debug(
+            "uow_committed",
+            events=len(self._events),
+            audit_records=len(self._audit_entries),
+            trace_id=trace_id,
+        )
+        self._events.clear()
+        self._audit_entries.clear()
+        return Success(None)
+
+    async def rollback(self) -> None:
+        self._events.clear()
+        self._audit_entries.clear()
+        await self.session.rollback()
+
+    async def record_failure(self, entry: AuditEntry) -> Result[None, Error]:
+        # Roll back first: the failed work must not commit, and on SQLite its write lock
+        # would block the short transaction below.
+        await self.rollback()
+        try:
+            async with self._database.transaction() as session:
+                recorded = await SqlAuditTrail(session=session).record(entry)
+                if isinstance(recorded, Failure):
+                    raise _AuditWriteError(recorded.error)
+        except _AuditWriteError as exc:
+            return self._audit_failed(exc.error, entry)
+        except SQLAlchemyError as exc:
+            return self._audit_failed(classify(exc), entry)
+        return Success(None)
+
+    def _commit_failed(self, error: Error) -> Failure[Error]:
+        self._events.clear()
+        self._audit_entries.clear()
+        self._logger.warning("uow_commit_failed", code=error.code, trace_id=get_trace_id())
+        return Failure(error)
+
+    def _audit_failed(self, error: Error, entry: AuditEntry) -> Failure[Error]:
+        # Losing a FAILED record must be loud: it is the trail of an attempted action.
+        self._logger.error(
+            "audit_failure_record_lost",
+            code=error.code,
+            action=entry.action.value,
+            outcome=entry.outcome.value,
+            trace_id=get_trace_id(),
+        )
+        return Failure(error)
+
+
+class _AuditWriteError(Exception):
+    def __init__(self, error: Error) -> None:
+        super().__init__(error.code)
+        self.error = error

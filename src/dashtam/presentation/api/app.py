@@ -1,0 +1,52 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from dashtam import __version__
+from dashtam.core.container import Container, get_container
+from dashtam.infrastructure.logging.setup import configure_logging, get_logger
+from dashtam.presentation.api.health.router import router as health_router
+from dashtam.presentation.api.middleware import TraceIdMiddleware
+from dashtam.presentation.api.problems import install_problem_handlers
+from dashtam.presentation.api.users.router import router as users_router
+
+
+def create_app(container: Container | None = None, *, configure_logs: bool = True) -> FastAPI:
+    """Build the API around ``container`` (the process-wide one by default)."""
+    resolved = container or get_container()
+    settings = resolved.settings
+    if configure_logs:
+        configure_logging(level=settings.log_level, log_format=settings.effective_log_format)
+    logger = get_logger("dashtam.api")
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        for problem in settings.check_production_safety():
+            logger.error("unsafe_configuration", problem=problem)
+            raise RuntimeError(problem)
+        # Events committed before a crash are delivered now (at least once).
+        delivered = await resolved.event_bus.deliver_pending()
+        logger.info("api_started", redelivered_events=delivered, environment=settings.environment)
+        try:
+            yield
+        finally:
+            await resolved.aclose()
+            logger.info("api_stopped")
+
+    app = FastAPI(
+        title="Dashtam",
+        version=__version__,
+        summary="Self-hostable financial-data aggregation",
+        lifespan=lifespan,
+    )
+    app.state.container = resolved
+    app.add_middleware(TraceIdMiddleware)
+    install_problem_handlers(app)
+    app.include_router(health_router)
+    app.include_router(users_router)
+    return app

@@ -1,0 +1,25 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from dashtam.presentation.api.dependencies import ContainerDep
+from dashtam.presentation.api.problems import problem_response
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", summary="The process is alive")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/ready", summary="The process can reach its database", response_model=None)
+async def ready(container: ContainerDep) -> dict[str, str] | JSONResponse:
+    if await container.database.check_connection():
+        return {"status": "ready", "database": "ok"}
+    return problem_response(
+        status=503, code="database_unavailable", detail="the database is not reachable"
+    )

@@ -1,0 +1,79 @@
+"""Per-request context: trace id in, trace id out, one access-log line."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dashtam.core.tracing import bound_trace_id
+from dashtam.infrastructure.logging.setup import get_logger
+from dashtam.presentation.api.problems import problem_response
+
+TRACE_HEADER = "x-request-id"
+# A client-chosen id ends up in logs and the audit trail: accept only a safe, short token.
+_SAFE_TRACE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+_logger = get_logger("dashtam.api.access")
+
+
+class TraceIdMiddleware:
+    """Binds the request's trace id (``X-Request-ID`` or a new UUIDv7) and echoes it back.
+
+    Pure ASGI (not ``BaseHTTPMiddleware``) so the contextvar is visible to the endpoint and
+    to the exception handlers, including the one that renders a 500.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, TRACE_HEADER)
+        trace_id = incoming if incoming and _SAFE_TRACE_ID.match(incoming) else None
+        with bound_trace_id(trace_id) as bound:
+            status_holder: dict[str, int] = {}
+            started = time.perf_counter()
+
+            async def send_with_trace(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    status_holder["status"] = message["status"]
+                    headers = list(message.get("headers", []))
+                    headers.append((b"x-request-id", bound.encode()))
+                    message["headers"] = headers
+                await send(message)
+
+            try:
+                await self.app(scope, receive, send_with_trace)
+            except Exception:
+                # Rendered here, inside the trace context: Starlette's outermost error
+                # middleware would run after the trace id is gone.
+                _logger.exception("unhandled_exception", path=scope.get("path"))
+                if "status" in status_holder:
+                    raise  # the response already started; nothing honest left to send
+                response = problem_response(
+                    status=500,
+                    code="internal_error",
+                    detail="an unexpected error occurred; quote the trace_id when reporting it",
+                    instance=scope.get("path"),
+                )
+                await response(scope, receive, send_with_trace)
+            finally:
+                _logger.info(
+                    "http_request",
+                    method=scope.get("method"),
+                    path=scope.get("path"),
+                    status=status_holder.get("status", 500),
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                )
+
+
+def _header(scope: Scope, name: str) -> str | None:
+    wanted = name.encode()
+    for key, value in scope.get("headers", []):
+        if key.lower() == wanted:
+            return str(value.decode("latin-1"))
+    return None

@@ -1,0 +1,143 @@
+"""RFC 9457 problem details: every error leaves the API as ``application/problem+json``."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dashtam.core.errors import (
+    AuthenticationError,
+    AuthorizationError,
+    ConflictError,
+    Error,
+    InfrastructureError,
+    NotFoundError,
+    RateLimitedError,
+    ValidationError,
+)
+from dashtam.core.tracing import get_trace_id
+from dashtam.infrastructure.errors import DatabaseUnavailableError
+from dashtam.infrastructure.logging.setup import get_logger
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://dashtam.dev/problems/"
+
+_logger = get_logger("dashtam.api")
+
+
+def problem_response(
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code.replace("_", "-"),
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "trace_id": get_trace_id(),
+    }
+    if instance is not None:
+        body["instance"] = instance
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def status_for(error: Error) -> int:
+    """HTTP status of a domain or infrastructure error (most specific class first)."""
+    if isinstance(error, ValidationError):
+        return 422
+    if isinstance(error, NotFoundError):
+        return 404
+    if isinstance(error, ConflictError):
+        return 409
+    if isinstance(error, AuthenticationError):
+        return 401
+    if isinstance(error, AuthorizationError):
+        return 403
+    if isinstance(error, RateLimitedError):
+        return 429
+    if isinstance(error, DatabaseUnavailableError):
+        return 503
+    if isinstance(error, InfrastructureError):
+        return 500
+    return 400
+
+
+def error_response(error: Error, request: Request) -> JSONResponse:
+    """The problem response for a ``Failure``; infrastructure details never leave the process."""
+    status = status_for(error)
+    headers: dict[str, str] = {}
+    if isinstance(error, RateLimitedError):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    if isinstance(error, AuthenticationError):
+        headers["WWW-Authenticate"] = "Bearer"
+    if status >= 500:
+        detail = (
+            "the service is temporarily unavailable"
+            if status == 503
+            else "an unexpected error occurred"
+        )
+        return problem_response(
+            status=status,
+            code=error.code,
+            detail=detail,
+            instance=request.url.path,
+            headers=headers or None,
+        )
+    extra = {"errors": [dict(error.details)]} if error.details else None
+    return problem_response(
+        status=status,
+        code=error.code,
+        detail=error.message,
+        instance=request.url.path,
+        headers=headers or None,
+        extra=extra,
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "location": [str(part) for part in err.get("loc", ())],
+                "message": err.get("msg", "invalid"),
+                "type": err.get("type", "invalid"),
+            }
+            for err in exc.errors()
+        ]
+        return problem_response(
+            status=422,
+            code="validation_error",
+            detail="the request is not valid",
+            instance=request.url.path,
+            extra={"errors": errors},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+        )
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no resource at {request.url.path}"
+        return problem_response(
+            status=exc.status_code,
+            code=code,
+            detail=detail,
+            instance=request.url.path,
+            headers=getattr(exc, "headers", None),
+        )

@@ -1,0 +1,101 @@
+"""The ``dashtam`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from typing import Annotated
+
+import typer
+
+from dashtam.core.config import get_settings
+from dashtam.infrastructure.logging.setup import configure_logging
+from dashtam.presentation.cli.db import db_app
+
+app = typer.Typer(
+    name="dashtam",
+    help="Dashtam: self-hostable financial-data aggregation.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db_app, name="db")
+events_app = typer.Typer(help="Event delivery.", no_args_is_help=True)
+app.add_typer(events_app, name="events")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
+) -> None:
+    """Serve the HTTP API (run 'dashtam db upgrade' first)."""
+    import uvicorn
+
+    settings = get_settings()
+    problems = settings.check_production_safety()
+    if problems:
+        fail("; ".join(problems))
+    configure_logging(level=settings.log_level, log_format=settings.effective_log_format)
+    uvicorn.run(
+        "dashtam.presentation.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+@events_app.command("relay")
+def events_relay(
+    poll_interval: Annotated[float, typer.Option(min=0.05, help="Seconds between scans.")] = 1.0,
+    once: Annotated[bool, typer.Option(help="Deliver what is pending, then exit.")] = False,
+) -> None:
+    """Deliver committed events that are still pending (safe to run in many processes)."""
+    from dashtam.core.container import Container
+
+    settings = get_settings()
+    configure_logging(level=settings.log_level, log_format=settings.effective_log_format)
+    container = Container(settings)
+
+    async def _run() -> int:
+        try:
+            if once:
+                return await container.event_bus.deliver_pending(batch_size=10_000)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await container.event_bus.run(stop=stop, poll_interval=poll_interval)
+            return 0
+        finally:
+            await container.aclose()
+
+    delivered = asyncio.run(_run())
+    if once:
+        typer.echo(f"delivered {delivered} event(s)")
+
+
+def fail(message: str, code: int = 1) -> None:
+    """One line on stderr, a non-zero exit, no traceback."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    """Entry point: whatever goes wrong, the user sees one line, never a traceback."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence for a CLI user
+        typer.echo(
+            f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", err=True
+        )
+        sys.exit(1)
