@@ -90,12 +90,12 @@ def _private_cluster() -> Iterator[str | None]:
     workdir = Path(tempfile.mkdtemp(prefix="dashtam-pg-"))
     port = _free_port()
     data = workdir / "data"
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [initdb, "-D", str(data), "-U", "postgres", "--auth=trust"],
         check=True,
         capture_output=True,
     )
-    subprocess.run(  # noqa: S603
+    subprocess.run(
         [pg_ctl, "-D", str(data), "-o", f"-p {port} -k {workdir}", "-w", "start"],
         check=True,
         capture_output=True,
@@ -103,7 +103,7 @@ def _private_cluster() -> Iterator[str | None]:
     try:
         yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run(  # noqa: S603
+        subprocess.run(
             [pg_ctl, "-D", str(data), "-m", "fast", "stop"], check=False, capture_output=True
         )
         shutil.rmtree(workdir, ignore_errors=True)

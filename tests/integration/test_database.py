@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from datetime import UTC
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from dashtam.core.clock import utcnow
 from dashtam.domain.users.entities import User
 from dashtam.domain.users.value_objects import Email
+from dashtam.infrastructure.errors import classify
 from dashtam.infrastructure.persistence.database import Database, mask_url
 from dashtam.infrastructure.persistence.models.audit import AuditLogModel
 from dashtam.infrastructure.persistence.models.users import UserModel
@@ -28,9 +32,6 @@ async def test_check_connection(database: Database) -> None:
     assert await database.check_connection() is True
 
 
-# aiosqlite leaves its worker thread behind after a failed connect and it later touches the
-# closed loop (omnilib/aiosqlite#241); the warning is about that library thread, not our code.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 async def test_check_connection_false_when_unreachable(backend: str) -> None:
     url = (
         "sqlite+aiosqlite:////nonexistent-dir/x.db"
@@ -42,6 +43,11 @@ async def test_check_connection_false_when_unreachable(backend: str) -> None:
         assert await db.check_connection() is False
     finally:
         await db.close()
+        # aiosqlite keeps the worker thread of a failed connect until the connection object is
+        # collected, then signals this loop (omnilib/aiosqlite#241): let that happen while the
+        # loop is still alive instead of in a later test.
+        gc.collect()
+        await asyncio.sleep(0.05)
 
 
 async def test_get_session_commits_on_success(database: Database) -> None:
@@ -144,3 +150,27 @@ def test_mask_url_hides_the_password() -> None:
     masked = mask_url("postgresql+asyncpg://app:s3cr3t@db.internal:5432/dashtam")
     assert "s3cr3t" not in masked
     assert "db.internal" in masked
+
+
+async def test_database_refuses_a_non_canonical_email(database: Database) -> None:
+    """Case-insensitive uniqueness holds even for writes that bypass the domain."""
+    with pytest.raises(DBAPIError) as caught:
+        async with database.transaction() as session:
+            await session.execute(
+                text(
+                    "INSERT INTO users (id, email, password_hash, role, is_active, version) "
+                    "VALUES (:id, 'Mixed@Example.com', 'x', 'user', true, 1)"
+                ),
+                {"id": _raw_uuid(database)},
+            )
+    assert classify(caught.value).code == "integrity_error"
+
+
+async def test_unique_violation_is_classified_by_code(database: Database) -> None:
+    async with database.get_session() as session:
+        session.add(_user("twice@example.com"))
+    with pytest.raises(DBAPIError) as caught:
+        async with database.get_session() as session:
+            session.add(_user("twice@example.com"))
+    error = classify(caught.value)
+    assert error.code == "duplicate"

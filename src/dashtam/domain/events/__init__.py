@@ -1,18 +1,5 @@
-"""Domain events of every feature, importable from one place."""
+"""Domain event base types; each feature's events live beside it (see ``catalog``)."""
 
-from dashtam.domain.accounts.events import AccountDeleted
 from dashtam.domain.events.base import DomainEvent, EventEnvelope
-from dashtam.domain.events.catalog import event_types
-from dashtam.domain.providers.events import ProviderConnected
-from dashtam.domain.users.events import UserDeleted, UserPasswordChanged, UserRegistered
 
-__all__ = [
-    "AccountDeleted",
-    "DomainEvent",
-    "EventEnvelope",
-    "ProviderConnected",
-    "UserDeleted",
-    "UserPasswordChanged",
-    "UserRegistered",
-    "event_types",
-]
+__all__ = ["DomainEvent", "EventEnvelope"]

@@ -1,0 +1,36 @@
+"""Helpers for integration tests: real database faults, no mocks."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.sql.selectable import FromClause
+
+from dashtam.infrastructure.persistence.database import Database
+
+
+async def install_failing_insert_trigger(database: Database, table: str) -> None:
+    """Make every INSERT into ``table`` fail inside the database, as a crash-at-commit would."""
+    async with database.transaction() as session:
+        connection = await session.connection()
+        if database.is_sqlite:
+            await connection.exec_driver_sql(
+                f"CREATE TRIGGER test_fail_{table} BEFORE INSERT ON {table} "
+                "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+            )
+        else:
+            await connection.exec_driver_sql(
+                "CREATE FUNCTION test_fail() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'injected failure' USING ERRCODE = 'XX000'; END $$"
+            )
+            await connection.exec_driver_sql(
+                f"CREATE TRIGGER test_fail_{table} BEFORE INSERT ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION test_fail()"
+            )
+
+
+async def count_rows(database: Database, table: FromClause, *where: object) -> int:
+    async with database.get_session() as session:
+        query = select(func.count()).select_from(table)
+        for clause in where:
+            query = query.where(clause)  # type: ignore[arg-type]
+        return int(await session.scalar(query) or 0)
