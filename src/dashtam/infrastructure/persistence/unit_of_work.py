@@ -19,6 +19,7 @@ from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.infrastructure.audit.sql_audit import SqlAuditTrail
 from dashtam.infrastructure.errors import classify
 from dashtam.infrastructure.persistence.database import Database
+from dashtam.infrastructure.persistence.models.audit import AuditLogModel
 from dashtam.infrastructure.persistence.models.outbox import OutboxEventModel
 from dashtam.infrastructure.persistence.repositories.users import SqlUserRepository
 
@@ -81,13 +82,9 @@ class SqlUnitOfWork:
     async def commit(self) -> Result[None, Error]:
         session = self.session
         trace_id = get_trace_id()
-        audit_trail = SqlAuditTrail(session=session)
         try:
-            for entry in self._audit_entries:
-                recorded = await audit_trail.record(entry)
-                if isinstance(recorded, Failure):
-                    await session.rollback()
-                    return self._commit_failed(recorded.error)
+            # Added, not flushed one by one: the commit flushes them in the same transaction.
+            session.add_all(AuditLogModel.from_entity(entry) for entry in self._audit_entries)
             session.add_all(
                 OutboxEventModel.from_event(event, trace_id=trace_id) for event in self._events
             )

@@ -1,0 +1,115 @@
+"""One use case = one transaction with a user row, an audit row and an outbox row.
+
+Compares ``SqlUnitOfWork`` (ORM models, Result handling, classification) with the same three
+INSERTs sent by raw asyncpg in one transaction: the floor for this write path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from uuid import UUID
+
+import asyncpg
+
+from dashtam.core.clock import utcnow
+from dashtam.core.ids import new_id
+from dashtam.domain.audit import AuditAction, AuditEntry, AuditOutcome, ResourceType
+from dashtam.domain.users.entities import User
+from dashtam.domain.users.events import UserRegistered
+from dashtam.domain.users.value_objects import Email
+from dashtam.infrastructure.logging.setup import get_logger
+from dashtam.infrastructure.persistence import migrator
+from dashtam.infrastructure.persistence.database import Database
+from dashtam.infrastructure.persistence.unit_of_work import SqlUnitOfWork
+
+ROUNDS = 300
+CONCURRENCY = 8
+
+
+async def _ours(db: Database, index: int) -> None:
+    async with SqlUnitOfWork(database=db, logger=get_logger("bench")) as uow:
+        user = User(email=Email(f"ours{index}@bench.example"), password_hash="x")
+        await uow.users.add(user)
+        uow.raise_event(UserRegistered(user_id=user.id, email=user.email.value))
+        uow.audit(
+            AuditEntry(
+                action=AuditAction.USER_REGISTERED,
+                outcome=AuditOutcome.SUCCEEDED,
+                resource_type=ResourceType.USER,
+                resource_id=user.id,
+            )
+        )
+        await uow.commit()
+
+
+async def _raw(pool: asyncpg.Pool, index: int) -> None:
+    user_id: UUID = new_id()
+    now = utcnow()
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute(
+            "INSERT INTO users (id, created_at, updated_at, version, email, password_hash, role,"
+            " is_active) VALUES ($1, $2, $2, 1, $3, 'x', 'user', true)",
+            user_id,
+            now,
+            f"raw{index}@bench.example",
+        )
+        await connection.execute(
+            "INSERT INTO audit_logs (id, created_at, action, outcome, resource_type,"
+            " resource_id, metadata) VALUES ($1, $2, 'user.registered', 'succeeded', 'user',"
+            " $3, '{}')",
+            new_id(),
+            now,
+            user_id,
+        )
+        await connection.execute(
+            "INSERT INTO event_outbox (id, created_at, event_type, occurred_at, payload,"
+            " attempts) VALUES ($1, $2, 'UserRegistered', $2, $3, 0)",
+            new_id(),
+            now,
+            json.dumps({"user_id": str(user_id)}),
+        )
+
+
+async def _timed(worker: object, target: object, run: int) -> float:
+    queue = iter(range(run * ROUNDS, (run + 1) * ROUNDS))
+
+    async def loop() -> None:
+        for index in queue:
+            await worker(target, index)  # type: ignore[operator]
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop() for _ in range(CONCURRENCY)))
+    return time.perf_counter() - started
+
+
+async def run_unit_of_work_bench(admin_url: str) -> None:
+    dsn = admin_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    name = f"dashtam_bench_{new_id().hex}"
+    admin = await asyncpg.connect(dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        migrator.upgrade(url)
+        db = Database(url, pool_size=CONCURRENCY)
+        pool = await asyncpg.create_pool(
+            url.replace("postgresql+asyncpg://", "postgresql://", 1),
+            min_size=CONCURRENCY,
+            max_size=CONCURRENCY,
+        )
+        try:
+            await _timed(_raw, pool, 0)  # warm-up both paths before measuring
+            await _timed(_ours, db, 0)
+            raw = await _timed(_raw, pool, 1)
+            ours = await _timed(_ours, db, 1)
+        finally:
+            await pool.close()
+            await db.close()
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+    print(f"unit of work (user + audit + outbox), {ROUNDS} use cases, concurrency {CONCURRENCY}")
+    print(f"  raw asyncpg : {ROUNDS / raw:8.0f} use cases/s")
+    print(f"  dashtam uow : {ROUNDS / ours:8.0f} use cases/s")
+    print(f"  ratio       : {ours / raw:8.2f}x the raw time")
