@@ -11,7 +11,7 @@ from dashtam import __version__
 from dashtam.core.container import Container, get_container
 from dashtam.infrastructure.logging.setup import configure_logging, get_logger
 from dashtam.presentation.api.health.router import router as health_router
-from dashtam.presentation.api.middleware import TraceIdMiddleware
+from dashtam.presentation.api.middleware import JsonByDefaultMiddleware, TraceIdMiddleware
 from dashtam.presentation.api.problems import install_problem_handlers
 from dashtam.presentation.api.users.router import router as users_router
 
@@ -45,7 +45,8 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
         lifespan=lifespan,
     )
     app.state.container = resolved
-    app.add_middleware(TraceIdMiddleware)
+    app.add_middleware(JsonByDefaultMiddleware)
+    app.add_middleware(TraceIdMiddleware)  # added last = outermost: traces everything
     install_problem_handlers(app)
     app.include_router(health_router)
     app.include_router(users_router)

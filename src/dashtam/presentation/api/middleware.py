@@ -77,3 +77,33 @@ def _header(scope: Scope, name: str) -> str | None:
         if key.lower() == wanted:
             return str(value.decode("latin-1"))
     return None
+
+
+_JSON_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_FORM_DEFAULT = b"application/x-www-form-urlencoded"
+
+
+class JsonByDefaultMiddleware:
+    """Treat API bodies sent without a JSON content type as JSON.
+
+    ``curl -d '{...}'`` labels its body ``application/x-www-form-urlencoded``; the API speaks
+    only JSON (file uploads are multipart and left alone), so such bodies are read as JSON
+    instead of being refused. A body that is not JSON still gets a 422 problem.
+    """
+
+    def __init__(self, app: ASGIApp, *, prefix: str = "/api/") -> None:
+        self.app = app
+        self._prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope.get("method") in _JSON_METHODS
+            and str(scope.get("path", "")).startswith(self._prefix)
+        ):
+            content_type = _header(scope, "content-type")
+            if content_type is None or content_type.split(";")[0].strip().encode() == _FORM_DEFAULT:
+                headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-type"]
+                headers.append((b"content-type", b"application/json"))
+                scope = {**scope, "headers": headers}
+        await self.app(scope, receive, send)

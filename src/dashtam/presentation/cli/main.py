@@ -48,6 +48,7 @@ def serve(
         workers=workers,
         reload=reload,
         log_config=None,
+        access_log=False,  # the API logs one structured line per request itself
         proxy_headers=True,
     )
 
