@@ -98,7 +98,12 @@ class AdminDeleteUserHandler:
             actor = await uow.users.get(context.actor_id) if context.actor_id is not None else None
             if actor is not None and isinstance(actor, Failure):
                 return await self._fail(uow, command, actor.error, AuditOutcome.FAILED)
-            if actor is None or actor.value is None or not actor.value.is_admin:
+            if (
+                actor is None
+                or actor.value is None
+                or not actor.value.is_admin
+                or not actor.value.is_active
+            ):
                 error = AuthorizationError("only administrators may delete users")
                 return await self._fail(uow, command, error, AuditOutcome.DENIED)
             if actor.value.id == command.user_id:

@@ -37,31 +37,26 @@ class ResourceType(StrEnum):
     TRANSACTION = "transaction"
 
 
-# Keys that must never reach the audit trail, whatever a caller passes.
-_FORBIDDEN_METADATA_KEYS = frozenset(
-    {
-        "password",
-        "new_password",
-        "current_password",
-        "password_hash",
-        "token",
-        "access_token",
-        "refresh_token",
-        "secret",
-        "authorization",
-        "cookie",
-    }
-)
+# Key fragments that must never reach the audit trail, whatever a caller passes.
+_SECRET_KEY_FRAGMENTS = ("password", "token", "secret", "cookie", "authorization", "api_key")
+
+
+def _is_secret_key(key: str) -> bool:
+    folded = key.lower()
+    return any(fragment in folded for fragment in _SECRET_KEY_FRAGMENTS)
 
 
 def scrub_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
-    """Drop secrets (recursively) so that no password or token is ever audited."""
-    clean: dict[str, Any] = {}
-    for key, value in metadata.items():
-        if key.lower() in _FORBIDDEN_METADATA_KEYS:
-            continue
-        clean[key] = scrub_metadata(value) if isinstance(value, Mapping) else value
-    return clean
+    """Drop secrets (recursively, lists included) so no password or token is ever audited."""
+    return {key: _scrub(value) for key, value in metadata.items() if not _is_secret_key(key)}
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return scrub_metadata(value)
+    if isinstance(value, list | tuple):
+        return [_scrub(item) for item in value]
+    return value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

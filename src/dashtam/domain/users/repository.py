@@ -12,14 +12,22 @@ from dashtam.domain.users.value_objects import Email
 
 
 class UserRepository(Protocol):
-    """Stores users. Adapters flush but never commit; the unit of work commits."""
+    """Stores users. Adapters flush but never commit; the unit of work commits.
+
+    After a write returns ``Failure`` the transaction is unusable: the caller rolls back
+    (the unit of work does) before using the repository again.
+    """
 
     async def add(self, user: User) -> Result[User, ConflictError | Error]:
         """Insert a new user; a taken email is a ``ConflictError`` (code ``email_taken``)."""
         ...
 
     async def update(self, user: User) -> Result[User, NotFoundError | ConflictError | Error]:
-        """Persist changes if ``user.version`` is current; returns the user with its new version."""
+        """Persist changes if ``user.version`` is current.
+
+        Returns the stored user: its version is one higher when anything changed, unchanged
+        when the entity matched the stored row (no write is sent).
+        """
         ...
 
     async def delete(self, user_id: UUID) -> Result[None, NotFoundError | Error]: ...

@@ -1,0 +1,165 @@
+"""In-memory unit of work over shared "tables", with the commit semantics of SqlUnitOfWork."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from dashtam.core.errors import Error
+from dashtam.core.result import Failure, Result, Success
+from dashtam.domain.audit import AuditAction, AuditEntry, AuditOutcome
+from dashtam.domain.events import DomainEvent
+from dashtam.domain.users.entities import User
+from dashtam.infrastructure.errors import DatabaseError
+from tests.fakes.audit import FakeAuditTrail, as_stored
+from tests.fakes.faults import Faults
+from tests.fakes.logger import RecordingLogger
+from tests.fakes.users import FakeUserRepository
+
+CommittedEventsHook = Callable[[Sequence[UUID]], Awaitable[object]]
+
+
+@dataclass
+class FakeStore:
+    """The committed state every fake unit of work shares: the in-memory "database"."""
+
+    users: dict[UUID, User] = field(default_factory=dict)
+    audit_log: list[AuditEntry] = field(default_factory=list)
+    outbox: list[DomainEvent] = field(default_factory=list)
+    delivered: list[UUID] = field(default_factory=list)
+    faults: Faults = field(default_factory=Faults)
+    logger: RecordingLogger = field(default_factory=RecordingLogger)
+    commits: int = 0
+    _commit_failures: deque[Error] = field(default_factory=deque)
+
+    def fail_next_commit(self, error: Error | None = None) -> None:
+        """Make the next ``commit()`` roll back and return ``Failure(error)``."""
+        self._commit_failures.append(error or DatabaseError("database operation failed"))
+
+    def take_commit_failure(self) -> Error | None:
+        return self._commit_failures.popleft() if self._commit_failures else None
+
+    def seed(self, *users: User) -> None:
+        """Insert already-committed users (test setup, bypassing any unit of work)."""
+        for user in users:
+            self.users[user.id] = user
+
+    def uow(self) -> FakeUnitOfWork:
+        """A ``UnitOfWorkFactory``: pass ``store.uow`` where a handler wants one."""
+        return FakeUnitOfWork(store=self)
+
+    def audit_entries(
+        self, *, action: AuditAction | None = None, outcome: AuditOutcome | None = None
+    ) -> list[AuditEntry]:
+        return [
+            entry
+            for entry in self.audit_log
+            if (action is None or entry.action == action)
+            and (outcome is None or entry.outcome == outcome)
+        ]
+
+    def events_of(self, event_class: type[DomainEvent]) -> list[DomainEvent]:
+        return [event for event in self.outbox if isinstance(event, event_class)]
+
+
+def fake_uow_factory(store: FakeStore) -> Callable[[], FakeUnitOfWork]:
+    return store.uow
+
+
+class FakeUnitOfWork:
+    """Stages user writes, audit entries and events; ``commit`` publishes all or nothing."""
+
+    def __init__(self, *, store: FakeStore, on_committed: CommittedEventsHook | None = None):
+        self._store = store
+        self._on_committed = on_committed
+        self._users: FakeUserRepository | None = None
+        self._events: list[DomainEvent] = []
+        self._audit_entries: list[AuditEntry] = []
+        self._committed_event_ids: list[UUID] = []
+
+    @property
+    def users(self) -> FakeUserRepository:
+        if self._users is None:
+            raise RuntimeError("unit of work used outside 'async with'")
+        return self._users
+
+    async def __aenter__(self) -> Self:
+        self._users = FakeUserRepository(table=self._store.users, faults=self._store.faults)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._discard()
+        self._users = None
+        delivered, self._committed_event_ids = self._committed_event_ids, []
+        if delivered and exc_type is None:
+            self._store.delivered.extend(delivered)
+            if self._on_committed is not None:
+                await self._on_committed(delivered)
+
+    def raise_event(self, event: DomainEvent) -> None:
+        self._events.append(event)
+
+    def audit(self, entry: AuditEntry) -> None:
+        self._audit_entries.append(entry)
+
+    async def commit(self) -> Result[None, Error]:
+        users = self.users
+        error = self._store.take_commit_failure() or users.check_staged()
+        if error is None:
+            error = self._check_audit_entries()
+        if error is not None:
+            self._discard()
+            self._store.logger.warning("uow_commit_failed", code=error.code)
+            return Failure(error)
+        # Everything checked: apply without awaiting, so no other task sees half a commit.
+        users.apply_staged()
+        self._store.audit_log.extend(as_stored(entry) for entry in self._audit_entries)
+        self._store.outbox.extend(self._events)
+        self._store.commits += 1
+        self._committed_event_ids.extend(event.event_id for event in self._events)
+        self._events.clear()
+        self._audit_entries.clear()
+        return Success(None)
+
+    async def rollback(self) -> None:
+        self._discard()
+
+    async def record_failure(self, entry: AuditEntry) -> Result[None, Error]:
+        await self.rollback()
+        trail = FakeAuditTrail(entries=self._store.audit_log, faults=self._store.faults)
+        recorded = await trail.record(entry)
+        if isinstance(recorded, Failure):
+            self._store.logger.error(
+                "audit_failure_record_lost", code=recorded.error.code, action=entry.action.value
+            )
+        return recorded
+
+    def _check_audit_entries(self) -> Error | None:
+        taken = {entry.id for entry in self._store.audit_log}
+        for entry in self._audit_entries:
+            fault = self._store.faults.take("record")
+            if fault is not None:
+                return fault
+            if entry.id in taken:
+                return FakeAuditTrail.duplicate()
+            taken.add(entry.id)
+            try:
+                as_stored(entry)
+            except (TypeError, ValueError):
+                return DatabaseError("database operation failed")
+        return None
+
+    def _discard(self) -> None:
+        self._events.clear()
+        self._audit_entries.clear()
+        if self._users is not None:
+            self._users.discard_staged()
