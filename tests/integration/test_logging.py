@@ -73,6 +73,5 @@ async def test_database_logs_mask_credentials_and_trace_sessions(
     lines = _json_lines(output)
     assert any(line["event"] == "database_configured" for line in lines)
     assert any(
-        line["event"] == "db_session_committed" and line["trace_id"] == "trace-db"
-        for line in lines
+        line["event"] == "db_session_committed" and line["trace_id"] == "trace-db" for line in lines
     )

@@ -7,7 +7,16 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from dashtam.infrastructure.persistence import migrator
 
-EXPECTED_TABLES = {"users", "audit_logs", "event_outbox", "event_deliveries", "alembic_version"}
+EXPECTED_TABLES = {
+    "users",
+    "audit_logs",
+    "event_outbox",
+    "event_deliveries",
+    "auth_sessions",
+    "refresh_tokens",
+    "login_attempts",
+    "alembic_version",
+}
 
 
 async def _tables(url: str) -> set[str]:
@@ -23,7 +32,7 @@ async def _tables(url: str) -> set[str]:
 async def test_upgrade_downgrade_upgrade(empty_database_url: str) -> None:
     migrator.upgrade(empty_database_url)
     assert await _tables(empty_database_url) >= EXPECTED_TABLES
-    assert "0001_foundation" in migrator.current(empty_database_url)
+    assert migrator.head_revision() in migrator.current(empty_database_url)
 
     migrator.downgrade(empty_database_url, "base")
     assert await _tables(empty_database_url) <= {"alembic_version"}
@@ -37,4 +46,6 @@ async def test_models_and_migrations_do_not_drift(database_url: str) -> None:
 
 
 async def test_history_lists_the_foundation(database_url: str) -> None:
-    assert "0001_foundation" in migrator.history(database_url)
+    history = migrator.history(database_url)
+    assert "0001_foundation" in history
+    assert "0002_identity" in history

@@ -9,6 +9,11 @@ from typing import Protocol, Self
 from dashtam.core.errors import Error
 from dashtam.core.result import Result
 from dashtam.domain.audit import AuditEntry
+from dashtam.domain.auth.repository import (
+    LoginAttemptRepository,
+    RefreshTokenRepository,
+    SessionRepository,
+)
 from dashtam.domain.events import DomainEvent
 from dashtam.domain.users.repository import UserRepository
 
@@ -21,6 +26,15 @@ class UnitOfWork(Protocol):
 
     @property
     def users(self) -> UserRepository: ...
+
+    @property
+    def sessions(self) -> SessionRepository: ...
+
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
+
+    @property
+    def login_attempts(self) -> LoginAttemptRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -15,10 +15,25 @@ from dashtam.core.config import Settings, get_settings
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from dashtam.application.admin.handlers import (
+        DenyAdminAccessHandler,
+        ListUsersHandler,
+        UpdateUserHandler,
+    )
+    from dashtam.application.auth.login import LoginHandler, RefreshTokensHandler
+    from dashtam.application.auth.sessions import (
+        AuthenticateHandler,
+        ListSessionsHandler,
+        RevokeSessionHandler,
+    )
+    from dashtam.application.auth.timing import DummyPasswordCheck
     from dashtam.application.unit_of_work import UnitOfWork
+    from dashtam.application.users.account import ChangePasswordHandler, CloseAccountHandler
     from dashtam.application.users.handlers import AdminDeleteUserHandler, RegisterUserHandler
     from dashtam.domain.protocols.logger import LoggerProtocol
     from dashtam.domain.protocols.password_hasher import PasswordHasher
+    from dashtam.domain.protocols.tokens import TokenService
+    from dashtam.domain.users.password_policy import PasswordPolicy
     from dashtam.infrastructure.events.relay import OutboxRelay
     from dashtam.infrastructure.persistence.database import Database
 
@@ -73,6 +88,24 @@ class Container:
             on_committed=self.event_bus.deliver,
         )
 
+    @cached_property
+    def tokens(self) -> TokenService:
+        from dashtam.infrastructure.security.tokens import JwtTokenService
+
+        return JwtTokenService(secret_key=self.settings.secret_key.get_secret_value())
+
+    @cached_property
+    def password_policy(self) -> PasswordPolicy:
+        from dashtam.infrastructure.security.common_passwords import default_password_policy
+
+        return default_password_policy()
+
+    @cached_property
+    def dummy_password_check(self) -> DummyPasswordCheck:
+        from dashtam.application.auth.timing import DummyPasswordCheck
+
+        return DummyPasswordCheck(self.password_hasher)
+
     def register_user_handler(self) -> RegisterUserHandler:
         from dashtam.application.users.handlers import RegisterUserHandler
 
@@ -80,7 +113,77 @@ class Container:
             uow_factory=self.unit_of_work,
             hasher=self.password_hasher,
             logger=self.logger("dashtam.users"),
+            policy=self.password_policy,
         )
+
+    def login_handler(self) -> LoginHandler:
+        from dashtam.application.auth.login import LoginHandler
+
+        return LoginHandler(
+            uow_factory=self.unit_of_work,
+            hasher=self.password_hasher,
+            tokens=self.tokens,
+            dummy_check=self.dummy_password_check,
+            logger=self.logger("dashtam.auth"),
+        )
+
+    def refresh_tokens_handler(self) -> RefreshTokensHandler:
+        from dashtam.application.auth.login import RefreshTokensHandler
+
+        return RefreshTokensHandler(
+            uow_factory=self.unit_of_work, tokens=self.tokens, logger=self.logger("dashtam.auth")
+        )
+
+    def authenticate_handler(self) -> AuthenticateHandler:
+        from dashtam.application.auth.sessions import AuthenticateHandler
+
+        return AuthenticateHandler(uow_factory=self.unit_of_work, tokens=self.tokens)
+
+    def list_sessions_handler(self) -> ListSessionsHandler:
+        from dashtam.application.auth.sessions import ListSessionsHandler
+
+        return ListSessionsHandler(uow_factory=self.unit_of_work)
+
+    def revoke_session_handler(self) -> RevokeSessionHandler:
+        from dashtam.application.auth.sessions import RevokeSessionHandler
+
+        return RevokeSessionHandler(
+            uow_factory=self.unit_of_work, logger=self.logger("dashtam.auth")
+        )
+
+    def change_password_handler(self) -> ChangePasswordHandler:
+        from dashtam.application.users.account import ChangePasswordHandler
+
+        return ChangePasswordHandler(
+            uow_factory=self.unit_of_work,
+            hasher=self.password_hasher,
+            policy=self.password_policy,
+            logger=self.logger("dashtam.users"),
+        )
+
+    def close_account_handler(self) -> CloseAccountHandler:
+        from dashtam.application.users.account import CloseAccountHandler
+
+        return CloseAccountHandler(
+            uow_factory=self.unit_of_work,
+            hasher=self.password_hasher,
+            logger=self.logger("dashtam.users"),
+        )
+
+    def list_users_handler(self) -> ListUsersHandler:
+        from dashtam.application.admin.handlers import ListUsersHandler
+
+        return ListUsersHandler(uow_factory=self.unit_of_work)
+
+    def update_user_handler(self) -> UpdateUserHandler:
+        from dashtam.application.admin.handlers import UpdateUserHandler
+
+        return UpdateUserHandler(uow_factory=self.unit_of_work, logger=self.logger("dashtam.admin"))
+
+    def deny_admin_access_handler(self) -> DenyAdminAccessHandler:
+        from dashtam.application.admin.handlers import DenyAdminAccessHandler
+
+        return DenyAdminAccessHandler(uow_factory=self.unit_of_work)
 
     def admin_delete_user_handler(self) -> AdminDeleteUserHandler:
         from dashtam.application.users.handlers import AdminDeleteUserHandler

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, NoReturn, TypeAlias, TypeVar
 
-T = TypeVar("T")
-E = TypeVar("E")
+# Covariant: a Failure[ValidationError] is a Failure[Error], as callers expect.
+T = TypeVar("T", covariant=True)
+E = TypeVar("E", covariant=True)
 U = TypeVar("U")
 
 

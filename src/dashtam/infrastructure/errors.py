@@ -30,6 +30,11 @@ class DatabaseUnavailableError(DatabaseError):
     default_code: ClassVar[str] = "database_unavailable"
 
 
+# What a database call can raise. asyncpg does not wrap a refused or dropped connection in a
+# DBAPI error, so SQLAlchemy lets the bare OSError through; ``classify`` maps it to
+# DatabaseUnavailableError.
+DB_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError)
+
 # PostgreSQL SQLSTATEs we treat specially.
 PG_UNIQUE_VIOLATION = "23505"
 PG_FOREIGN_KEY_VIOLATION = "23503"

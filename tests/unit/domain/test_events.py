@@ -70,6 +70,12 @@ def test_catalog_names_every_event_by_its_stable_type() -> None:
         "UserRegistered",
         "UserPasswordChanged",
         "UserDeleted",
+        "UserAccountClosed",
+        "UserUpdatedByAdmin",
+        "UserLoggedIn",
+        "UserLoginFailed",
+        "SessionRevoked",
+        "RefreshTokenReuseDetected",
         "ProviderConnected",
         "AccountDeleted",
     }

@@ -23,3 +23,23 @@ class AdminDeleteUser:
 
     user_id: UUID
     context: AuditContext
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangePassword:
+    """``user_id``/``session_id`` identify the caller; other sessions are ended."""
+
+    user_id: UUID
+    session_id: UUID
+    current_password: str = field(repr=False)
+    new_password: str = field(repr=False)
+    expected_version: int
+    context: AuditContext
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CloseAccount:
+    user_id: UUID
+    password: str = field(repr=False)
+    expected_version: int
+    context: AuditContext

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dashtam.application.failures import record_failure
 from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from dashtam.application.users.commands import AdminDeleteUser, RegisterUser
 from dashtam.core.errors import AuthorizationError, ConflictError, Error, NotFoundError
@@ -11,25 +12,32 @@ from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.domain.protocols.password_hasher import PasswordHasher
 from dashtam.domain.users.entities import User
 from dashtam.domain.users.events import UserDeleted, UserRegistered
-from dashtam.domain.users.value_objects import Email, check_password_policy
+from dashtam.domain.users.password_policy import PasswordPolicy
+from dashtam.domain.users.value_objects import Email
 
 
 class RegisterUserHandler:
     """Creates an account: validated email, policy-checked password, argon2id hash."""
 
     def __init__(
-        self, *, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, logger: LoggerProtocol
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        logger: LoggerProtocol,
+        policy: PasswordPolicy | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._hasher = hasher
         self._logger = logger
+        self._policy = policy or PasswordPolicy()
 
     async def handle(self, command: RegisterUser) -> Result[User, Error]:
         email_result = Email.parse(command.email)
         if isinstance(email_result, Failure):
             return await self._fail(command, email_result.error, email=None)
         email = email_result.value
-        policy = check_password_policy(command.password)
+        policy = self._policy.check(command.password, email=email)
         if isinstance(policy, Failure):
             return await self._fail(command, policy.error, email=email)
 
@@ -80,7 +88,7 @@ class RegisterUserHandler:
             reason=error.code,
             metadata={"email": email.value} if email is not None else {},
         )
-        await _record_failure(self._uow_factory, uow, entry)
+        await record_failure(self._uow_factory, uow, entry)
         self._logger.info("user_registration_failed", reason=error.code)
         return Failure(error)
 
@@ -159,14 +167,3 @@ class AdminDeleteUserHandler:
 
 def _email_taken() -> ConflictError:
     return ConflictError("an account with this email already exists", code="email_taken")
-
-
-async def _record_failure(
-    uow_factory: UnitOfWorkFactory, uow: UnitOfWork | None, entry: AuditEntry
-) -> None:
-    """Record a FAILED/DENIED entry after rolling back the use case's own work, if any."""
-    if uow is not None:
-        await uow.record_failure(entry)
-        return
-    async with uow_factory() as failure_uow:
-        await failure_uow.record_failure(entry)

@@ -19,7 +19,18 @@ class AuditAction(StrEnum):
     USER_LOGIN_SUCCEEDED = "user.login_succeeded"
     USER_LOGIN_FAILED = "user.login_failed"
     USER_PASSWORD_CHANGED = "user.password_changed"  # noqa: S105 - an action name
+    USER_PASSWORD_CHANGE_FAILED = "user.password_change_failed"  # noqa: S105 - an action name
+    USER_ACCOUNT_CLOSED = "user.account_closed"
+    USER_ACCOUNT_CLOSE_FAILED = "user.account_close_failed"
+    USER_LOGGED_OUT = "user.logged_out"
+    SESSION_REVOKED = "session.revoked"
+    TOKEN_REFRESHED = "token.refreshed"  # noqa: S105 - an action name
+    TOKEN_REFRESH_FAILED = "token.refresh_failed"  # noqa: S105 - an action name
+    REFRESH_TOKEN_REUSED = "token.reuse_detected"  # noqa: S105 - an action name
+    ADMIN_USER_CREATED = "admin.user_created"
+    ADMIN_USER_UPDATED = "admin.user_updated"
     ADMIN_USER_DELETED = "admin.user_deleted"
+    ADMIN_USERS_LISTED = "admin.users_listed"
     ADMIN_ACCESS_DENIED = "admin.access_denied"
 
 

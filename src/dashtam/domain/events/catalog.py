@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 from dashtam.domain.accounts.events import AccountDeleted
+from dashtam.domain.auth.events import (
+    RefreshTokenReuseDetected,
+    SessionRevoked,
+    UserLoggedIn,
+    UserLoginFailed,
+)
 from dashtam.domain.events.base import DomainEvent
 from dashtam.domain.providers.events import ProviderConnected
-from dashtam.domain.users.events import UserDeleted, UserPasswordChanged, UserRegistered
+from dashtam.domain.users.events import (
+    UserAccountClosed,
+    UserDeleted,
+    UserPasswordChanged,
+    UserRegistered,
+    UserUpdatedByAdmin,
+)
 
 _ALL: tuple[type[DomainEvent], ...] = (
     UserRegistered,
     UserPasswordChanged,
     UserDeleted,
+    UserAccountClosed,
+    UserUpdatedByAdmin,
+    UserLoggedIn,
+    UserLoginFailed,
+    SessionRevoked,
+    RefreshTokenReuseDetected,
     ProviderConnected,
     AccountDeleted,
 )

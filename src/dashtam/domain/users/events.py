@@ -30,3 +30,19 @@ class UserDeleted(DomainEvent):
     deleted_by: UUID | None
 
     event_type: ClassVar[str] = "UserDeleted"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserAccountClosed(DomainEvent):
+    user_id: UUID
+
+    event_type: ClassVar[str] = "UserAccountClosed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserUpdatedByAdmin(DomainEvent):
+    user_id: UUID
+    updated_by: UUID
+    changes: dict[str, object]
+
+    event_type: ClassVar[str] = "UserUpdatedByAdmin"

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
 from dashtam.core.errors import ConflictError, Error, NotFoundError
 from dashtam.core.result import Result
 from dashtam.domain.users.entities import User
-from dashtam.domain.users.value_objects import Email
+from dashtam.domain.users.value_objects import Email, Role
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserFilter:
+    """Administrators' search: every given criterion must match."""
+
+    email_contains: str | None = None
+    role: Role | None = None
+    is_active: bool | None = None
 
 
 class UserRepository(Protocol):
@@ -35,3 +46,9 @@ class UserRepository(Protocol):
     async def get(self, user_id: UUID) -> Result[User | None, Error]: ...
 
     async def find_by_email(self, email: Email) -> Result[User | None, Error]: ...
+
+    async def search(
+        self, criteria: UserFilter, *, after: UUID | None, limit: int
+    ) -> Result[Sequence[User], Error]:
+        """Users matching ``criteria`` in id (creation) order, starting after ``after``."""
+        ...

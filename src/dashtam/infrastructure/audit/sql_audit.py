@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.errors import Error
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.audit import AuditAction, AuditEntry
-from dashtam.infrastructure.errors import classify
+from dashtam.infrastructure.errors import DB_ERRORS, classify
 from dashtam.infrastructure.persistence.models.audit import AuditLogModel
 
 
@@ -26,7 +25,7 @@ class SqlAuditTrail:
         try:
             self._session.add(AuditLogModel.from_entity(entry))
             await self._session.flush()
-        except SQLAlchemyError as exc:
+        except DB_ERRORS as exc:
             return Failure(classify(exc))
         return Success(None)
 
@@ -38,6 +37,6 @@ class SqlAuditTrail:
             query = query.where(AuditLogModel.action == action.value)
         try:
             rows = (await self._session.scalars(query.order_by(AuditLogModel.id))).all()
-        except SQLAlchemyError as exc:
+        except DB_ERRORS as exc:
             return Failure(classify(exc))
         return Success([row.to_entity() for row in rows])

@@ -14,14 +14,13 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.application.events import EventSubscriber
 from dashtam.core.clock import utcnow
 from dashtam.core.tracing import bound_trace_id
 from dashtam.domain.protocols.logger import LoggerProtocol
-from dashtam.infrastructure.errors import classify
+from dashtam.infrastructure.errors import DB_ERRORS, classify
 from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.models.outbox import EventDeliveryModel, OutboxEventModel
 
@@ -75,7 +74,7 @@ class OutboxRelay:
                         .limit(batch_size)
                     )
                 ).all()
-        except SQLAlchemyError as exc:
+        except DB_ERRORS as exc:
             self._logger.error("outbox_scan_failed", code=classify(exc).code)
             return 0
         return await self.deliver(ids)
@@ -97,7 +96,7 @@ class OutboxRelay:
                     return False  # already delivered, or another relay holds it right now
                 with bound_trace_id(row.trace_id):
                     return await self._deliver_row(session, row)
-        except SQLAlchemyError as exc:
+        except DB_ERRORS as exc:
             self._logger.error(
                 "outbox_delivery_failed", event_id=str(event_id), code=classify(exc).code
             )

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,8 +24,11 @@ from dashtam.infrastructure.logging.setup import get_logger
 
 
 def mask_url(url: str | URL) -> str:
-    """The URL with its password hidden, safe for logs."""
-    return make_url(url).render_as_string(hide_password=True)
+    """The URL with its password hidden, safe for logs (even when it does not parse)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "<unparseable database URL>"
 
 
 class Database:
@@ -109,6 +113,14 @@ class Database:
             self._logger.warning("db_check_failed", code=error.code, error_type=type(exc).__name__)
             return False
         return True
+
+    async def schema_status(self) -> tuple[str | None, str | None]:
+        """(the database's migration revision, the newest one shipped); equal when current."""
+        from dashtam.infrastructure.persistence import migrator
+
+        async with self.engine.connect() as connection:
+            current = await connection.run_sync(migrator.schema_revision)
+        return current, migrator.head_revision()
 
     async def close(self) -> None:
         """Dispose of the pool; the object must not be used afterwards."""

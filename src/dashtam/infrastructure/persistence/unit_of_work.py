@@ -7,7 +7,6 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.errors import Error
@@ -17,10 +16,15 @@ from dashtam.domain.audit import AuditEntry
 from dashtam.domain.events import DomainEvent
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.infrastructure.audit.sql_audit import SqlAuditTrail
-from dashtam.infrastructure.errors import classify
+from dashtam.infrastructure.errors import DB_ERRORS, classify
 from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.models.audit import AuditLogModel
 from dashtam.infrastructure.persistence.models.outbox import OutboxEventModel
+from dashtam.infrastructure.persistence.repositories.auth import (
+    SqlLoginAttemptRepository,
+    SqlRefreshTokenRepository,
+    SqlSessionRepository,
+)
 from dashtam.infrastructure.persistence.repositories.users import SqlUserRepository
 
 CommittedEventsHook = Callable[[Sequence[UUID]], Awaitable[object]]
@@ -30,6 +34,9 @@ class SqlUnitOfWork:
     """One session, one transaction, rolled back unless ``commit()`` succeeded."""
 
     users: SqlUserRepository
+    sessions: SqlSessionRepository
+    refresh_tokens: SqlRefreshTokenRepository
+    login_attempts: SqlLoginAttemptRepository
 
     def __init__(
         self,
@@ -55,6 +62,9 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         self._session = self._database.session_factory()
         self.users = SqlUserRepository(session=self._session)
+        self.sessions = SqlSessionRepository(session=self._session)
+        self.refresh_tokens = SqlRefreshTokenRepository(session=self._session)
+        self.login_attempts = SqlLoginAttemptRepository(session=self._session)
         return self
 
     async def __aexit__(
@@ -89,7 +99,7 @@ class SqlUnitOfWork:
                 OutboxEventModel.from_event(event, trace_id=trace_id) for event in self._events
             )
             await session.commit()
-        except SQLAlchemyError as exc:
+        except DB_ERRORS as exc:
             await session.rollback()
             return self._commit_failed(classify(exc))
         self._committed_event_ids.extend(event.event_id for event in self._events)
@@ -119,7 +129,7 @@ class SqlUnitOfWork:
                     raise _AuditWriteError(recorded.error)
         except _AuditWriteError as exc:
             return self._audit_failed(exc.error, entry)
-        except SQLAlchemyError as exc:
+        except DB_ERRORS as exc:
             return self._audit_failed(classify(exc), entry)
         return Success(None)
 

@@ -6,10 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashtam import __version__
 from dashtam.core.container import Container, get_container
 from dashtam.infrastructure.logging.setup import configure_logging, get_logger
+from dashtam.presentation.api.admin.router import router as admin_router
+from dashtam.presentation.api.auth.router import router as auth_router
 from dashtam.presentation.api.health.router import router as health_router
 from dashtam.presentation.api.middleware import JsonByDefaultMiddleware, TraceIdMiddleware
 from dashtam.presentation.api.problems import install_problem_handlers
@@ -29,6 +32,19 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
         for problem in settings.check_production_safety():
             logger.error("unsafe_configuration", problem=problem)
             raise RuntimeError(problem)
+        try:
+            current, head = await resolved.database.schema_status()
+        except (SQLAlchemyError, OSError) as exc:
+            # Start anyway: /ready answers 503 until the database is back.
+            logger.warning("database_unavailable_at_startup", error_type=type(exc).__name__)
+            current = head = None
+        if current != head:
+            message = (
+                f"database schema is at {current or 'nothing'}, this release needs {head}: "
+                "run 'dashtam db upgrade' first"
+            )
+            logger.error("schema_not_current", current=current, head=head)
+            raise RuntimeError(message)
         # Events committed before a crash are delivered now (at least once).
         delivered = await resolved.event_bus.deliver_pending()
         logger.info("api_started", redelivered_events=delivered, environment=settings.environment)
@@ -50,4 +66,6 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
     install_problem_handlers(app)
     app.include_router(health_router)
     app.include_router(users_router)
+    app.include_router(auth_router)
+    app.include_router(admin_router)
     return app

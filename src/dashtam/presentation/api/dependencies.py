@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from dashtam.application.admin.commands import DenyAdminAccess
+from dashtam.application.auth.commands import Principal
 from dashtam.core.container import Container
+from dashtam.core.errors import AuthenticationError
+from dashtam.core.result import Failure, Success
 from dashtam.core.tracing import get_trace_id
 from dashtam.domain.audit import AuditContext
+from dashtam.presentation.api.problems import ProblemError
 
 
 def get_container_dep(request: Request) -> Container:
@@ -28,3 +34,54 @@ def get_audit_context(request: Request) -> AuditContext:
 
 ContainerDep = Annotated[Container, Depends(get_container_dep)]
 AuditContextDep = Annotated[AuditContext, Depends(get_audit_context)]
+
+
+def _bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def get_principal(request: Request, container: ContainerDep) -> Principal:
+    """The authenticated caller; 401 with ``WWW-Authenticate`` for any token problem."""
+    token = _bearer_token(request)
+    if token is None:
+        raise ProblemError(AuthenticationError("an access token is required", code="missing_token"))
+    match await container.authenticate_handler().handle(token):
+        case Success(principal):
+            request.state.principal = principal
+            return principal
+        case Failure(error):
+            raise ProblemError(error)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_audit_context_for(request: Request, principal: PrincipalDep) -> AuditContext:
+    return replace(get_audit_context(request), actor_id=principal.user.id)
+
+
+AuthenticatedContextDep = Annotated[AuditContext, Depends(get_audit_context_for)]
+
+
+async def get_admin(
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    context: AuthenticatedContextDep,
+) -> Principal:
+    """The caller, if an administrator; anyone else gets 403 and the refusal is audited."""
+    if principal.user.is_admin:
+        return principal
+    denied = await container.deny_admin_access_handler().handle(
+        DenyAdminAccess(path=request.url.path, context=context)
+    )
+    raise ProblemError(denied.error)
+
+
+AdminDep = Annotated[Principal, Depends(get_admin)]

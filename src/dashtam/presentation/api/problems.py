@@ -30,6 +30,14 @@ PROBLEM_TYPE_BASE = "https://dashtam.dev/problems/"
 _logger = get_logger("dashtam.api")
 
 
+class ProblemError(Exception):
+    """Raised (by dependencies) to end a request with the problem response of ``error``."""
+
+    def __init__(self, error: Error) -> None:
+        super().__init__(error.code)
+        self.error = error
+
+
 def problem_response(
     *,
     status: int,
@@ -75,6 +83,13 @@ def status_for(error: Error) -> int:
     return 400
 
 
+def _bearer_challenge(error: AuthenticationError) -> str:
+    """RFC 6750 challenge; token problems name ``invalid_token`` so clients know to refresh."""
+    if error.code in ("invalid_token", "token_expired", "token_revoked"):
+        return f'Bearer realm="dashtam", error="invalid_token", error_description="{error.code}"'
+    return 'Bearer realm="dashtam"'
+
+
 def error_response(error: Error, request: Request) -> JSONResponse:
     """The problem response for a ``Failure``; infrastructure details never leave the process."""
     status = status_for(error)
@@ -82,7 +97,7 @@ def error_response(error: Error, request: Request) -> JSONResponse:
     if isinstance(error, RateLimitedError):
         headers["Retry-After"] = str(error.retry_after_seconds)
     if isinstance(error, AuthenticationError):
-        headers["WWW-Authenticate"] = "Bearer"
+        headers["WWW-Authenticate"] = _bearer_challenge(error)
     if status >= 500:
         detail = (
             "the service is temporarily unavailable"
@@ -108,6 +123,10 @@ def error_response(error: Error, request: Request) -> JSONResponse:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return error_response(exc.error, request)
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [

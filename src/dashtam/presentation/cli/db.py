@@ -36,13 +36,16 @@ def _run(action: str, url: str, fn: Callable[[], object]) -> object:
         return fn()
     except CommandError as exc:
         _fail(f"{action} failed: {exc}")
-    except (SQLAlchemyError, OSError) as exc:
+    except (SQLAlchemyError, OSError, ValueError) as exc:
         _fail(f"{action} failed on {mask_url(url)}: {describe_connection_error(exc)}")
     return None
 
 
 @db_app.command()
-def upgrade(revision: str = "head", url: UrlOption = None) -> None:
+def upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    url: UrlOption = None,
+) -> None:
     """Apply migrations up to REVISION (default: head)."""
     target = _url(url)
     _run("upgrade", target, lambda: migrator.upgrade(target, revision))
@@ -50,7 +53,10 @@ def upgrade(revision: str = "head", url: UrlOption = None) -> None:
 
 
 @db_app.command()
-def downgrade(revision: str = "-1", url: UrlOption = None) -> None:
+def downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision (-1: one step).")] = "-1",
+    url: UrlOption = None,
+) -> None:
     """Revert migrations down to REVISION (default: one step)."""
     target = _url(url)
     _run("downgrade", target, lambda: migrator.downgrade(target, revision))

@@ -8,10 +8,12 @@ import sys
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
-from dashtam.core.config import get_settings
+from dashtam.core.config import Settings, get_settings
 from dashtam.infrastructure.logging.setup import configure_logging
 from dashtam.presentation.cli.db import db_app
+from dashtam.presentation.cli.users import users_app
 
 app = typer.Typer(
     name="dashtam",
@@ -21,8 +23,19 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
 events_app = typer.Typer(help="Event delivery.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
+
+
+@app.callback()
+def _configure() -> None:
+    """One-shot commands print their result, not the service's info logs."""
+    settings = get_settings()
+    level = (
+        settings.log_level if settings.log_level in ("DEBUG", "ERROR", "CRITICAL") else "WARNING"
+    )
+    configure_logging(level=level, log_format=settings.effective_log_format)
 
 
 @app.command()
@@ -39,6 +52,7 @@ def serve(
     problems = settings.check_production_safety()
     if problems:
         fail("; ".join(problems))
+    _require_current_schema(settings)
     configure_logging(level=settings.log_level, log_format=settings.effective_log_format)
     uvicorn.run(
         "dashtam.presentation.api.app:create_app",
@@ -81,6 +95,31 @@ def events_relay(
     delivered = asyncio.run(_run())
     if once:
         typer.echo(f"delivered {delivered} event(s)")
+
+
+def _require_current_schema(settings: Settings) -> None:
+    """Refuse to serve a database the migrations have not brought up to date."""
+    from dashtam.core.container import Container
+    from dashtam.infrastructure.errors import describe_connection_error
+    from dashtam.infrastructure.persistence.database import mask_url
+
+    async def _status() -> tuple[str | None, str | None]:
+        container = Container(settings)
+        try:
+            return await container.database.schema_status()
+        finally:
+            await container.aclose()
+
+    try:
+        current, head = asyncio.run(_status())
+    except (SQLAlchemyError, OSError) as exc:
+        fail(f"cannot use {mask_url(settings.database_url)}: {describe_connection_error(exc)}")
+        return
+    if current != head:
+        fail(
+            f"database schema is at {current or 'nothing'}, this release needs {head}: "
+            "run 'dashtam db upgrade' first"
+        )
 
 
 def fail(message: str, code: int = 1) -> None:

@@ -1,7 +1,20 @@
 """Every model, imported so that ``Base.metadata`` is complete for migrations."""
 
 from dashtam.infrastructure.persistence.models.audit import AuditLogModel
+from dashtam.infrastructure.persistence.models.auth import (
+    AuthSessionModel,
+    LoginAttemptModel,
+    RefreshTokenModel,
+)
 from dashtam.infrastructure.persistence.models.outbox import EventDeliveryModel, OutboxEventModel
 from dashtam.infrastructure.persistence.models.users import UserModel
 
-__all__ = ["AuditLogModel", "EventDeliveryModel", "OutboxEventModel", "UserModel"]
+__all__ = [
+    "AuditLogModel",
+    "AuthSessionModel",
+    "EventDeliveryModel",
+    "LoginAttemptModel",
+    "OutboxEventModel",
+    "RefreshTokenModel",
+    "UserModel",
+]

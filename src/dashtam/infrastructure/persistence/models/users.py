@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,6 +27,7 @@ class UserModel(BaseMutableModel):
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     role: Mapped[str] = mapped_column(String(16), nullable=False, default=Role.USER.value)
     is_active: Mapped[bool] = mapped_column(nullable=False, default=True)
+    closed_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     def to_entity(self) -> User:
         return User(
@@ -33,6 +36,7 @@ class UserModel(BaseMutableModel):
             password_hash=self.password_hash,
             role=Role(self.role),
             is_active=self.is_active,
+            closed_at=self.closed_at,
             created_at=self.created_at,
             updated_at=self.updated_at,
             version=self.version,
@@ -46,6 +50,7 @@ class UserModel(BaseMutableModel):
             password_hash=user.password_hash,
             role=user.role.value,
             is_active=user.is_active,
+            closed_at=user.closed_at,
             created_at=user.created_at,
             updated_at=user.updated_at,
             version=user.version,
@@ -57,3 +62,4 @@ class UserModel(BaseMutableModel):
         self.password_hash = user.password_hash
         self.role = user.role.value
         self.is_active = user.is_active
+        self.closed_at = user.closed_at

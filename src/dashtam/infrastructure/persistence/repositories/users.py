@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from dashtam.core.errors import ConflictError, Error, NotFoundError
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.users.entities import User
+from dashtam.domain.users.repository import UserFilter
 from dashtam.domain.users.value_objects import Email
-from dashtam.infrastructure.errors import classify
+from dashtam.infrastructure.errors import DB_ERRORS, classify
 from dashtam.infrastructure.persistence.models.users import UserModel
 
 _EMAIL_TAKEN = ConflictError("an account with this email already exists", code="email_taken")
@@ -32,7 +33,7 @@ class SqlUserRepository:
         self._session.add(model)
         try:
             await self._session.flush()
-        except SQLAlchemyError as exc:
+        except DB_ERRORS as exc:
             return Failure(classify(exc, unique_violation=_EMAIL_TAKEN))
         return Success(model.to_entity())
 
@@ -47,7 +48,7 @@ class SqlUserRepository:
             await self._session.flush()
         except StaleDataError:
             return Failure(_stale())
-        except SQLAlchemyError as exc:
+        except DB_ERRORS as exc:
             return Failure(classify(exc, unique_violation=_EMAIL_TAKEN))
         return Success(model.to_entity())
 
@@ -57,7 +58,7 @@ class SqlUserRepository:
                 delete(UserModel).where(UserModel.id == user_id).returning(UserModel.id)
             )
             deleted = result.scalar_one_or_none()
-        except SQLAlchemyError as exc:
+        except DB_ERRORS as exc:
             return Failure(classify(exc))
         if deleted is None:
             return Failure(NotFoundError("user not found"))
@@ -66,7 +67,7 @@ class SqlUserRepository:
     async def get(self, user_id: UUID) -> Result[User | None, Error]:
         try:
             model = await self._session.get(UserModel, user_id)
-        except SQLAlchemyError as exc:
+        except DB_ERRORS as exc:
             return Failure(classify(exc))
         return Success(model.to_entity() if model is not None else None)
 
@@ -76,9 +77,30 @@ class SqlUserRepository:
                 select(UserModel).where(UserModel.email == email.value)
             )
             model = result.scalar_one_or_none()
-        except SQLAlchemyError as exc:
+        except DB_ERRORS as exc:
             return Failure(classify(exc))
         return Success(model.to_entity() if model is not None else None)
+
+    async def search(
+        self, criteria: UserFilter, *, after: UUID | None, limit: int
+    ) -> Result[Sequence[User], Error]:
+        query = select(UserModel).order_by(UserModel.id).limit(limit)
+        if after is not None:
+            query = query.where(UserModel.id > after)
+        if criteria.email_contains:
+            # Emails are stored lower-case, so lower-casing the needle is case-insensitive.
+            needle = criteria.email_contains.lower()
+            escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(UserModel.email.like(f"%{escaped}%", escape="\\"))
+        if criteria.role is not None:
+            query = query.where(UserModel.role == criteria.role.value)
+        if criteria.is_active is not None:
+            query = query.where(UserModel.is_active.is_(criteria.is_active))
+        try:
+            rows = (await self._session.scalars(query)).all()
+        except DB_ERRORS as exc:
+            return Failure(classify(exc))
+        return Success([row.to_entity() for row in rows])
 
 
 def _stale() -> ConflictError:

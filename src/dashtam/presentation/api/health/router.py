@@ -18,8 +18,13 @@ async def health() -> dict[str, str]:
 
 @router.get("/ready", summary="The process can reach its database", response_model=None)
 async def ready(container: ContainerDep) -> dict[str, str] | JSONResponse:
-    if await container.database.check_connection():
-        return {"status": "ready", "database": "ok"}
-    return problem_response(
-        status=503, code="database_unavailable", detail="the database is not reachable"
-    )
+    if not await container.database.check_connection():
+        return problem_response(
+            status=503, code="database_unavailable", detail="the database is not reachable"
+        )
+    current, head = await container.database.schema_status()
+    if current != head:
+        return problem_response(
+            status=503, code="schema_not_current", detail="the database needs 'dashtam db upgrade'"
+        )
+    return {"status": "ready", "database": "ok", "schema": str(head)}

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from dashtam.application.users.commands import RegisterUser
+from dashtam.application.users.commands import ChangePassword, CloseAccount, RegisterUser
 from dashtam.core.result import Failure, Success
-from dashtam.presentation.api.dependencies import AuditContextDep, ContainerDep
+from dashtam.presentation.api.dependencies import (
+    AuditContextDep,
+    AuthenticatedContextDep,
+    ContainerDep,
+    PrincipalDep,
+)
 from dashtam.presentation.api.problems import error_response
-from dashtam.presentation.api.users.schemas import RegisterUserRequest, UserResponse
+from dashtam.presentation.api.users.schemas import (
+    ChangePasswordRequest,
+    CloseAccountRequest,
+    RegisterUserRequest,
+    UserResponse,
+)
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
@@ -31,5 +41,63 @@ async def register_user(
     match await container.register_user_handler().handle(command):
         case Success(user):
             return UserResponse.of(user)
+        case Failure(error):
+            return error_response(error, request)
+
+
+@router.get("/me", response_model=UserResponse, summary="The account I am logged in as")
+async def get_me(principal: PrincipalDep) -> UserResponse:
+    return UserResponse.of(principal.user)
+
+
+@router.patch(
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Change my password (ends my other sessions)",
+    responses={409: {"description": "changed concurrently"}, 422: {"description": "rejected"}},
+)
+async def change_my_password(
+    body: ChangePasswordRequest,
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    context: AuthenticatedContextDep,
+) -> Response:
+    command = ChangePassword(
+        user_id=principal.user.id,
+        session_id=principal.session.id,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        expected_version=principal.user.version,
+        context=context,
+    )
+    match await container.change_password_handler().handle(command):
+        case Success(_):
+            return Response(status_code=status.HTTP_204_NO_CONTENT)
+        case Failure(error):
+            return error_response(error, request)
+
+
+@router.delete(
+    "/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Close my account (personal data removed, audit kept)",
+)
+async def close_my_account(
+    body: CloseAccountRequest,
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    context: AuthenticatedContextDep,
+) -> Response:
+    command = CloseAccount(
+        user_id=principal.user.id,
+        password=body.password,
+        expected_version=principal.user.version,
+        context=context,
+    )
+    match await container.close_account_handler().handle(command):
+        case Success(_):
+            return Response(status_code=status.HTTP_204_NO_CONTENT)
         case Failure(error):
             return error_response(error, request)

@@ -34,3 +34,16 @@ class UserResponse(BaseModel):
             is_active=user.is_active,
             created_at=user.created_at,
         )
+
+
+class ChangePasswordRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(max_length=4096)
+    new_password: str = Field(max_length=4096)
+
+
+class CloseAccountRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(max_length=4096)

@@ -1,0 +1,200 @@
+"""SQLAlchemy adapters of the session, refresh-token and log-in-attempt ports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import func, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from dashtam.core.errors import ConflictError, Error, NotFoundError
+from dashtam.core.result import Failure, Result, Success
+from dashtam.domain.auth.entities import AuthSession, LoginAttempt, RefreshToken
+from dashtam.infrastructure.errors import DB_ERRORS, classify
+from dashtam.infrastructure.persistence.models.auth import (
+    AuthSessionModel,
+    LoginAttemptModel,
+    RefreshTokenModel,
+)
+from dashtam.infrastructure.persistence.types import UTCDateTime
+
+
+class SqlSessionRepository:
+    def __init__(self, *, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, session: AuthSession) -> Result[AuthSession, Error]:
+        model = AuthSessionModel.from_entity(session)
+        self._session.add(model)
+        try:
+            await self._session.flush()
+        except DB_ERRORS as exc:
+            return Failure(classify(exc))
+        return Success(model.to_entity())
+
+    async def get(self, session_id: UUID) -> Result[AuthSession | None, Error]:
+        try:
+            model = await self._session.get(AuthSessionModel, session_id)
+        except DB_ERRORS as exc:
+            return Failure(classify(exc))
+        return Success(model.to_entity() if model is not None else None)
+
+    async def update(self, session: AuthSession) -> Result[AuthSession, Error]:
+        try:
+            model = await self._session.get(AuthSessionModel, session.id)
+            if model is None:
+                return Failure(NotFoundError("session not found"))
+            if model.version != session.version:
+                return Failure(_stale())
+            model.apply(session)
+            await self._session.flush()
+        except StaleDataError:
+            return Failure(_stale())
+        except DB_ERRORS as exc:
+            return Failure(classify(exc))
+        return Success(model.to_entity())
+
+    async def list_active(
+        self, user_id: UUID, *, now: datetime
+    ) -> Result[Sequence[AuthSession], Error]:
+        query = (
+            select(AuthSessionModel)
+            .where(
+                AuthSessionModel.user_id == user_id,
+                AuthSessionModel.revoked_at.is_(None),
+                AuthSessionModel.expires_at > now,
+            )
+            .order_by(AuthSessionModel.id.desc())
+        )
+        try:
+            rows = (await self._session.scalars(query)).all()
+        except DB_ERRORS as exc:
+            return Failure(classify(exc))
+        return Success([row.to_entity() for row in rows])
+
+    async def revoke_all(
+        self, user_id: UUID, *, reason: str, now: datetime, keep: UUID | None = None
+    ) -> Result[Sequence[UUID], Error]:
+        conditions = [AuthSessionModel.user_id == user_id, AuthSessionModel.revoked_at.is_(None)]
+        if keep is not None:
+            conditions.append(AuthSessionModel.id != keep)
+        statement = (
+            update(AuthSessionModel)
+            .where(*conditions)
+            .values(
+                revoked_at=now,
+                revoked_reason=reason,
+                updated_at=now,
+                version=AuthSessionModel.version + 1,
+            )
+            .returning(AuthSessionModel.id)
+            .execution_options(synchronize_session=False)
+        )
+        try:
+            revoked = list((await self._session.scalars(statement)).all())
+        except DB_ERRORS as exc:
+            return Failure(classify(exc))
+        # Loaded copies in this session are now stale; make later reads see the revocation.
+        self._session.expire_all()
+        return Success(revoked)
+
+
+class SqlRefreshTokenRepository:
+    def __init__(self, *, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, token: RefreshToken) -> Result[RefreshToken, Error]:
+        self._session.add(RefreshTokenModel.from_entity(token))
+        try:
+            await self._session.flush()
+        except DB_ERRORS as exc:
+            return Failure(classify(exc))
+        return Success(token)
+
+    async def find_by_hash(self, token_hash: str) -> Result[RefreshToken | None, Error]:
+        try:
+            model = (
+                await self._session.scalars(
+                    select(RefreshTokenModel).where(RefreshTokenModel.token_hash == token_hash)
+                )
+            ).one_or_none()
+        except DB_ERRORS as exc:
+            return Failure(classify(exc))
+        return Success(model.to_entity() if model is not None else None)
+
+    async def mark_rotated(self, token_id: UUID, *, now: datetime) -> Result[bool, Error]:
+        # Conditional UPDATE: of two concurrent uses of one token exactly one sees a row.
+        statement = (
+            update(RefreshTokenModel)
+            .where(RefreshTokenModel.id == token_id, RefreshTokenModel.rotated_at.is_(None))
+            .values(rotated_at=now)
+            .returning(RefreshTokenModel.id)
+            .execution_options(synchronize_session=False)
+        )
+        try:
+            won = (await self._session.scalars(statement)).one_or_none() is not None
+        except DB_ERRORS as exc:
+            return Failure(classify(exc))
+        return Success(won)
+
+
+class SqlLoginAttemptRepository:
+    def __init__(self, *, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, attempt: LoginAttempt) -> Result[None, Error]:
+        self._session.add(LoginAttemptModel.from_entity(attempt))
+        try:
+            await self._session.flush()
+        except DB_ERRORS as exc:
+            return Failure(classify(exc))
+        return Success(None)
+
+    async def account_failures(
+        self, account_key: str, *, since: datetime
+    ) -> Result[list[datetime], Error]:
+        last_success = (
+            select(func.max(LoginAttemptModel.created_at))
+            .where(LoginAttemptModel.account_key == account_key, LoginAttemptModel.succeeded)
+            .scalar_subquery()
+        )
+        since_literal = literal(since, UTCDateTime())
+        query = (
+            select(LoginAttemptModel.created_at)
+            .where(
+                LoginAttemptModel.account_key == account_key,
+                LoginAttemptModel.succeeded.is_(False),
+                LoginAttemptModel.created_at > since,
+                LoginAttemptModel.created_at > func.coalesce(last_success, since_literal),
+            )
+            .order_by(LoginAttemptModel.created_at)
+        )
+        return await self._times(query)
+
+    async def ip_failures(
+        self, ip_address: str, *, since: datetime
+    ) -> Result[list[datetime], Error]:
+        query = (
+            select(LoginAttemptModel.created_at)
+            .where(
+                LoginAttemptModel.ip_address == ip_address,
+                LoginAttemptModel.succeeded.is_(False),
+                LoginAttemptModel.created_at > since,
+            )
+            .order_by(LoginAttemptModel.created_at)
+        )
+        return await self._times(query)
+
+    async def _times(self, query: object) -> Result[list[datetime], Error]:
+        try:
+            rows = (await self._session.scalars(query)).all()  # type: ignore[call-overload]
+        except DB_ERRORS as exc:
+            return Failure(classify(exc))
+        return Success(list(rows))
+
+
+def _stale() -> ConflictError:
+    return ConflictError("the session was changed by someone else; retry", code="stale_version")

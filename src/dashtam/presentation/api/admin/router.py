@@ -1,0 +1,110 @@
+"""User administration (role ``admin`` only; refusals are audited)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from dashtam.application.admin.commands import MAX_PAGE_SIZE, ListUsers, UpdateUser
+from dashtam.application.users.commands import AdminDeleteUser
+from dashtam.core.errors import ValidationError
+from dashtam.core.result import Failure, Success
+from dashtam.domain.users.repository import UserFilter
+from dashtam.domain.users.value_objects import Role
+from dashtam.presentation.api.admin.schemas import UpdateUserRequest, UserPage
+from dashtam.presentation.api.dependencies import AdminDep, AuthenticatedContextDep, ContainerDep
+from dashtam.presentation.api.problems import error_response
+from dashtam.presentation.api.users.schemas import UserResponse
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+_FORBIDDEN: dict[int | str, dict[str, str]] = {403: {"description": "not an administrator"}}
+
+
+def encode_cursor(user_id: UUID) -> str:
+    return base64.urlsafe_b64encode(user_id.bytes).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> UUID | None:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return UUID(bytes=raw)
+    except (binascii.Error, ValueError):
+        return None
+
+
+@router.get("/users", response_model=UserPage, summary="Find users", responses=_FORBIDDEN)
+async def list_users(
+    request: Request,
+    admin: AdminDep,
+    container: ContainerDep,
+    context: AuthenticatedContextDep,
+    email: Annotated[str | None, Query(max_length=254, description="Email fragment")] = None,
+    role: Role | None = None,
+    active: bool | None = None,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+) -> UserPage | JSONResponse:
+    after = decode_cursor(cursor) if cursor else None
+    if cursor and after is None:
+        invalid = ValidationError("the cursor is not valid", details={"field": "cursor"})
+        return error_response(invalid, request)
+    command = ListUsers(
+        criteria=UserFilter(email_contains=email, role=role, is_active=active),
+        after=after,
+        limit=limit,
+        context=context,
+    )
+    match await container.list_users_handler().handle(command):
+        case Success(users):
+            next_cursor = encode_cursor(users[-1].id) if len(users) == limit else None
+            return UserPage(items=[UserResponse.of(u) for u in users], next_cursor=next_cursor)
+        case Failure(error):
+            return error_response(error, request)
+
+
+@router.patch(
+    "/users/{user_id}",
+    response_model=UserResponse,
+    summary="Change a user's role or active flag",
+    responses=_FORBIDDEN,
+)
+async def update_user(
+    user_id: UUID,
+    body: UpdateUserRequest,
+    request: Request,
+    admin: AdminDep,
+    container: ContainerDep,
+    context: AuthenticatedContextDep,
+) -> UserResponse | JSONResponse:
+    command = UpdateUser(user_id=user_id, role=body.role, is_active=body.is_active, context=context)
+    match await container.update_user_handler().handle(command):
+        case Success(user):
+            return UserResponse.of(user)
+        case Failure(error):
+            return error_response(error, request)
+
+
+@router.delete(
+    "/users/{user_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a user",
+    responses=_FORBIDDEN,
+)
+async def delete_user(
+    user_id: UUID,
+    request: Request,
+    admin: AdminDep,
+    container: ContainerDep,
+    context: AuthenticatedContextDep,
+) -> Response:
+    command = AdminDeleteUser(user_id=user_id, context=context)
+    match await container.admin_delete_user_handler().handle(command):
+        case Success(_):
+            return Response(status_code=status.HTTP_204_NO_CONTENT)
+        case Failure(error):
+            return error_response(error, request)

@@ -1,0 +1,133 @@
+"""Log in, refresh, list and end sessions."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from dashtam.application.auth.commands import LogIn, RefreshTokens, RevokeSession
+from dashtam.core.result import Failure, Success
+from dashtam.presentation.api.auth.schemas import (
+    LoginRequest,
+    RefreshRequest,
+    SessionList,
+    SessionResponse,
+    TokenResponse,
+)
+from dashtam.presentation.api.dependencies import (
+    AuditContextDep,
+    AuthenticatedContextDep,
+    ContainerDep,
+    PrincipalDep,
+)
+from dashtam.presentation.api.problems import error_response
+
+router = APIRouter(prefix="/api/v1", tags=["sessions"])
+
+# RFC 6749 5.1: responses carrying tokens must not be cached.
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_AUTH_ERRORS: dict[int | str, dict[str, str]] = {
+    401: {"description": "invalid credentials or token"},
+    429: {"description": "too many failed attempts (see Retry-After)"},
+}
+
+
+@router.post(
+    "/sessions",
+    response_model=TokenResponse,
+    status_code=status.HTTP_201_CREATED,
+    summary="Log in with email and password",
+    responses=_AUTH_ERRORS,
+)
+async def log_in(
+    body: LoginRequest,
+    request: Request,
+    response: Response,
+    container: ContainerDep,
+    context: AuditContextDep,
+) -> TokenResponse | JSONResponse:
+    command = LogIn(email=body.email, password=body.password, context=context)
+    match await container.login_handler().handle(command):
+        case Success(pair):
+            response.headers.update(_NO_STORE)
+            return TokenResponse.of(pair)
+        case Failure(error):
+            return error_response(error, request)
+
+
+@router.post(
+    "/tokens",
+    response_model=TokenResponse,
+    summary="Exchange a refresh token for new tokens (the old one stops working)",
+    responses=_AUTH_ERRORS,
+)
+async def refresh_tokens(
+    body: RefreshRequest,
+    request: Request,
+    response: Response,
+    container: ContainerDep,
+    context: AuditContextDep,
+) -> TokenResponse | JSONResponse:
+    command = RefreshTokens(refresh_token=body.refresh_token, context=context)
+    match await container.refresh_tokens_handler().handle(command):
+        case Success(pair):
+            response.headers.update(_NO_STORE)
+            return TokenResponse.of(pair)
+        case Failure(error):
+            return error_response(error, request)
+
+
+@router.get("/sessions", response_model=SessionList, summary="My active sessions")
+async def list_sessions(
+    request: Request, principal: PrincipalDep, container: ContainerDep
+) -> SessionList | JSONResponse:
+    match await container.list_sessions_handler().handle(principal):
+        case Success(sessions):
+            return SessionList(
+                items=[SessionResponse.of(s, current_id=principal.session.id) for s in sessions]
+            )
+        case Failure(error):
+            return error_response(error, request)
+
+
+@router.delete("/sessions/current", status_code=status.HTTP_204_NO_CONTENT, summary="Log out")
+async def log_out(
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    context: AuthenticatedContextDep,
+) -> Response:
+    return await _revoke(request, principal.session.id, principal, container, context)
+
+
+@router.delete(
+    "/sessions/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End one of my sessions",
+    responses={404: {"description": "no such session of mine"}},
+)
+async def revoke_session(
+    session_id: UUID,
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    context: AuthenticatedContextDep,
+) -> Response:
+    return await _revoke(request, session_id, principal, container, context)
+
+
+async def _revoke(
+    request: Request,
+    session_id: UUID,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    context: AuthenticatedContextDep,
+) -> Response:
+    command = RevokeSession(principal=principal, session_id=session_id, context=context)
+    match await container.revoke_session_handler().handle(command):
+        case Success(_):
+            return Response(status_code=status.HTTP_204_NO_CONTENT)
+        case Failure(error):
+            return error_response(error, request)
