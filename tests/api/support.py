@@ -6,14 +6,18 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from functools import cached_property
 from typing import Any, TypeVar
+from uuid import UUID
 
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from dashtam.application.unit_of_work import UnitOfWork
+from dashtam.application.users.commands import RegisterUser
 from dashtam.core.container import Container
+from dashtam.core.result import Success
 from dashtam.domain.protocols.password_hasher import PasswordHasher
+from dashtam.domain.users.value_objects import Role
 from dashtam.infrastructure.persistence.base import BaseModel
 from dashtam.infrastructure.persistence.unit_of_work import SqlUnitOfWork
 from dashtam.infrastructure.security.password_hasher import Argon2PasswordHasher
@@ -73,4 +77,55 @@ def assert_problem(response: httpx.Response, *, status: int, code: str) -> dict[
     assert body["title"]
     assert body["detail"]
     assert body["trace_id"] == response.headers["x-request-id"]
+    return body
+
+
+# --- identity and access -------------------------------------------------------------------
+
+USERS_URL = "/api/v1/users"
+ME_URL = "/api/v1/users/me"
+SESSIONS_URL = "/api/v1/sessions"
+TOKENS_URL = "/api/v1/tokens"
+ADMIN_USERS_URL = "/api/v1/admin/users"
+PASSWORD = "a long passphrase"
+
+
+async def create_user(
+    container: Container, email: str, password: str = PASSWORD, *, role: Role = Role.USER
+) -> UUID:
+    """A registered user (through the real handler, so it is audited like any other)."""
+    command = RegisterUser(email=email, password=password, role=role)
+    result = await container.register_user_handler().handle(command)
+    assert isinstance(result, Success), result
+    return result.value.id
+
+
+def client_from(app: FastAPI, ip: str) -> httpx.AsyncClient:
+    """A client whose requests come from ``ip`` (the ASGI ``client`` address)."""
+    transport = httpx.ASGITransport(app=app, client=(ip, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+
+async def log_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    return await client.post(SESSIONS_URL, json={"email": email, "password": password})
+
+
+async def tokens_for(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD
+) -> dict[str, Any]:
+    """A successful log-in's body (access and refresh tokens)."""
+    response = await log_in(client, email, password)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def bearer(access_token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {access_token}"}
+
+
+def assert_unauthorized(response: httpx.Response, *, code: str) -> dict[str, Any]:
+    """A 401 problem carrying an RFC 6750 ``WWW-Authenticate: Bearer`` challenge."""
+    body = assert_problem(response, status=401, code=code)
+    assert response.headers["www-authenticate"].startswith("Bearer"), response.headers
     return body

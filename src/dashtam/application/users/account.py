@@ -12,7 +12,7 @@ from dashtam.application.failures import record_failure
 from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from dashtam.application.users.commands import ChangePassword, CloseAccount
 from dashtam.core.clock import utcnow
-from dashtam.core.errors import Error, NotFoundError, ValidationError
+from dashtam.core.errors import ConflictError, Error, NotFoundError, ValidationError
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.audit import AuditAction, AuditContext, AuditEntry, AuditOutcome, ResourceType
 from dashtam.domain.auth.entities import LoginAttempt, ThrottlePolicy
@@ -21,6 +21,12 @@ from dashtam.domain.protocols.password_hasher import PasswordHasher
 from dashtam.domain.users.entities import User
 from dashtam.domain.users.events import UserAccountClosed, UserPasswordChanged
 from dashtam.domain.users.password_policy import PasswordPolicy
+
+
+def _stale() -> ConflictError:
+    return ConflictError(
+        "the account was changed by another request; reload and retry", code="stale_version"
+    )
 
 
 def _wrong_password(field: str) -> ValidationError:
@@ -51,6 +57,7 @@ class _PasswordConfirmed:
         self,
         *,
         user_id: UUID,
+        expected_version: int,
         password: str,
         field: str,
         context: AuditContext,
@@ -64,6 +71,9 @@ class _PasswordConfirmed:
             user = loaded.value
             if user is None or not user.can_log_in:
                 return await self._fail(uow, context, action, None, NotFoundError("no such user"))
+            if user.version != expected_version:
+                # Changed since the caller's request began (e.g. a concurrent password change).
+                return await self._fail(uow, context, action, user, _stale())
             key = account_key(user.email.value)
             throttled = await check_throttle(
                 uow, self._throttle, key=key, ip_address=context.ip_address, now=now
@@ -120,6 +130,7 @@ class ChangePasswordHandler(_PasswordConfirmed):
         failed_action = AuditAction.USER_PASSWORD_CHANGE_FAILED
         confirmed = await self._confirm(
             user_id=command.user_id,
+            expected_version=command.expected_version,
             password=command.current_password,
             field="current_password",
             context=command.context,
@@ -128,8 +139,8 @@ class ChangePasswordHandler(_PasswordConfirmed):
         )
         if isinstance(confirmed, Failure):
             return confirmed
-        # The version the caller acted on, not a fresh read: a change in between is a conflict.
-        user = replace(confirmed.value, version=command.expected_version)
+        # Versioned as the caller saw it: a change committed meanwhile makes the update a 409.
+        user = confirmed.value
         policy = self._policy.check(command.new_password, email=user.email)
         if isinstance(policy, Failure):
             error = replace(policy.error, details={"field": "new_password"})
@@ -171,6 +182,7 @@ class CloseAccountHandler(_PasswordConfirmed):
         failed_action = AuditAction.USER_ACCOUNT_CLOSE_FAILED
         confirmed = await self._confirm(
             user_id=command.user_id,
+            expected_version=command.expected_version,
             password=command.password,
             field="password",
             context=command.context,
@@ -179,7 +191,7 @@ class CloseAccountHandler(_PasswordConfirmed):
         )
         if isinstance(confirmed, Failure):
             return confirmed
-        user = replace(confirmed.value, version=command.expected_version)
+        user = confirmed.value
         user.close(now)
         async with self._uow_factory() as uow:
             updated = await uow.users.update(user)
