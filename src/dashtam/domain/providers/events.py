@@ -16,3 +16,22 @@ class ProviderConnected(DomainEvent):
     provider: str
 
     event_type: ClassVar[str] = "ProviderConnected"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProviderDisconnected(DomainEvent):
+    user_id: UUID
+    connection_id: UUID
+    purged: bool
+
+    event_type: ClassVar[str] = "ProviderDisconnected"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatementImported(DomainEvent):
+    user_id: UUID
+    connection_id: UUID
+    transactions_new: int
+    transactions_updated: int
+
+    event_type: ClassVar[str] = "StatementImported"

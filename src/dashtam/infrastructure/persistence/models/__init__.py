@@ -6,15 +6,27 @@ from dashtam.infrastructure.persistence.models.auth import (
     LoginAttemptModel,
     RefreshTokenModel,
 )
+from dashtam.infrastructure.persistence.models.finance import (
+    AccountModel,
+    BalanceSnapshotModel,
+    ConnectionModel,
+    ProviderModel,
+    TransactionModel,
+)
 from dashtam.infrastructure.persistence.models.outbox import EventDeliveryModel, OutboxEventModel
 from dashtam.infrastructure.persistence.models.users import UserModel
 
 __all__ = [
+    "AccountModel",
     "AuditLogModel",
     "AuthSessionModel",
+    "BalanceSnapshotModel",
+    "ConnectionModel",
     "EventDeliveryModel",
     "LoginAttemptModel",
     "OutboxEventModel",
+    "ProviderModel",
     "RefreshTokenModel",
+    "TransactionModel",
     "UserModel",
 ]

@@ -1,0 +1,282 @@
+"""Money: exact ``Decimal`` amounts with an ISO 4217 currency; never a float."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from dashtam.core.errors import ValidationError
+from dashtam.core.result import Failure, Result, Success
+
+# Amounts are stored with 4 decimal places (enough for every ISO 4217 minor unit).
+AMOUNT_SCALE = 4
+MAX_ABS_AMOUNT = Decimal("1e15")  # far above any real balance, below NUMERIC(20, 4) limits
+_QUANTUM = Decimal(1).scaleb(-AMOUNT_SCALE)
+
+# Active ISO 4217 codes (2024 list) plus the precious-metal and fund codes banks use.
+ISO_4217 = frozenset(
+    [
+        "AED",
+        "AFN",
+        "ALL",
+        "AMD",
+        "ANG",
+        "AOA",
+        "ARS",
+        "AUD",
+        "AWG",
+        "AZN",
+        "BAM",
+        "BBD",
+        "BDT",
+        "BGN",
+        "BHD",
+        "BIF",
+        "BMD",
+        "BND",
+        "BOB",
+        "BOV",
+        "BRL",
+        "BSD",
+        "BTN",
+        "BWP",
+        "BYN",
+        "BZD",
+        "CAD",
+        "CDF",
+        "CHE",
+        "CHF",
+        "CHW",
+        "CLF",
+        "CLP",
+        "CNY",
+        "COP",
+        "COU",
+        "CRC",
+        "CUC",
+        "CUP",
+        "CVE",
+        "CZK",
+        "DJF",
+        "DKK",
+        "DOP",
+        "DZD",
+        "EGP",
+        "ERN",
+        "ETB",
+        "EUR",
+        "FJD",
+        "FKP",
+        "GBP",
+        "GEL",
+        "GHS",
+        "GIP",
+        "GMD",
+        "GNF",
+        "GTQ",
+        "GYD",
+        "HKD",
+        "HNL",
+        "HTG",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "IQD",
+        "IRR",
+        "ISK",
+        "JMD",
+        "JOD",
+        "JPY",
+        "KES",
+        "KGS",
+        "KHR",
+        "KMF",
+        "KPW",
+        "KRW",
+        "KWD",
+        "KYD",
+        "KZT",
+        "LAK",
+        "LBP",
+        "LKR",
+        "LRD",
+        "LSL",
+        "LYD",
+        "MAD",
+        "MDL",
+        "MGA",
+        "MKD",
+        "MMK",
+        "MNT",
+        "MOP",
+        "MRU",
+        "MUR",
+        "MVR",
+        "MWK",
+        "MXN",
+        "MXV",
+        "MYR",
+        "MZN",
+        "NAD",
+        "NGN",
+        "NIO",
+        "NOK",
+        "NPR",
+        "NZD",
+        "OMR",
+        "PAB",
+        "PEN",
+        "PGK",
+        "PHP",
+        "PKR",
+        "PLN",
+        "PYG",
+        "QAR",
+        "RON",
+        "RSD",
+        "RUB",
+        "RWF",
+        "SAR",
+        "SBD",
+        "SCR",
+        "SDG",
+        "SEK",
+        "SGD",
+        "SHP",
+        "SLE",
+        "SLL",
+        "SOS",
+        "SRD",
+        "SSP",
+        "STN",
+        "SVC",
+        "SYP",
+        "SZL",
+        "THB",
+        "TJS",
+        "TMT",
+        "TND",
+        "TOP",
+        "TRY",
+        "TTD",
+        "TWD",
+        "TZS",
+        "UAH",
+        "UGX",
+        "USD",
+        "USN",
+        "UYI",
+        "UYU",
+        "UYW",
+        "UZS",
+        "VED",
+        "VES",
+        "VND",
+        "VUV",
+        "WST",
+        "XAF",
+        "XAG",
+        "XAU",
+        "XBA",
+        "XBB",
+        "XBC",
+        "XBD",
+        "XCD",
+        "XCG",
+        "XDR",
+        "XOF",
+        "XPD",
+        "XPF",
+        "XPT",
+        "XSU",
+        "XUA",
+        "YER",
+        "ZAR",
+        "ZMW",
+        "ZWG",
+        "ZWL",
+    ]
+)
+
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def parse_currency(raw: str) -> Result[str, ValidationError]:
+    code = raw.strip().upper()
+    if code not in ISO_4217:
+        return Failure(
+            ValidationError(f"unknown currency {raw.strip()!r}", code="invalid_currency")
+        )
+    return Success(code)
+
+
+def parse_amount(
+    raw: str, *, decimal_separator: str | None = None
+) -> Result[Decimal, ValidationError]:
+    """Parse an amount as banks write it: ``-1,234.50``, ``1.234,50``, ``(12.00)``, ``+3``.
+
+    With ``decimal_separator`` None the separator is inferred: the last of ``.``/``,`` when
+    both appear; a lone ``,`` followed by exactly one or two digits is a decimal comma.
+    """
+    text = raw.strip().replace("\u00a0", "").replace(" ", "").replace("'", "")
+    negative = False
+    if text.startswith("(") and text.endswith(")"):
+        negative, text = True, text[1:-1]
+    if text.endswith("-"):  # trailing minus, as some European exports write it
+        negative, text = True, text[:-1]
+    if text.startswith(("-", "+")):
+        negative, text = negative ^ (text[0] == "-"), text[1:]
+    if not text:
+        return Failure(_invalid(raw))
+    separator = decimal_separator or _infer_separator(text)
+    thousands = "," if separator == "." else "."
+    text = text.replace(thousands, "").replace(separator, ".")
+    if not _PLAIN_NUMBER.match(text):
+        return Failure(_invalid(raw))
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return Failure(_invalid(raw))
+    if value.as_tuple().exponent < -AMOUNT_SCALE:  # type: ignore[operator]
+        return Failure(
+            ValidationError(
+                f"amount {raw.strip()!r} has more than {AMOUNT_SCALE} decimal places",
+                code="invalid_amount",
+            )
+        )
+    if abs(value) >= MAX_ABS_AMOUNT:
+        return Failure(
+            ValidationError(f"amount {raw.strip()!r} is too large", code="invalid_amount")
+        )
+    return Success(-value if negative else value)
+
+
+def _infer_separator(text: str) -> str:
+    if "." in text and "," in text:
+        return "." if text.rfind(".") > text.rfind(",") else ","
+    if "," in text:
+        _, _, tail = text.rpartition(",")
+        return "," if len(tail) in (1, 2) and text.count(",") == 1 else "."
+    return "."
+
+
+def _invalid(raw: str) -> ValidationError:
+    return ValidationError(f"{raw.strip()!r} is not an amount", code="invalid_amount")
+
+
+def quantize(amount: Decimal) -> Decimal:
+    """The amount at storage scale (exact: parse_amount refuses finer amounts)."""
+    return amount.quantize(_QUANTUM)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __add__(self, other: Money) -> Money:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot add {other.currency} to {self.currency}")
+        return Money(self.amount + other.amount, self.currency)

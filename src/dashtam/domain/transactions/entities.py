@@ -1,0 +1,34 @@
+"""Transactions of an account."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from uuid import UUID
+
+from dashtam.core.clock import utcnow
+from dashtam.core.ids import new_id
+
+
+class TransactionStatus(StrEnum):
+    PENDING = "pending"
+    POSTED = "posted"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transaction:
+    """Unique per (account, provider transaction id); amounts in the account's currency."""
+
+    id: UUID = field(default_factory=new_id)
+    account_id: UUID
+    provider_transaction_id: str
+    amount: Decimal
+    currency: str
+    posted_on: date
+    description: str
+    payee: str | None = None
+    memo: str | None = None
+    status: TransactionStatus = TransactionStatus.POSTED
+    created_at: datetime = field(default_factory=utcnow)

@@ -1,0 +1,289 @@
+"""Generic CSV statements: a preset or a column mapping, auto-detected header and dialect."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections import Counter
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from dashtam.core.errors import ValidationError
+from dashtam.core.result import Failure, Result, Success
+from dashtam.domain.accounts.entities import AccountType
+from dashtam.domain.imports.statement import (
+    ImportLimits,
+    ParsedAccount,
+    ParsedStatement,
+    ParsedTransaction,
+)
+from dashtam.domain.money import parse_amount, parse_currency
+from dashtam.domain.transactions.entities import TransactionStatus
+from dashtam.infrastructure.importers.csv_presets import MAPPING_KEYS, PRESETS, CsvLayout
+from dashtam.infrastructure.importers.safety import (
+    FileRejectedError,
+    check_size,
+    decode_text,
+    reject,
+)
+
+_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d", "%m/%d/%y", "%d.%m.%y")
+_HEADER_SEARCH_LINES = 30
+CSV_ACCOUNT_ID = "csv-default"
+
+
+def layout_from(
+    preset: str | None, mapping: dict[str, Any] | None
+) -> Result[CsvLayout, ValidationError]:
+    """The layout for a preset name or a user's mapping (unknown keys are refused)."""
+    if preset:
+        layout = PRESETS.get(preset)
+        if layout is None:
+            known = ", ".join(sorted(PRESETS))
+            return Failure(
+                ValidationError(
+                    f"unknown CSV preset {preset!r} (known: {known})", code="invalid_mapping"
+                )
+            )
+        return Success(layout)
+    if not mapping:
+        return Failure(
+            ValidationError("a CSV import needs a preset or a mapping", code="invalid_mapping")
+        )
+    unknown = set(mapping) - MAPPING_KEYS
+    if unknown:
+        return Failure(
+            ValidationError(
+                f"unknown mapping keys: {', '.join(sorted(unknown))}", code="invalid_mapping"
+            )
+        )
+    if "date" not in mapping or "description" not in mapping:
+        return Failure(
+            ValidationError("the mapping needs 'date' and 'description'", code="invalid_mapping")
+        )
+    if "amount" not in mapping and not ("debit" in mapping or "credit" in mapping):
+        return Failure(
+            ValidationError(
+                "the mapping needs 'amount' or 'debit'/'credit'", code="invalid_mapping"
+            )
+        )
+    values: dict[str, Any] = {
+        k: v for k, v in mapping.items() if k not in ("account_type", "negate", "currency")
+    }
+    if "currency" in mapping:
+        match parse_currency(str(mapping["currency"])):
+            case Failure(error):
+                return Failure(error)
+            case Success(code):
+                values["currency"] = code
+    if "account_type" in mapping:
+        try:
+            values["account_type"] = AccountType(str(mapping["account_type"]))
+        except ValueError:
+            return Failure(
+                ValidationError(
+                    f"unknown account_type {mapping['account_type']!r}", code="invalid_mapping"
+                )
+            )
+    if "negate" in mapping:
+        values["negate"] = str(mapping["negate"]).lower() in ("1", "true", "yes")
+    return Success(CsvLayout(**values))
+
+
+class CsvParser:
+    """The ``StatementParser`` for ``csv-file`` connections."""
+
+    format = "csv"
+
+    def __init__(self, layout: CsvLayout) -> None:
+        self._layout = layout
+
+    def parse(
+        self, data: bytes, *, limits: ImportLimits
+    ) -> Result[ParsedStatement, ValidationError]:
+        try:
+            return Success(self._parse(data, limits))
+        except FileRejectedError as exc:
+            return Failure(exc.error)
+
+    def _parse(self, data: bytes, limits: ImportLimits) -> ParsedStatement:
+        check_size(data, limits)
+        layout = self._layout
+        text = decode_text(data)
+        lines = text.splitlines()
+        header_index, delimiter = self._find_header(lines)
+        reader = csv.reader(io.StringIO("\n".join(lines[header_index:])), delimiter=delimiter)
+        header = [cell.strip() for cell in next(reader)]
+        columns = {name: position for position, name in enumerate(header)}
+        account = ParsedAccount(
+            provider_account_id=CSV_ACCOUNT_ID,
+            account_type=layout.account_type,
+            currency=layout.currency,
+        )
+        occurrences: Counter[tuple[str, str, str]] = Counter()
+        balances: list[tuple[date, Decimal]] = []
+        for offset, row in enumerate(reader, start=header_index + 2):
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(account.transactions) >= limits.max_transactions:
+                reject(f"more than {limits.max_transactions} rows", code="too_many_rows")
+            where = f"line {offset}"
+            cell = _Cells(row, columns, where)
+            posted_on = self._date(cell.get(layout.date, required=True) or "", where)
+            if layout.balance and cell.get(layout.balance):
+                balance = self._plain_amount(
+                    cell.get(layout.balance) or "", f"{where} {layout.balance}"
+                )
+                balances.append((posted_on, balance))
+            if self._no_amount(cell):
+                # A balance line ("Beginning balance as of ..."), not a transaction.
+                continue
+            amount = self._amount(cell, where)
+            description = (cell.get(layout.description, required=True) or "").strip()
+            if not description:
+                reject(f"column {layout.description!r} is empty", location=where)
+            status = TransactionStatus.POSTED
+            if (
+                layout.status
+                and (cell.get(layout.status) or "").strip().lower() in layout.pending_values
+            ):
+                status = TransactionStatus.PENDING
+            given_id = cell.get(layout.transaction_id) if layout.transaction_id else None
+            if given_id:
+                transaction_id = given_id.strip()[:255]
+            else:
+                # No id in the file: derive one from the content, numbering identical rows so
+                # that two equal coffees on one day stay two transactions on every re-import.
+                key = (posted_on.isoformat(), str(amount), description)
+                occurrences[key] += 1
+                transaction_id = _content_id(key, occurrences[key])
+            account.transactions.append(
+                ParsedTransaction(
+                    provider_transaction_id=transaction_id,
+                    amount=amount,
+                    posted_on=posted_on,
+                    description=description[:500],
+                    payee=(cell.get(layout.payee) or "").strip()[:255] or None
+                    if layout.payee
+                    else None,
+                    memo=(cell.get(layout.memo) or "").strip()[:500] or None
+                    if layout.memo
+                    else None,
+                    status=status,
+                )
+            )
+        if not account.transactions:
+            reject("the file has a header but no transactions", code="empty_file")
+        if balances:
+            as_of, account.balance = _closing_balance(balances)
+            account.balance_as_of = datetime.combine(as_of, time.min, tzinfo=UTC)
+        return ParsedStatement(format=self.format, accounts=[account])
+
+    def _find_header(self, lines: list[str]) -> tuple[int, str]:
+        """The first line naming the date and description columns (exports prepend summaries)."""
+        wanted = {self._layout.date.lower(), self._layout.description.lower()}
+        for index, line in enumerate(lines[:_HEADER_SEARCH_LINES]):
+            delimiter = self._layout.delimiter or _sniff(line)
+            cells = {
+                cell.strip().strip('"').lower()
+                for cell in next(csv.reader([line], delimiter=delimiter), [])
+            }
+            if wanted <= cells:
+                return index, delimiter
+        reject(
+            f"no header row with columns {self._layout.date!r} and {self._layout.description!r} "
+            f"in the first {_HEADER_SEARCH_LINES} lines",
+            code="invalid_csv",
+        )
+        raise AssertionError("unreachable")
+
+    def _date(self, text: str, where: str) -> date:
+        value = text.strip()
+        formats = (self._layout.date_format,) if self._layout.date_format else _DATE_FORMATS
+        for fmt in formats:
+            try:
+                return datetime.strptime(value, fmt).date()
+            except ValueError:
+                continue
+        reject(
+            f"{value!r} is not a date"
+            + (f" in format {self._layout.date_format}" if self._layout.date_format else ""),
+            location=where,
+            code="invalid_date",
+        )
+        raise AssertionError("unreachable")
+
+    def _no_amount(self, cell: _Cells) -> bool:
+        names = (
+            [self._layout.amount]
+            if self._layout.amount
+            else [self._layout.debit, self._layout.credit]
+        )
+        return all(not (cell.get(name) or "").strip() for name in names if name)
+
+    def _amount(self, cell: _Cells, where: str) -> Decimal:
+        layout = self._layout
+        if layout.amount:
+            amount = self._plain_amount(
+                cell.get(layout.amount, required=True) or "", f"{where} {layout.amount}"
+            )
+        else:
+            debit = cell.get(layout.debit) if layout.debit else None
+            credit = cell.get(layout.credit) if layout.credit else None
+            if not (debit or "").strip() and not (credit or "").strip():
+                reject("neither debit nor credit is filled", location=where, code="invalid_amount")
+            amount = Decimal(0)
+            if (credit or "").strip():
+                amount += abs(self._plain_amount(credit or "", f"{where} {layout.credit}"))
+            if (debit or "").strip():
+                amount -= abs(self._plain_amount(debit or "", f"{where} {layout.debit}"))
+        return -amount if layout.negate else amount
+
+    def _plain_amount(self, text: str, where: str) -> Decimal:
+        cleaned = text.strip().lstrip("$€£¥").replace("$", "").replace("€", "").replace("£", "")
+        match parse_amount(cleaned, decimal_separator=self._layout.decimal_separator):
+            case Success(value):
+                return value
+            case Failure(error):
+                reject(error.message, location=where, code="invalid_amount")
+        raise AssertionError("unreachable")
+
+
+class _Cells:
+    def __init__(self, row: list[str], columns: dict[str, int], where: str) -> None:
+        self._row = row
+        self._columns = columns
+        self._where = where
+
+    def get(self, name: str | None, *, required: bool = False) -> str | None:
+        if name is None:
+            return None
+        position = self._columns.get(name)
+        if position is None:
+            reject(
+                f"column {name!r} is not in the header", location=self._where, code="invalid_csv"
+            )
+            return None
+        if position >= len(self._row):
+            if required:
+                reject(f"column {name!r} is missing", location=self._where, code="invalid_csv")
+            return None
+        return self._row[position]
+
+
+def _closing_balance(balances: list[tuple[date, Decimal]]) -> tuple[date, Decimal]:
+    """The running balance after the newest row, whichever way the export is sorted."""
+    newest_first = balances[0][0] > balances[-1][0]
+    return balances[0] if newest_first else balances[-1]
+
+
+def _sniff(line: str) -> str:
+    counts = {d: line.count(d) for d in (",", ";", "\t", "|")}
+    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def _content_id(key: tuple[str, str, str], occurrence: int) -> str:
+    digest = hashlib.sha256("\x1f".join((*key, str(occurrence))).encode()).hexdigest()
+    return f"csv:{digest[:40]}"

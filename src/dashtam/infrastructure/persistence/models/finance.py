@@ -1,0 +1,151 @@
+"""Tables of financial data: providers, connections, accounts, transactions, balances."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dashtam.domain.accounts.entities import Account, AccountType, BalanceSnapshot
+from dashtam.domain.providers.entities import ConnectionStatus, ProviderConnection, ProviderSlug
+from dashtam.domain.transactions.entities import Transaction, TransactionStatus
+from dashtam.infrastructure.persistence.base import Base, BaseModel, BaseMutableModel
+from dashtam.infrastructure.persistence.types import DecimalAmount, UTCDateTime
+
+
+class ProviderModel(Base):
+    """The catalog, seeded by a migration; ``slug`` is the stable key clients use."""
+
+    __tablename__ = "providers"
+
+    slug: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    accepts_files: Mapped[bool] = mapped_column(nullable=False)
+
+
+class ConnectionModel(BaseMutableModel):
+    __tablename__ = "provider_connections"
+    __table_args__ = (Index("ix_provider_connections_user_id", "user_id"),)
+
+    user_id: Mapped[UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    provider: Mapped[str] = mapped_column(ForeignKey("providers.slug"), nullable=False)
+    label: Mapped[str] = mapped_column(String(100), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    last_import_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    def to_entity(self) -> ProviderConnection:
+        return ProviderConnection(
+            id=self.id,
+            user_id=self.user_id,
+            provider=ProviderSlug(self.provider),
+            label=self.label,
+            status=ConnectionStatus(self.status),
+            last_import_at=self.last_import_at,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            version=self.version,
+        )
+
+
+class AccountModel(BaseMutableModel):
+    __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "provider_account_id"),
+        Index("ix_accounts_user_id", "user_id"),
+    )
+
+    user_id: Mapped[UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    connection_id: Mapped[UUID] = mapped_column(
+        ForeignKey("provider_connections.id", ondelete="CASCADE"), nullable=False
+    )
+    provider_account_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    account_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    balance: Mapped[Decimal | None] = mapped_column(DecimalAmount(), nullable=True)
+    balance_as_of: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    def to_entity(self) -> Account:
+        return Account(
+            id=self.id,
+            user_id=self.user_id,
+            connection_id=self.connection_id,
+            provider_account_id=self.provider_account_id,
+            name=self.name,
+            account_type=AccountType(self.account_type),
+            currency=self.currency,
+            balance=self.balance,
+            balance_as_of=self.balance_as_of,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            version=self.version,
+        )
+
+
+class TransactionModel(BaseModel):
+    """Written in bulk by imports (never one ORM object per row); ``updated_at`` tracks
+    pending -> posted and other corrections from later statements."""
+
+    __tablename__ = "transactions"
+    __table_args__ = (
+        # The idempotency key of imports: ON CONFLICT targets exactly this constraint.
+        UniqueConstraint("account_id", "provider_transaction_id"),
+        Index("ix_transactions_account_posted", "account_id", "posted_on", "id"),
+    )
+
+    account_id: Mapped[UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    provider_transaction_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    amount: Mapped[Decimal] = mapped_column(DecimalAmount(), nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    posted_on: Mapped[date] = mapped_column(Date(), nullable=False)
+    description: Mapped[str] = mapped_column(String(500), nullable=False)
+    payee: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    memo: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+    def to_entity(self) -> Transaction:
+        return Transaction(
+            id=self.id,
+            account_id=self.account_id,
+            provider_transaction_id=self.provider_transaction_id,
+            amount=self.amount,
+            currency=self.currency,
+            posted_on=self.posted_on,
+            description=self.description,
+            payee=self.payee,
+            memo=self.memo,
+            status=TransactionStatus(self.status),
+            created_at=self.created_at,
+        )
+
+
+class BalanceSnapshotModel(BaseModel):
+    """Immutable: one row per account and statement date; re-importing adds nothing."""
+
+    __tablename__ = "balance_snapshots"
+    __table_args__ = (UniqueConstraint("account_id", "as_of"),)
+
+    account_id: Mapped[UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    balance: Mapped[Decimal] = mapped_column(DecimalAmount(), nullable=False)
+    as_of: Mapped[datetime] = mapped_column(nullable=False)
+
+    def to_entity(self) -> BalanceSnapshot:
+        return BalanceSnapshot(
+            id=self.id,
+            account_id=self.account_id,
+            balance=self.balance,
+            as_of=self.as_of,
+            created_at=self.created_at,
+        )
