@@ -8,6 +8,7 @@ from typing import Protocol, Self
 
 from dashtam.core.errors import Error
 from dashtam.core.result import Result
+from dashtam.domain.accounts.repository import AccountRepository
 from dashtam.domain.audit import AuditEntry
 from dashtam.domain.auth.repository import (
     LoginAttemptRepository,
@@ -15,6 +16,8 @@ from dashtam.domain.auth.repository import (
     SessionRepository,
 )
 from dashtam.domain.events import DomainEvent
+from dashtam.domain.providers.repository import ConnectionRepository
+from dashtam.domain.transactions.repository import TransactionRepository
 from dashtam.domain.users.repository import UserRepository
 
 
@@ -35,6 +38,15 @@ class UnitOfWork(Protocol):
 
     @property
     def login_attempts(self) -> LoginAttemptRepository: ...
+
+    @property
+    def connections(self) -> ConnectionRepository: ...
+
+    @property
+    def accounts(self) -> AccountRepository: ...
+
+    @property
+    def transactions(self) -> TransactionRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

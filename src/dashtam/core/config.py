@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         default=None, validation_alias="LOG_FORMAT"
     )
     event_broker_url: str = Field(default="", validation_alias="EVENT_BROKER_URL")
+    import_max_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, validation_alias="DASHTAM_IMPORT_MAX_BYTES"
+    )
+    import_max_rows: int = Field(default=200_000, ge=1, validation_alias="DASHTAM_IMPORT_MAX_ROWS")
 
     @field_validator("log_level", mode="before")
     @classmethod

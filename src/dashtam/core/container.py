@@ -27,6 +27,13 @@ if TYPE_CHECKING:
         RevokeSessionHandler,
     )
     from dashtam.application.auth.timing import DummyPasswordCheck
+    from dashtam.application.finance.handlers import (
+        CreateConnectionHandler,
+        DeleteAccountHandler,
+        DisconnectConnectionHandler,
+    )
+    from dashtam.application.finance.imports import ImportStatementHandler
+    from dashtam.application.finance.queries import FinanceQueries
     from dashtam.application.unit_of_work import UnitOfWork
     from dashtam.application.users.account import ChangePasswordHandler, CloseAccountHandler
     from dashtam.application.users.handlers import AdminDeleteUserHandler, RegisterUserHandler
@@ -191,6 +198,41 @@ class Container:
         return AdminDeleteUserHandler(
             uow_factory=self.unit_of_work, logger=self.logger("dashtam.users")
         )
+
+    def create_connection_handler(self) -> CreateConnectionHandler:
+        from dashtam.application.finance.handlers import CreateConnectionHandler
+
+        return CreateConnectionHandler(uow_factory=self.unit_of_work)
+
+    def disconnect_connection_handler(self) -> DisconnectConnectionHandler:
+        from dashtam.application.finance.handlers import DisconnectConnectionHandler
+
+        return DisconnectConnectionHandler(uow_factory=self.unit_of_work)
+
+    def delete_account_handler(self) -> DeleteAccountHandler:
+        from dashtam.application.finance.handlers import DeleteAccountHandler
+
+        return DeleteAccountHandler(uow_factory=self.unit_of_work)
+
+    def import_statement_handler(self) -> ImportStatementHandler:
+        from dashtam.application.finance.imports import ImportStatementHandler
+        from dashtam.domain.imports.statement import ImportLimits
+        from dashtam.infrastructure.importers.factory import StatementParsers
+
+        return ImportStatementHandler(
+            uow_factory=self.unit_of_work,
+            parsers=StatementParsers(),
+            logger=self.logger("dashtam.imports"),
+            limits=ImportLimits(
+                max_bytes=self.settings.import_max_bytes,
+                max_transactions=self.settings.import_max_rows,
+            ),
+        )
+
+    def finance_queries(self) -> FinanceQueries:
+        from dashtam.application.finance.queries import FinanceQueries
+
+        return FinanceQueries(uow_factory=self.unit_of_work)
 
     async def aclose(self) -> None:
         """Release app-scoped resources (the connection pool)."""

@@ -32,6 +32,12 @@ class AuditAction(StrEnum):
     ADMIN_USER_DELETED = "admin.user_deleted"
     ADMIN_USERS_LISTED = "admin.users_listed"
     ADMIN_ACCESS_DENIED = "admin.access_denied"
+    CONNECTION_CREATED = "connection.created"
+    CONNECTION_DISCONNECTED = "connection.disconnected"
+    STATEMENT_IMPORTED = "import.succeeded"
+    STATEMENT_IMPORT_FAILED = "import.failed"
+    ACCOUNT_DELETED = "account.deleted"
+    FINANCIAL_DATA_READ = "financial_data.read"
 
 
 class AuditOutcome(StrEnum):
@@ -46,6 +52,7 @@ class ResourceType(StrEnum):
     PROVIDER_CONNECTION = "provider_connection"
     ACCOUNT = "account"
     TRANSACTION = "transaction"
+    IMPORT = "import"
 
 
 # Key fragments that must never reach the audit trail, whatever a caller passes.

@@ -10,7 +10,11 @@ from dashtam.domain.auth.events import (
     UserLoginFailed,
 )
 from dashtam.domain.events.base import DomainEvent
-from dashtam.domain.providers.events import ProviderConnected
+from dashtam.domain.providers.events import (
+    ProviderConnected,
+    ProviderDisconnected,
+    StatementImported,
+)
 from dashtam.domain.users.events import (
     UserAccountClosed,
     UserDeleted,
@@ -30,6 +34,8 @@ _ALL: tuple[type[DomainEvent], ...] = (
     SessionRevoked,
     RefreshTokenReuseDetected,
     ProviderConnected,
+    ProviderDisconnected,
+    StatementImported,
     AccountDeleted,
 )
 

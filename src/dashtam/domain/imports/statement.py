@@ -71,6 +71,8 @@ class CsvOptions:
 
     preset: str | None = None
     mapping: dict[str, str] | None = None
+    # CSV files rarely name their account: this names it (several accounts on one connection).
+    account: str | None = None
 
 
 class StatementParser(Protocol):
@@ -79,3 +81,11 @@ class StatementParser(Protocol):
     def parse(
         self, data: bytes, *, limits: ImportLimits
     ) -> Result[ParsedStatement, ValidationError]: ...
+
+
+class ParserFactory(Protocol):
+    """Port: the parser for a provider's files (CSV ones need a preset or a mapping)."""
+
+    def parser_for(
+        self, provider: str, options: CsvOptions
+    ) -> Result[StatementParser, ValidationError]: ...

@@ -31,7 +31,7 @@ from dashtam.infrastructure.importers.safety import (
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d", "%m/%d/%y", "%d.%m.%y")
 _HEADER_SEARCH_LINES = 30
-CSV_ACCOUNT_ID = "csv-default"
+CSV_ACCOUNT_ID = "main"
 
 
 def layout_from(
@@ -97,8 +97,9 @@ class CsvParser:
 
     format = "csv"
 
-    def __init__(self, layout: CsvLayout) -> None:
+    def __init__(self, layout: CsvLayout, *, account: str | None = None) -> None:
         self._layout = layout
+        self._account = (account or "").strip()[:64] or CSV_ACCOUNT_ID
 
     def parse(
         self, data: bytes, *, limits: ImportLimits
@@ -118,7 +119,7 @@ class CsvParser:
         header = [cell.strip() for cell in next(reader)]
         columns = {name: position for position, name in enumerate(header)}
         account = ParsedAccount(
-            provider_account_id=CSV_ACCOUNT_ID,
+            provider_account_id=self._account,
             account_type=layout.account_type,
             currency=layout.currency,
         )

@@ -25,6 +25,11 @@ from dashtam.infrastructure.persistence.repositories.auth import (
     SqlRefreshTokenRepository,
     SqlSessionRepository,
 )
+from dashtam.infrastructure.persistence.repositories.finance import (
+    SqlAccountRepository,
+    SqlConnectionRepository,
+    SqlTransactionRepository,
+)
 from dashtam.infrastructure.persistence.repositories.users import SqlUserRepository
 
 CommittedEventsHook = Callable[[Sequence[UUID]], Awaitable[object]]
@@ -37,6 +42,9 @@ class SqlUnitOfWork:
     sessions: SqlSessionRepository
     refresh_tokens: SqlRefreshTokenRepository
     login_attempts: SqlLoginAttemptRepository
+    connections: SqlConnectionRepository
+    accounts: SqlAccountRepository
+    transactions: SqlTransactionRepository
 
     def __init__(
         self,
@@ -65,6 +73,9 @@ class SqlUnitOfWork:
         self.sessions = SqlSessionRepository(session=self._session)
         self.refresh_tokens = SqlRefreshTokenRepository(session=self._session)
         self.login_attempts = SqlLoginAttemptRepository(session=self._session)
+        self.connections = SqlConnectionRepository(session=self._session)
+        self.accounts = SqlAccountRepository(session=self._session)
+        self.transactions = SqlTransactionRepository(session=self._session)
         return self
 
     async def __aexit__(

@@ -13,6 +13,8 @@ from dashtam.core.container import Container, get_container
 from dashtam.infrastructure.logging.setup import configure_logging, get_logger
 from dashtam.presentation.api.admin.router import router as admin_router
 from dashtam.presentation.api.auth.router import router as auth_router
+from dashtam.presentation.api.finance.accounts_router import router as accounts_router
+from dashtam.presentation.api.finance.connections_router import router as connections_router
 from dashtam.presentation.api.health.router import router as health_router
 from dashtam.presentation.api.middleware import JsonByDefaultMiddleware, TraceIdMiddleware
 from dashtam.presentation.api.problems import install_problem_handlers
@@ -68,4 +70,6 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
     app.include_router(users_router)
     app.include_router(auth_router)
     app.include_router(admin_router)
+    app.include_router(connections_router)
+    app.include_router(accounts_router)
     return app

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashtam.core.config import Settings, get_settings
 from dashtam.infrastructure.logging.setup import configure_logging
 from dashtam.presentation.cli.db import db_app
+from dashtam.presentation.cli.imports import import_file
 from dashtam.presentation.cli.users import users_app
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.command("import")(import_file)
 events_app = typer.Typer(help="Event delivery.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
 

@@ -1,0 +1,69 @@
+"""Commands, queries and results of the financial-data feature."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from dashtam.domain.audit import AuditContext
+from dashtam.domain.imports.statement import CsvOptions
+from dashtam.domain.transactions.repository import TransactionCursor, TransactionQuery
+
+MAX_TRANSACTION_PAGE = 200
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateConnection:
+    user_id: UUID
+    provider: str
+    label: str
+    context: AuditContext
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DisconnectConnection:
+    user_id: UUID
+    connection_id: UUID
+    purge: bool
+    context: AuditContext
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportStatement:
+    user_id: UUID
+    connection_id: UUID
+    data: bytes = field(repr=False)
+    filename: str | None = None
+    csv: CsvOptions = field(default_factory=CsvOptions)
+    context: AuditContext
+    # Called with (transactions written, transactions in the file) after each batch (the
+    # CLI's progress bar); nothing is visible to others before the single commit.
+    progress: Callable[[int, int], None] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportReport:
+    connection_id: UUID
+    format: str
+    accounts_created: int
+    accounts_updated: int
+    transactions_new: int
+    transactions_updated: int
+    transactions_unchanged: int
+    balance_snapshots_added: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeleteAccount:
+    user_id: UUID
+    account_id: UUID
+    context: AuditContext
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchTransactions:
+    query: TransactionQuery
+    after: TransactionCursor | None
+    limit: int
+    context: AuditContext

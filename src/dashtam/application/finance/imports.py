@@ -1,0 +1,201 @@
+"""Importing a bank export file: parse off the event loop, then upsert in one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+
+from dashtam.application.failures import record_failure
+from dashtam.application.finance.commands import ImportReport, ImportStatement
+from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from dashtam.core.clock import utcnow
+from dashtam.core.errors import ConflictError, Error, NotFoundError
+from dashtam.core.result import Failure, Result, Success
+from dashtam.domain.accounts.entities import BalanceSnapshot, mask_account_number
+from dashtam.domain.accounts.repository import AccountUpsert
+from dashtam.domain.audit import AuditAction, AuditContext, AuditEntry, AuditOutcome, ResourceType
+from dashtam.domain.imports.statement import ImportLimits, ParsedAccount, ParserFactory
+from dashtam.domain.protocols.logger import LoggerProtocol
+from dashtam.domain.providers.events import StatementImported
+from dashtam.domain.transactions.repository import UpsertCounts
+
+BATCH_SIZE = 1000
+
+
+class ImportStatementHandler:
+    """All or nothing: a file that fails anywhere leaves no row behind."""
+
+    def __init__(
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        parsers: ParserFactory,
+        logger: LoggerProtocol,
+        limits: ImportLimits | None = None,
+        batch_size: int = BATCH_SIZE,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._parsers = parsers
+        self._logger = logger
+        self._limits = limits or ImportLimits()
+        self._batch_size = batch_size
+        self._clock = clock
+
+    async def handle(self, command: ImportStatement) -> Result[ImportReport, Error]:
+        async with self._uow_factory() as uow:
+            loaded = await uow.connections.get(command.connection_id)
+            if isinstance(loaded, Failure):
+                return await self._fail(uow, command, loaded.error)
+            connection = loaded.value
+            # Another user's connection is reported exactly like a missing one.
+            if connection is None or connection.user_id != command.user_id:
+                return await self._fail(uow, command, NotFoundError("connection not found"))
+            if not connection.is_active:
+                error = ConflictError(
+                    "the connection is disconnected", code="connection_disconnected"
+                )
+                return await self._fail(uow, command, error)
+        chosen = self._parsers.parser_for(connection.provider.value, command.csv)
+        if isinstance(chosen, Failure):
+            return await self._fail(None, command, chosen.error)
+        # Parsing is CPU-bound: a worker thread keeps the event loop serving other requests.
+        parsed = await asyncio.to_thread(chosen.value.parse, command.data, limits=self._limits)
+        if isinstance(parsed, Failure):
+            return await self._fail(None, command, parsed.error)
+        statement = parsed.value
+        total = statement.transaction_count()
+        now = self._clock()
+
+        async with self._uow_factory() as uow:
+            created = updated = snapshots = 0
+            counts = UpsertCounts()
+            for parsed_account in statement.accounts:
+                upserted = await uow.accounts.upsert(
+                    AccountUpsert(
+                        user_id=command.user_id,
+                        connection_id=connection.id,
+                        provider_account_id=parsed_account.provider_account_id,
+                        name=parsed_account.name
+                        or (connection.label if statement.format == "csv" else None)
+                        or _default_name(parsed_account),
+                        account_type=parsed_account.account_type,
+                        currency=parsed_account.currency,
+                        balance=parsed_account.balance,
+                        balance_as_of=parsed_account.balance_as_of,
+                    )
+                )
+                if isinstance(upserted, Failure):
+                    return await self._fail(uow, command, upserted.error)
+                account, was_created = upserted.value
+                if account.currency != parsed_account.currency:
+                    error = ConflictError(
+                        f"account {account.masked_number} is in {account.currency}, "
+                        f"the file says {parsed_account.currency}",
+                        code="currency_mismatch",
+                    )
+                    return await self._fail(uow, command, error)
+                created, updated = created + was_created, updated + (not was_created)
+                if parsed_account.balance is not None:
+                    added = await uow.accounts.add_snapshot(
+                        BalanceSnapshot(
+                            account_id=account.id,
+                            balance=parsed_account.balance,
+                            as_of=parsed_account.balance_as_of or now,
+                        )
+                    )
+                    if isinstance(added, Failure):
+                        return await self._fail(uow, command, added.error)
+                    snapshots += added.value
+                items = parsed_account.transactions
+                for start in range(0, len(items), self._batch_size):
+                    batch = items[start : start + self._batch_size]
+                    written = await uow.transactions.upsert_batch(
+                        account.id, account.currency, batch
+                    )
+                    if isinstance(written, Failure):
+                        return await self._fail(uow, command, written.error)
+                    counts = counts + written.value
+                    if command.progress is not None:
+                        command.progress(counts.new + counts.updated + counts.unchanged, total)
+            stamped = await uow.connections.record_import(connection.id, now=now)
+            if isinstance(stamped, Failure):
+                return await self._fail(uow, command, stamped.error)
+            report = ImportReport(
+                connection_id=connection.id,
+                format=statement.format,
+                accounts_created=created,
+                accounts_updated=updated,
+                transactions_new=counts.new,
+                transactions_updated=counts.updated,
+                transactions_unchanged=counts.unchanged,
+                balance_snapshots_added=snapshots,
+            )
+            uow.raise_event(
+                StatementImported(
+                    user_id=command.user_id,
+                    connection_id=connection.id,
+                    transactions_new=counts.new,
+                    transactions_updated=counts.updated,
+                )
+            )
+            uow.audit(self._entry(command.context, command, AuditOutcome.SUCCEEDED, None, report))
+            committed = await uow.commit()
+            if isinstance(committed, Failure):
+                return await self._fail(uow, command, committed.error)
+        self._logger.info(
+            "statement_imported",
+            connection_id=str(connection.id),
+            new=counts.new,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
+        )
+        return Success(report)
+
+    async def _fail(
+        self, uow: UnitOfWork | None, command: ImportStatement, error: Error
+    ) -> Failure[Error]:
+        entry = self._entry(command.context, command, AuditOutcome.FAILED, error.code, None)
+        await record_failure(self._uow_factory, uow, entry)
+        self._logger.info("statement_import_failed", code=error.code)
+        return Failure(error)
+
+    @staticmethod
+    def _entry(
+        context: AuditContext,
+        command: ImportStatement,
+        outcome: AuditOutcome,
+        reason: str | None,
+        report: ImportReport | None,
+    ) -> AuditEntry:
+        metadata: dict[str, object] = {
+            "filename": (command.filename or "")[:200] or None,
+            "bytes": len(command.data),
+        }
+        if report is not None:
+            metadata.update(
+                format=report.format,
+                transactions_new=report.transactions_new,
+                transactions_updated=report.transactions_updated,
+                transactions_unchanged=report.transactions_unchanged,
+            )
+        return AuditEntry.of(
+            context,
+            action=(
+                AuditAction.STATEMENT_IMPORTED
+                if outcome is AuditOutcome.SUCCEEDED
+                else AuditAction.STATEMENT_IMPORT_FAILED
+            ),
+            outcome=outcome,
+            resource_type=ResourceType.PROVIDER_CONNECTION,
+            resource_id=command.connection_id,
+            actor_id=command.user_id,
+            reason=reason,
+            metadata=metadata,
+        )
+
+
+def _default_name(account: ParsedAccount) -> str:
+    kind = account.account_type.value.replace("_", " ").title()
+    return f"{kind} {mask_account_number(account.provider_account_id)}"

@@ -1,0 +1,180 @@
+"""Reads of financial data: scoped to the owner, and each one audited as a sensitive read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from uuid import UUID
+
+from dashtam.application.finance.commands import MAX_TRANSACTION_PAGE, SearchTransactions
+from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from dashtam.core.errors import Error, NotFoundError
+from dashtam.core.result import Failure, Result, Success
+from dashtam.domain.accounts.entities import Account, BalanceSnapshot
+from dashtam.domain.audit import AuditAction, AuditContext, AuditEntry, AuditOutcome, ResourceType
+from dashtam.domain.providers.entities import ProviderConnection
+from dashtam.domain.transactions.entities import Transaction
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CurrencyTotals:
+    currency: str
+    assets: Decimal
+    liabilities: Decimal
+
+    @property
+    def net_worth(self) -> Decimal:
+        return self.assets + self.liabilities
+
+
+async def _audited_read(
+    uow: UnitOfWork,
+    context: AuditContext,
+    resource_type: ResourceType,
+    resource_id: UUID | None,
+    metadata: dict[str, object],
+) -> Result[None, Error]:
+    uow.audit(
+        AuditEntry.of(
+            context,
+            action=AuditAction.FINANCIAL_DATA_READ,
+            outcome=AuditOutcome.SUCCEEDED,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            metadata=metadata,
+        )
+    )
+    return await uow.commit()
+
+
+class FinanceQueries:
+    """Every method reads the caller's own data only; anything else is 'not found'."""
+
+    def __init__(self, *, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    async def connections(
+        self, user_id: UUID, context: AuditContext
+    ) -> Result[Sequence[ProviderConnection], Error]:
+        async with self._uow_factory() as uow:
+            found = await uow.connections.list_for_user(user_id)
+            if isinstance(found, Failure):
+                return found
+            audited = await _audited_read(
+                uow, context, ResourceType.PROVIDER_CONNECTION, None, {"view": "connections"}
+            )
+            return audited if isinstance(audited, Failure) else found
+
+    async def accounts(
+        self, user_id: UUID, context: AuditContext
+    ) -> Result[Sequence[Account], Error]:
+        async with self._uow_factory() as uow:
+            found = await uow.accounts.list_for_user(user_id)
+            if isinstance(found, Failure):
+                return found
+            audited = await _audited_read(
+                uow,
+                context,
+                ResourceType.ACCOUNT,
+                None,
+                {"view": "accounts", "count": len(found.value)},
+            )
+            return audited if isinstance(audited, Failure) else found
+
+    async def account(
+        self, user_id: UUID, account_id: UUID, context: AuditContext
+    ) -> Result[Account, Error]:
+        async with self._uow_factory() as uow:
+            found = await self._owned_account(uow, user_id, account_id)
+            if isinstance(found, Failure):
+                return found
+            audited = await _audited_read(
+                uow, context, ResourceType.ACCOUNT, account_id, {"view": "account"}
+            )
+            return audited if isinstance(audited, Failure) else found
+
+    async def balance_history(
+        self, user_id: UUID, account_id: UUID, context: AuditContext
+    ) -> Result[tuple[Account, Sequence[BalanceSnapshot]], Error]:
+        async with self._uow_factory() as uow:
+            found = await self._owned_account(uow, user_id, account_id)
+            if isinstance(found, Failure):
+                return found
+            history = await uow.accounts.balance_history(account_id)
+            if isinstance(history, Failure):
+                return history
+            audited = await _audited_read(
+                uow, context, ResourceType.ACCOUNT, account_id, {"view": "balance_history"}
+            )
+            if isinstance(audited, Failure):
+                return audited
+        return Success((found.value, history.value))
+
+    async def transactions(
+        self, command: SearchTransactions
+    ) -> Result[Sequence[Transaction], Error]:
+        limit = max(1, min(command.limit, MAX_TRANSACTION_PAGE))
+        async with self._uow_factory() as uow:
+            if command.query.account_id is not None:
+                owned = await self._owned_account(
+                    uow, command.query.user_id, command.query.account_id
+                )
+                if isinstance(owned, Failure):
+                    return owned
+            found = await uow.transactions.search(command.query, after=command.after, limit=limit)
+            if isinstance(found, Failure):
+                return found
+            audited = await _audited_read(
+                uow,
+                command.context,
+                ResourceType.TRANSACTION,
+                command.query.account_id,
+                {"view": "transactions", "count": len(found.value)},
+            )
+            return audited if isinstance(audited, Failure) else found
+
+    async def net_worth(
+        self, user_id: UUID, context: AuditContext
+    ) -> Result[Sequence[CurrencyTotals], Error]:
+        async with self._uow_factory() as uow:
+            found = await uow.accounts.list_for_user(user_id)
+            if isinstance(found, Failure):
+                return found
+            audited = await _audited_read(
+                uow, context, ResourceType.ACCOUNT, None, {"view": "net_worth"}
+            )
+            if isinstance(audited, Failure):
+                return audited
+        return Success(net_worth_by_currency(found.value))
+
+    @staticmethod
+    async def _owned_account(
+        uow: UnitOfWork, user_id: UUID, account_id: UUID
+    ) -> Result[Account, Error]:
+        found = await uow.accounts.get(account_id)
+        if isinstance(found, Failure):
+            return found
+        if found.value is None or found.value.user_id != user_id:
+            return Failure(NotFoundError("account not found"))
+        return Success(found.value)
+
+
+def net_worth_by_currency(accounts: Sequence[Account]) -> list[CurrencyTotals]:
+    """Sums per currency (never converted); liabilities are the (signed) card and loan balances."""
+    totals: dict[str, tuple[Decimal, Decimal]] = {}
+    for account in accounts:
+        if account.balance is None:
+            continue
+        assets, liabilities = totals.get(account.currency, (Decimal(0), Decimal(0)))
+        if account.account_type.is_liability:
+            # Issuers export card balances either as owed (positive) or signed (negative);
+            # a liability always lowers net worth.
+            liabilities -= abs(account.balance)
+        else:
+            assets += account.balance
+        totals[account.currency] = (assets, liabilities)
+    return [
+        CurrencyTotals(currency=currency, assets=assets, liabilities=liabilities)
+        for currency, (assets, liabilities) in sorted(totals.items())
+    ]

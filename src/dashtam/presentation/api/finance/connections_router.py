@@ -1,0 +1,152 @@
+"""Provider connections and file imports."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
+from fastapi.responses import JSONResponse
+
+from dashtam.application.finance.commands import (
+    CreateConnection,
+    DisconnectConnection,
+    ImportStatement,
+)
+from dashtam.core.errors import ValidationError
+from dashtam.core.result import Failure, Success
+from dashtam.domain.imports.statement import CsvOptions
+from dashtam.presentation.api.dependencies import (
+    AuthenticatedContextDep,
+    ContainerDep,
+    PrincipalDep,
+)
+from dashtam.presentation.api.finance.schemas import (
+    ConnectionList,
+    ConnectionResponse,
+    CreateConnectionRequest,
+    ImportResponse,
+)
+from dashtam.presentation.api.problems import error_response, problem_response
+
+router = APIRouter(prefix="/api/v1/connections", tags=["connections"])
+_CHUNK = 1024 * 1024
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ConnectionResponse)
+async def create_connection(
+    body: CreateConnectionRequest,
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    context: AuthenticatedContextDep,
+) -> ConnectionResponse | JSONResponse:
+    command = CreateConnection(
+        user_id=principal.user.id, provider=body.provider, label=body.label, context=context
+    )
+    match await container.create_connection_handler().handle(command):
+        case Success(connection):
+            return ConnectionResponse.of(connection)
+        case Failure(error):
+            return error_response(error, request)
+
+
+@router.get("", response_model=ConnectionList)
+async def list_connections(
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    context: AuthenticatedContextDep,
+) -> ConnectionList | JSONResponse:
+    match await container.finance_queries().connections(principal.user.id, context):
+        case Success(connections):
+            return ConnectionList(items=[ConnectionResponse.of(c) for c in connections])
+        case Failure(error):
+            return error_response(error, request)
+
+
+@router.delete("/{connection_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def disconnect(
+    connection_id: UUID,
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    context: AuthenticatedContextDep,
+    purge: Annotated[bool, Query(description="Also delete its accounts and transactions")] = False,
+) -> Response:
+    command = DisconnectConnection(
+        user_id=principal.user.id, connection_id=connection_id, purge=purge, context=context
+    )
+    match await container.disconnect_connection_handler().handle(command):
+        case Success(_):
+            return Response(status_code=status.HTTP_204_NO_CONTENT)
+        case Failure(error):
+            return error_response(error, request)
+
+
+@router.post(
+    "/{connection_id}/imports",
+    response_model=ImportResponse,
+    summary="Import an OFX/QFX or CSV export (all or nothing, idempotent)",
+    responses={413: {"description": "file too large"}, 422: {"description": "unreadable file"}},
+)
+async def import_file(
+    connection_id: UUID,
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    context: AuthenticatedContextDep,
+    file: Annotated[UploadFile, File(description="The bank export")],
+    preset: Annotated[str | None, Form(max_length=64)] = None,
+    mapping: Annotated[str | None, Form(max_length=4096, description="JSON column mapping")] = None,
+    account: Annotated[str | None, Form(max_length=64, description="CSV: account name")] = None,
+) -> ImportResponse | JSONResponse:
+    limit = container.settings.import_max_bytes
+    data = await _read_limited(file, limit)
+    if data is None:
+        return problem_response(
+            status=413,
+            code="file_too_large",
+            detail=f"the file is larger than {limit} bytes",
+            instance=request.url.path,
+        )
+    parsed_mapping: dict[str, str] | None = None
+    if mapping:
+        try:
+            loaded = json.loads(mapping)
+        except json.JSONDecodeError:
+            loaded = None
+        if not isinstance(loaded, dict):
+            invalid = ValidationError(
+                "mapping must be a JSON object",
+                code="invalid_mapping",
+                details={"field": "mapping"},
+            )
+            return error_response(invalid, request)
+        parsed_mapping = {str(k): str(v) for k, v in loaded.items()}
+    command = ImportStatement(
+        user_id=principal.user.id,
+        connection_id=connection_id,
+        data=data,
+        filename=file.filename,
+        csv=CsvOptions(preset=preset, mapping=parsed_mapping, account=account),
+        context=context,
+    )
+    match await container.import_statement_handler().handle(command):
+        case Success(report):
+            return ImportResponse.of(report)
+        case Failure(error):
+            return error_response(error, request)
+
+
+async def _read_limited(upload: UploadFile, limit: int) -> bytes | None:
+    """The upload's bytes, or None as soon as it exceeds ``limit`` (never read it all)."""
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await upload.read(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)

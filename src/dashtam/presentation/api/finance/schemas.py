@@ -1,0 +1,175 @@
+"""Bodies of the financial-data API. Amounts travel as JSON strings, never as floats."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dashtam.application.finance.commands import ImportReport
+from dashtam.application.finance.queries import CurrencyTotals
+from dashtam.domain.accounts.entities import Account, BalanceSnapshot
+from dashtam.domain.providers.entities import ProviderConnection
+from dashtam.domain.transactions.entities import Transaction
+
+
+def amount_text(value: Decimal) -> str:
+    """``-45.67`` for ``-45.6700``; at least two decimals, never exponent notation."""
+    normalized = value.normalize()
+    exponent = normalized.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        normalized = normalized.quantize(Decimal("0.01"))
+    return format(normalized, "f")
+
+
+class CreateConnectionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str = Field(max_length=32, examples=["ofx-file"])
+    label: str = Field(default="", max_length=100, examples=["Chase checking"])
+
+
+class ConnectionResponse(BaseModel):
+    id: UUID
+    provider: str
+    label: str
+    status: str
+    last_import_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, connection: ProviderConnection) -> ConnectionResponse:
+        return cls(
+            id=connection.id,
+            provider=connection.provider.value,
+            label=connection.label,
+            status=connection.status.value,
+            last_import_at=connection.last_import_at,
+            created_at=connection.created_at,
+        )
+
+
+class ConnectionList(BaseModel):
+    items: list[ConnectionResponse]
+
+
+class ImportResponse(BaseModel):
+    connection_id: UUID
+    format: str
+    accounts_created: int
+    accounts_updated: int
+    transactions_new: int
+    transactions_updated: int
+    transactions_unchanged: int
+    balance_snapshots_added: int
+
+    @classmethod
+    def of(cls, report: ImportReport) -> ImportResponse:
+        return cls(
+            connection_id=report.connection_id,
+            format=report.format,
+            accounts_created=report.accounts_created,
+            accounts_updated=report.accounts_updated,
+            transactions_new=report.transactions_new,
+            transactions_updated=report.transactions_updated,
+            transactions_unchanged=report.transactions_unchanged,
+            balance_snapshots_added=report.balance_snapshots_added,
+        )
+
+
+class AccountResponse(BaseModel):
+    id: UUID
+    connection_id: UUID
+    name: str
+    type: str
+    currency: str
+    number: str = Field(description="The provider's account number, masked to its last 4")
+    balance: str | None
+    balance_as_of: datetime | None
+
+    @classmethod
+    def of(cls, account: Account) -> AccountResponse:
+        return cls(
+            id=account.id,
+            connection_id=account.connection_id,
+            name=account.name,
+            type=account.account_type.value,
+            currency=account.currency,
+            number=account.masked_number,
+            balance=amount_text(account.balance) if account.balance is not None else None,
+            balance_as_of=account.balance_as_of,
+        )
+
+
+class AccountList(BaseModel):
+    items: list[AccountResponse]
+
+
+class BalancePoint(BaseModel):
+    balance: str
+    as_of: datetime
+
+    @classmethod
+    def of(cls, snapshot: BalanceSnapshot) -> BalancePoint:
+        return cls(balance=amount_text(snapshot.balance), as_of=snapshot.as_of)
+
+
+class BalanceHistory(BaseModel):
+    account_id: UUID
+    currency: str
+    items: list[BalancePoint]
+
+
+class TransactionResponse(BaseModel):
+    id: UUID
+    account_id: UUID
+    amount: str
+    currency: str
+    posted_on: date
+    description: str
+    payee: str | None
+    memo: str | None
+    status: str
+    provider_transaction_id: str
+
+    @classmethod
+    def of(cls, transaction: Transaction) -> TransactionResponse:
+        return cls(
+            id=transaction.id,
+            account_id=transaction.account_id,
+            amount=amount_text(transaction.amount),
+            currency=transaction.currency,
+            posted_on=transaction.posted_on,
+            description=transaction.description,
+            payee=transaction.payee,
+            memo=transaction.memo,
+            status=transaction.status.value,
+            provider_transaction_id=transaction.provider_transaction_id,
+        )
+
+
+class TransactionPage(BaseModel):
+    items: list[TransactionResponse]
+    next_cursor: str | None
+
+
+class CurrencyNetWorth(BaseModel):
+    currency: str
+    assets: str
+    liabilities: str
+    net_worth: str
+
+    @classmethod
+    def of(cls, totals: CurrencyTotals) -> CurrencyNetWorth:
+        return cls(
+            currency=totals.currency,
+            assets=amount_text(totals.assets),
+            liabilities=amount_text(totals.liabilities),
+            net_worth=amount_text(totals.net_worth),
+        )
+
+
+class NetWorthResponse(BaseModel):
+    items: list[CurrencyNetWorth]
