@@ -77,6 +77,8 @@ def test_catalog_names_every_event_by_its_stable_type() -> None:
         "SessionRevoked",
         "RefreshTokenReuseDetected",
         "ProviderConnected",
+        "ProviderDisconnected",
+        "StatementImported",
         "AccountDeleted",
     }
     for name, cls in catalog.items():
