@@ -112,9 +112,9 @@ class FinanceQueries:
         return Success((found.value, history.value))
 
     async def transactions(
-        self, command: SearchTransactions
+        self, command: SearchTransactions, *, max_limit: int = MAX_TRANSACTION_PAGE
     ) -> Result[Sequence[Transaction], Error]:
-        limit = max(1, min(command.limit, MAX_TRANSACTION_PAGE))
+        limit = max(1, min(command.limit, max_limit))
         async with self._uow_factory() as uow:
             if command.query.account_id is not None:
                 owned = await self._owned_account(

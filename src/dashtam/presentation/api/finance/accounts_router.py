@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import csv
+import io
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Annotated
@@ -19,6 +22,7 @@ from dashtam.application.finance.commands import (
 )
 from dashtam.core.errors import ValidationError
 from dashtam.core.result import Failure, Success
+from dashtam.domain.transactions.entities import Transaction
 from dashtam.domain.transactions.repository import TransactionCursor, TransactionQuery
 from dashtam.presentation.api.dependencies import (
     AuthenticatedContextDep,
@@ -34,10 +38,14 @@ from dashtam.presentation.api.finance.schemas import (
     NetWorthResponse,
     TransactionPage,
     TransactionResponse,
+    amount_text,
 )
 from dashtam.presentation.api.problems import error_response
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
+MAX_EXPORT_ROWS = 10_000
+# OWASP CSV injection: cells starting with these are formulas to Excel, LibreOffice, Sheets.
+_FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 @router.get("/accounts", response_model=AccountList)
@@ -152,6 +160,39 @@ async def list_transactions(
             return error_response(error, request)
 
 
+@router.get(
+    "/transactions.csv",
+    response_class=Response,
+    summary="My transactions as CSV (spreadsheet-safe), same filters as /transactions",
+)
+async def export_transactions(
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    context: AuthenticatedContextDep,
+    account: UUID | None = None,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+) -> Response:
+    command = SearchTransactions(
+        query=TransactionQuery(
+            user_id=principal.user.id, account_id=account, posted_from=from_, posted_to=to
+        ),
+        after=None,
+        limit=MAX_EXPORT_ROWS,
+        context=context,
+    )
+    match await container.finance_queries().transactions(command, max_limit=MAX_EXPORT_ROWS):
+        case Success(items):
+            return Response(
+                content=transactions_csv(items),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": 'attachment; filename="transactions.csv"'},
+            )
+        case Failure(error):
+            return error_response(error, request)
+
+
 @router.get("/users/me/net-worth", response_model=NetWorthResponse)
 async def net_worth(
     request: Request,
@@ -164,6 +205,33 @@ async def net_worth(
             return NetWorthResponse(items=[CurrencyNetWorth.of(t) for t in totals])
         case Failure(error):
             return error_response(error, request)
+
+
+def spreadsheet_safe(text: str | None) -> str:
+    """A text cell a spreadsheet shows as text: formula-starting cells get a leading quote."""
+    if not text:
+        return ""
+    return "'" + text if text[0] in _FORMULA_STARTS else text
+
+
+def transactions_csv(items: Sequence[Transaction]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["date", "amount", "currency", "description", "payee", "memo", "status", "id"])
+    for item in items:
+        writer.writerow(
+            [
+                item.posted_on.isoformat(),
+                amount_text(item.amount),  # a number, never text: left as is
+                item.currency,
+                spreadsheet_safe(item.description),
+                spreadsheet_safe(item.payee),
+                spreadsheet_safe(item.memo),
+                item.status.value,
+                spreadsheet_safe(item.provider_transaction_id),
+            ]
+        )
+    return buffer.getvalue()
 
 
 def encode_cursor(cursor: TransactionCursor) -> str:
