@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dashtam.application.auth.commands import LogIn, RefreshTokens, TokenPair
 from dashtam.application.auth.throttle import account_key, check_throttle
@@ -23,6 +23,7 @@ from dashtam.domain.users.entities import User
 from dashtam.domain.users.value_objects import Email
 
 INVALID_CREDENTIALS = "invalid email or password"
+MAX_SESSION_LIFETIME = timedelta(days=90)
 
 
 def _bad_credentials() -> AuthenticationError:
@@ -256,7 +257,10 @@ class RefreshTokensHandler:
 
             new_token = self._tokens.new_refresh_token()
             session.last_used_at = now
-            session.expires_at = now + self._tokens.refresh_token_ttl
+            # Sliding expiry, capped: a session lives at most MAX_SESSION_LIFETIME after log-in.
+            session.expires_at = min(
+                now + self._tokens.refresh_token_ttl, session.created_at + MAX_SESSION_LIFETIME
+            )
             added = await uow.refresh_tokens.add(
                 RefreshToken(
                     session_id=session.id,
