@@ -10,6 +10,7 @@ from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.repositories.users import SqlUserRepository
 from tests.contracts.harness import Harness, SqlSessionHarness
 from tests.contracts.user_repository_contract import UserRepositoryContract
+from tests.contracts.user_search_contract import UserSearchContract
 from tests.fakes import FakeUserRepository
 
 
@@ -28,13 +29,13 @@ class FakeUserHarness:
         return self.adapter
 
 
-class TestFakeUserRepository(UserRepositoryContract):
+class TestFakeUserRepository(UserRepositoryContract, UserSearchContract):
     @pytest.fixture
     def harness(self) -> Harness[FakeUserRepository]:
         return FakeUserHarness()
 
 
-class TestSqlUserRepository(UserRepositoryContract):
+class TestSqlUserRepository(UserRepositoryContract, UserSearchContract):
     """Runs on both backends: ``database`` is parametrized by the root ``backend`` fixture."""
 
     @pytest.fixture

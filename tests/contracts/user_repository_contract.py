@@ -165,6 +165,25 @@ class UserRepositoryContract:
         again = (await repository.update(replace(stored, is_active=False))).unwrap()
         assert again.version == 3
 
+    async def test_closing_an_account_persists_closed_at_and_frees_the_email(
+        self, harness: Harness[UserRepository]
+    ) -> None:
+        added = (await harness.adapter.add(new_user("closing@example.com"))).unwrap()
+        repository = await harness.reopen()
+        closing = replace(added)
+        closing.close(UPDATED.astimezone(timezone(timedelta(hours=-3))))
+        updated = (await repository.update(closing)).unwrap()
+        assert updated.version == 2
+        repository = await harness.reopen()
+        stored = (await repository.get(added.id)).unwrap()
+        assert stored is not None
+        assert (stored.closed_at, stored.is_closed, stored.can_log_in) == (UPDATED, True, False)
+        assert stored.closed_at is not None
+        assert_utc(stored.closed_at)
+        assert stored.email == closing.email
+        assert await repository.find_by_email(email("closing@example.com")) == Success(None)
+        (await repository.add(new_user("closing@example.com"))).unwrap()
+
     async def test_update_without_changes_keeps_the_version(
         self, harness: Harness[UserRepository]
     ) -> None:

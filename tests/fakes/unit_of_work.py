@@ -12,10 +12,16 @@ from uuid import UUID
 from dashtam.core.errors import Error
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.audit import AuditAction, AuditEntry, AuditOutcome
+from dashtam.domain.auth.entities import AuthSession, LoginAttempt, RefreshToken
 from dashtam.domain.events import DomainEvent
 from dashtam.domain.users.entities import User
 from dashtam.infrastructure.errors import DatabaseError
 from tests.fakes.audit import FakeAuditTrail, as_stored
+from tests.fakes.auth import (
+    FakeLoginAttemptRepository,
+    FakeRefreshTokenRepository,
+    FakeSessionRepository,
+)
 from tests.fakes.faults import Faults
 from tests.fakes.logger import RecordingLogger
 from tests.fakes.users import FakeUserRepository
@@ -28,6 +34,9 @@ class FakeStore:
     """The committed state every fake unit of work shares: the in-memory "database"."""
 
     users: dict[UUID, User] = field(default_factory=dict)
+    sessions: dict[UUID, AuthSession] = field(default_factory=dict)
+    refresh_tokens: dict[UUID, RefreshToken] = field(default_factory=dict)
+    login_attempts: dict[UUID, LoginAttempt] = field(default_factory=dict)
     audit_log: list[AuditEntry] = field(default_factory=list)
     outbox: list[DomainEvent] = field(default_factory=list)
     delivered: list[UUID] = field(default_factory=list)
@@ -48,6 +57,23 @@ class FakeStore:
         for user in users:
             self.users[user.id] = user
 
+    def seed_sessions(self, *sessions: AuthSession) -> None:
+        for session in sessions:
+            self.sessions[session.id] = session
+
+    def repositories(self) -> FakeRepositories:
+        """Fresh repositories over the committed tables (one fake transaction)."""
+        return FakeRepositories(
+            users=FakeUserRepository(table=self.users, faults=self.faults),
+            sessions=FakeSessionRepository(table=self.sessions, faults=self.faults),
+            refresh_tokens=FakeRefreshTokenRepository(
+                table=self.refresh_tokens, faults=self.faults
+            ),
+            login_attempts=FakeLoginAttemptRepository(
+                table=self.login_attempts, faults=self.faults
+            ),
+        )
+
     def uow(self) -> FakeUnitOfWork:
         """A ``UnitOfWorkFactory``: pass ``store.uow`` where a handler wants one."""
         return FakeUnitOfWork(store=self)
@@ -66,29 +92,83 @@ class FakeStore:
         return [event for event in self.outbox if isinstance(event, event_class)]
 
 
+@dataclass
+class FakeRepositories:
+    """Every repository of one fake transaction; staged writes apply or discard together."""
+
+    users: FakeUserRepository
+    sessions: FakeSessionRepository
+    refresh_tokens: FakeRefreshTokenRepository
+    login_attempts: FakeLoginAttemptRepository
+
+    def check_staged(self) -> Error | None:
+        return next(
+            (
+                error
+                for repository in self._all()
+                if (error := repository.check_staged()) is not None
+            ),
+            None,
+        )
+
+    def apply_staged(self) -> None:
+        for repository in self._all():
+            repository.apply_staged()
+
+    def discard_staged(self) -> None:
+        for repository in self._all():
+            repository.discard_staged()
+
+    def _all(
+        self,
+    ) -> tuple[
+        FakeUserRepository,
+        FakeSessionRepository,
+        FakeRefreshTokenRepository,
+        FakeLoginAttemptRepository,
+    ]:
+        return (self.users, self.sessions, self.refresh_tokens, self.login_attempts)
+
+
 def fake_uow_factory(store: FakeStore) -> Callable[[], FakeUnitOfWork]:
     return store.uow
 
 
 class FakeUnitOfWork:
-    """Stages user writes, audit entries and events; ``commit`` publishes all or nothing."""
+    """Stages repository writes, audit entries and events; ``commit`` publishes all or nothing."""
 
     def __init__(self, *, store: FakeStore, on_committed: CommittedEventsHook | None = None):
         self._store = store
         self._on_committed = on_committed
-        self._users: FakeUserRepository | None = None
+        self._repositories: FakeRepositories | None = None
         self._events: list[DomainEvent] = []
         self._audit_entries: list[AuditEntry] = []
         self._committed_event_ids: list[UUID] = []
 
     @property
-    def users(self) -> FakeUserRepository:
-        if self._users is None:
+    def repositories(self) -> FakeRepositories:
+        if self._repositories is None:
             raise RuntimeError("unit of work used outside 'async with'")
-        return self._users
+        return self._repositories
+
+    @property
+    def users(self) -> FakeUserRepository:
+        return self.repositories.users
+
+    @property
+    def sessions(self) -> FakeSessionRepository:
+        return self.repositories.sessions
+
+    @property
+    def refresh_tokens(self) -> FakeRefreshTokenRepository:
+        return self.repositories.refresh_tokens
+
+    @property
+    def login_attempts(self) -> FakeLoginAttemptRepository:
+        return self.repositories.login_attempts
 
     async def __aenter__(self) -> Self:
-        self._users = FakeUserRepository(table=self._store.users, faults=self._store.faults)
+        self._repositories = self._store.repositories()
         return self
 
     async def __aexit__(
@@ -98,7 +178,7 @@ class FakeUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._discard()
-        self._users = None
+        self._repositories = None
         delivered, self._committed_event_ids = self._committed_event_ids, []
         if delivered and exc_type is None:
             self._store.delivered.extend(delivered)
@@ -112,8 +192,8 @@ class FakeUnitOfWork:
         self._audit_entries.append(entry)
 
     async def commit(self) -> Result[None, Error]:
-        users = self.users
-        error = self._store.take_commit_failure() or users.check_staged()
+        repositories = self.repositories
+        error = self._store.take_commit_failure() or repositories.check_staged()
         if error is None:
             error = self._check_audit_entries()
         if error is not None:
@@ -121,7 +201,7 @@ class FakeUnitOfWork:
             self._store.logger.warning("uow_commit_failed", code=error.code)
             return Failure(error)
         # Everything checked: apply without awaiting, so no other task sees half a commit.
-        users.apply_staged()
+        repositories.apply_staged()
         self._store.audit_log.extend(as_stored(entry) for entry in self._audit_entries)
         self._store.outbox.extend(self._events)
         self._store.commits += 1
@@ -161,5 +241,5 @@ class FakeUnitOfWork:
     def _discard(self) -> None:
         self._events.clear()
         self._audit_entries.clear()
-        if self._users is not None:
-            self._users.discard_staged()
+        if self._repositories is not None:
+            self._repositories.discard_staged()

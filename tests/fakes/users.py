@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC
 from uuid import UUID
@@ -11,6 +11,7 @@ from dashtam.core.clock import utcnow
 from dashtam.core.errors import ConflictError, Error, NotFoundError
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.users.entities import User
+from dashtam.domain.users.repository import UserFilter
 from dashtam.domain.users.value_objects import Email
 from dashtam.infrastructure.errors import DatabaseError
 from tests.fakes.faults import Faults
@@ -38,11 +39,12 @@ def _aborted() -> DatabaseError:
 
 def _same_row(a: User, b: User) -> bool:
     """True when ``b`` changes none of the columns ``UserModel.apply`` copies."""
-    return (a.email, a.password_hash, a.role, a.is_active) == (
+    return (a.email, a.password_hash, a.role, a.is_active, a.closed_at) == (
         b.email,
         b.password_hash,
         b.role,
         b.is_active,
+        b.closed_at,
     )
 
 
@@ -104,6 +106,7 @@ class FakeUserRepository:
             password_hash=user.password_hash,
             role=user.role,
             is_active=user.is_active,
+            closed_at=user.closed_at.astimezone(UTC) if user.closed_at else None,
             version=current.version + 1,
             updated_at=utcnow(),
         )
@@ -129,6 +132,25 @@ class FakeUserRepository:
             return Failure(refused)
         owner = self._owner_of(email)
         return Success(replace(owner) if owner is not None else None)
+
+    async def search(
+        self, criteria: UserFilter, *, after: UUID | None, limit: int
+    ) -> Result[Sequence[User], Error]:
+        if (refused := self._refuse("search")) is not None:
+            return Failure(refused)
+        needle = criteria.email_contains.lower() if criteria.email_contains else None
+        matches = sorted(
+            (
+                user
+                for user in self._visible()
+                if (needle is None or needle in user.email.value)
+                and (criteria.role is None or user.role is criteria.role)
+                and (criteria.is_active is None or user.is_active is criteria.is_active)
+                and (after is None or user.id > after)
+            ),
+            key=lambda user: user.id,
+        )
+        return Success([replace(user) for user in matches[: max(limit, 0)]])
 
     # -- the fake transaction -------------------------------------------------------------
 

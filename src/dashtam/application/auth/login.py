@@ -176,7 +176,9 @@ class LoginHandler:
             uow.audit(self._failure_entry(context, user, reason, command))
             committed = await uow.commit()
             if isinstance(committed, Failure):
-                self._logger.error("login_failure_not_recorded", code=committed.error.code)
+                # The attempt could not be counted; the audit record must still be written.
+                self._logger.error("login_failure_not_counted", code=committed.error.code)
+                await uow.record_failure(self._failure_entry(context, user, reason, command))
         self._logger.info("user_login_failed", reason=reason)
         return Failure(_bad_credentials())
 

@@ -89,8 +89,11 @@ class _PasswordConfirmed:
                     account_key=key, ip_address=context.ip_address, succeeded=False, created_at=now
                 )
             )
-            uow.audit(_entry(context, action, user, AuditOutcome.FAILED, "wrong_password"))
-            await uow.commit()
+            entry = _entry(context, action, user, AuditOutcome.FAILED, "wrong_password")
+            uow.audit(entry)
+            committed = await uow.commit()
+            if isinstance(committed, Failure):
+                await uow.record_failure(entry)
         return Failure(_wrong_password(field))
 
     async def _fail(

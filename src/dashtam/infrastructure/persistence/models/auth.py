@@ -56,6 +56,7 @@ class AuthSessionModel(BaseMutableModel):
         )
 
     def apply(self, session: AuthSession) -> None:
+        self.expires_at = session.expires_at
         self.last_used_at = session.last_used_at
         self.revoked_at = session.revoked_at
         self.revoked_reason = session.revoked_reason

@@ -78,7 +78,11 @@ class SqlSessionRepository:
     async def revoke_all(
         self, user_id: UUID, *, reason: str, now: datetime, keep: UUID | None = None
     ) -> Result[Sequence[UUID], Error]:
-        conditions = [AuthSessionModel.user_id == user_id, AuthSessionModel.revoked_at.is_(None)]
+        conditions = [
+            AuthSessionModel.user_id == user_id,
+            AuthSessionModel.revoked_at.is_(None),
+            AuthSessionModel.expires_at > now,
+        ]
         if keep is not None:
             conditions.append(AuthSessionModel.id != keep)
         statement = (

@@ -1,0 +1,34 @@
+"""The session, refresh-token and log-in-attempt contracts on the fakes, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from tests.contracts.auth_contract import (
+    LoginAttemptRepositoryContract,
+    RefreshTokenRepositoryContract,
+)
+from tests.contracts.repositories import FakeBackend, SqlBackend
+from tests.contracts.session_repository_contract import SessionRepositoryContract
+
+
+class TestFakeSessionRepository(FakeBackend, SessionRepositoryContract):
+    pass
+
+
+class TestSqlSessionRepository(SqlBackend, SessionRepositoryContract):
+    pass
+
+
+class TestFakeRefreshTokenRepository(FakeBackend, RefreshTokenRepositoryContract):
+    pass
+
+
+class TestSqlRefreshTokenRepository(SqlBackend, RefreshTokenRepositoryContract):
+    pass
+
+
+class TestFakeLoginAttemptRepository(FakeBackend, LoginAttemptRepositoryContract):
+    pass
+
+
+class TestSqlLoginAttemptRepository(SqlBackend, LoginAttemptRepositoryContract):
+    pass

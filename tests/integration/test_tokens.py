@@ -1,0 +1,184 @@
+"""JwtTokenService against real PyJWT: HS256 pinned, required claims, keyed refresh hashes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+
+from dashtam.core.ids import new_id
+from dashtam.core.result import Failure, Success
+from dashtam.infrastructure.security.tokens import (
+    ACCESS_TOKEN_TTL,
+    REFRESH_TOKEN_TTL,
+    JwtTokenService,
+)
+
+SECRET = "integration-secret-" + "s" * 45
+NOW = datetime(2025, 7, 1, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def service() -> JwtTokenService:
+    return JwtTokenService(secret_key=SECRET)
+
+
+def claims(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "iss": "dashtam",
+        "sub": str(new_id()),
+        "sid": str(new_id()),
+        "jti": str(new_id()),
+        "iat": int(NOW.timestamp()),
+        "exp": int((NOW + timedelta(minutes=15)).timestamp()),
+        "typ": "access",
+    }
+    base.update(overrides)
+    return {key: value for key, value in base.items() if value is not None}
+
+
+def code_of(result: object) -> str:
+    assert isinstance(result, Failure), f"expected a Failure, got {result!r}"
+    return str(result.error.code)
+
+
+def b64(data: dict[str, Any]) -> str:
+    raw = json.dumps(data, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def test_defaults_are_fifteen_minutes_and_thirty_days(service: JwtTokenService) -> None:
+    assert (timedelta(minutes=15), timedelta(days=30)) == (ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL)
+    assert (service.access_token_ttl, service.refresh_token_ttl) == (
+        ACCESS_TOKEN_TTL,
+        REFRESH_TOKEN_TTL,
+    )
+
+
+def test_round_trip(service: JwtTokenService) -> None:
+    user_id, session_id = new_id(), new_id()
+    token = service.issue_access_token(user_id=user_id, session_id=session_id, now=NOW)
+    assert jwt.get_unverified_header(token)["alg"] == "HS256"
+    verified = service.verify_access_token(token, now=NOW + timedelta(minutes=14))
+    assert isinstance(verified, Success)
+    parsed = verified.value
+    assert (parsed.user_id, parsed.session_id) == (user_id, session_id)
+    assert (parsed.issued_at, parsed.expires_at) == (NOW, NOW + timedelta(minutes=15))
+    other = service.issue_access_token(user_id=user_id, session_id=session_id, now=NOW)
+    assert service.verify_access_token(other, now=NOW).unwrap().token_id != parsed.token_id
+
+
+def test_expired(service: JwtTokenService) -> None:
+    token = service.issue_access_token(user_id=new_id(), session_id=new_id(), now=NOW)
+    assert code_of(service.verify_access_token(token, now=NOW + timedelta(minutes=16))) == (
+        "token_expired"
+    )
+
+
+def test_issued_in_the_future_is_refused(service: JwtTokenService) -> None:
+    token = service.issue_access_token(user_id=new_id(), session_id=new_id(), now=NOW)
+    assert code_of(service.verify_access_token(token, now=NOW - timedelta(minutes=1))) == (
+        "invalid_token"
+    )
+
+
+def test_tampered_signature(service: JwtTokenService) -> None:
+    token = service.issue_access_token(user_id=new_id(), session_id=new_id(), now=NOW)
+    header, payload, signature = token.split(".")
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+    assert code_of(service.verify_access_token(f"{header}.{payload}.{flipped}", now=NOW)) == (
+        "invalid_token"
+    )
+
+
+def test_tampered_claims_with_the_old_signature(service: JwtTokenService) -> None:
+    token = service.issue_access_token(user_id=new_id(), session_id=new_id(), now=NOW)
+    header, _, signature = token.split(".")
+    forged = b64(claims())  # a different subject, signed by nobody
+    assert code_of(service.verify_access_token(f"{header}.{forged}.{signature}", now=NOW)) == (
+        "invalid_token"
+    )
+
+
+def test_wrong_secret(service: JwtTokenService) -> None:
+    other = JwtTokenService(secret_key="another-secret-" + "o" * 49)
+    token = other.issue_access_token(user_id=new_id(), session_id=new_id(), now=NOW)
+    assert code_of(service.verify_access_token(token, now=NOW)) == "invalid_token"
+
+
+def test_alg_none_is_refused(service: JwtTokenService) -> None:
+    unsigned = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims())}."
+    assert code_of(service.verify_access_token(unsigned, now=NOW)) == "invalid_token"
+    library_made = jwt.encode(claims(), None, algorithm="none")
+    assert code_of(service.verify_access_token(library_made, now=NOW)) == "invalid_token"
+
+
+@pytest.mark.parametrize("algorithm", ["HS512", "HS384"])
+def test_another_hmac_algorithm_with_the_right_secret_is_refused(
+    service: JwtTokenService, algorithm: str
+) -> None:
+    token = jwt.encode(claims(), SECRET, algorithm=algorithm)
+    assert code_of(service.verify_access_token(token, now=NOW)) == "invalid_token"
+
+
+def test_the_same_claims_signed_hs256_by_hand_verify(service: JwtTokenService) -> None:
+    # Control for the tests around it: they fail for the reason they name, not another.
+    token = jwt.encode(claims(), SECRET, algorithm="HS256")
+    assert isinstance(service.verify_access_token(token, now=NOW), Success)
+
+
+@pytest.mark.parametrize("missing", ["jti", "sub", "exp", "iat", "sid", "iss"])
+def test_a_missing_required_claim_is_refused(service: JwtTokenService, missing: str) -> None:
+    token = jwt.encode(claims(**{missing: None}), SECRET, algorithm="HS256")
+    assert code_of(service.verify_access_token(token, now=NOW)) == "invalid_token"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"typ": "refresh"},
+        {"typ": None},
+        {"iss": "someone-else"},
+        {"sub": "not-a-uuid"},
+        {"sid": "12345"},
+        {"jti": "x"},
+        {"exp": "soon"},
+    ],
+    ids=["refresh-typ", "no-typ", "issuer", "sub", "sid", "jti", "exp-type"],
+)
+def test_malformed_claims_are_refused(service: JwtTokenService, overrides: dict[str, Any]) -> None:
+    token = jwt.encode(claims(**overrides), SECRET, algorithm="HS256")
+    assert code_of(service.verify_access_token(token, now=NOW)) == "invalid_token"
+
+
+@pytest.mark.parametrize("garbage", ["", "abc", "a.b.c", "....", "é.é.é"])
+def test_garbage_is_refused(service: JwtTokenService, garbage: str) -> None:
+    assert code_of(service.verify_access_token(garbage, now=NOW)) == "invalid_token"
+
+
+def test_an_empty_secret_is_refused() -> None:
+    with pytest.raises(ValueError, match="secret"):
+        JwtTokenService(secret_key="")
+
+
+def test_refresh_tokens_are_unique_and_unguessable(service: JwtTokenService) -> None:
+    issued = {service.new_refresh_token() for _ in range(1000)}
+    assert len(issued) == 1000
+    assert all(len(token) >= 43 for token in issued)  # 32 random bytes, base64url
+
+
+def test_refresh_token_hashes_are_keyed_by_the_secret(service: JwtTokenService) -> None:
+    token = service.new_refresh_token()
+    hashed = service.hash_refresh_token(token)
+    assert hashed == service.hash_refresh_token(token)  # deterministic: looked up by hash
+    assert len(hashed) == 64  # fits the column
+    assert token not in hashed
+    assert hashed != hashlib.sha256(token.encode()).hexdigest()  # not a bare digest
+    other = JwtTokenService(secret_key="another-secret-" + "o" * 49)
+    assert other.hash_refresh_token(token) != hashed
+    assert service.hash_refresh_token(token + "x") != hashed

@@ -1,0 +1,52 @@
+"""Builders shared by the identity handler tests."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dashtam.application.auth.commands import LogIn, TokenPair
+from dashtam.application.auth.login import LoginHandler
+from dashtam.application.auth.timing import DummyPasswordCheck
+from dashtam.core.errors import Error
+from dashtam.core.result import Failure, Result
+from dashtam.domain.auth.entities import ThrottlePolicy
+from dashtam.infrastructure.security.tokens import JwtTokenService
+from tests.fakes import FakeClock, FakePasswordHasher, FakeStore, RecordingLogger
+from tests.unit.application.conftest import CONTEXT, PASSWORD
+
+EMAIL = "person@example.com"
+
+
+def login_handler(
+    store: FakeStore,
+    hasher: FakePasswordHasher,
+    tokens: JwtTokenService,
+    logger: RecordingLogger,
+    clock: FakeClock,
+    throttle: ThrottlePolicy | None = None,
+) -> LoginHandler:
+    return LoginHandler(
+        uow_factory=store.uow,
+        hasher=hasher,
+        tokens=tokens,
+        dummy_check=DummyPasswordCheck(hasher),
+        logger=logger,
+        throttle=throttle,
+        clock=clock,
+    )
+
+
+async def log_in(
+    handler: LoginHandler,
+    email: str = EMAIL,
+    password: str = PASSWORD,
+    *,
+    ip: str | None = CONTEXT.ip_address,
+) -> Result[TokenPair, Error]:
+    context = replace(CONTEXT, ip_address=ip)
+    return await handler.handle(LogIn(email=email, password=password, context=context))
+
+
+def error_of(result: Result[object, Error]) -> Error:
+    assert isinstance(result, Failure), f"expected a Failure, got {result!r}"
+    return result.error
