@@ -233,6 +233,12 @@ class FakeLoginAttemptRepository(_StagedTable[LoginAttempt]):
     ) -> None:
         super().__init__(table=table, faults=faults)
 
+    async def lock_account(self, account_key: str) -> Result[None, Error]:
+        # One event loop, no await between check and count in the fake: nothing to lock.
+        if (refused := self._refuse("login_attempts.lock_account")) is not None:
+            return Failure(refused)
+        return Success(None)
+
     async def add(self, attempt: LoginAttempt) -> Result[None, Error]:
         if (refused := self._refuse("login_attempts.add")) is not None:
             return Failure(refused)

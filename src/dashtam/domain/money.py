@@ -200,7 +200,7 @@ ISO_4217 = frozenset(
     ]
 )
 
-_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_PLAIN_NUMBER = re.compile(r"^\d+(\.\d+)?$")  # the sign is taken off before
 
 
 def parse_currency(raw: str) -> Result[str, ValidationError]:
@@ -221,14 +221,14 @@ def parse_amount(
     both appear; a lone ``,`` followed by exactly one or two digits is a decimal comma.
     """
     text = raw.strip().replace("\u00a0", "").replace(" ", "").replace("'", "")
-    negative = False
+    negative, signs = False, 0
     if text.startswith("(") and text.endswith(")"):
-        negative, text = True, text[1:-1]
+        negative, signs, text = True, signs + 1, text[1:-1]
     if text.endswith("-"):  # trailing minus, as some European exports write it
-        negative, text = True, text[:-1]
+        negative, signs, text = True, signs + 1, text[:-1]
     if text.startswith(("-", "+")):
-        negative, text = negative ^ (text[0] == "-"), text[1:]
-    if not text:
+        negative, signs, text = text[0] == "-", signs + 1, text[1:]
+    if not text or signs > 1:  # "--1", "(-1)", "-1-": which sign was meant is a guess
         return Failure(_invalid(raw))
     separator = decimal_separator or _infer_separator(text)
     thousands = "," if separator == "." else "."

@@ -58,8 +58,12 @@ async def test_success_issues_tokens_a_session_and_a_hashed_refresh_token(
     assert refresh.token_hash == tokens.hash_refresh_token(pair.refresh_token)
     assert pair.refresh_token not in refresh.token_hash  # only the keyed hash is stored
     assert refresh.rotated_at is None
-    [attempt] = store.login_attempts.values()
-    assert (attempt.succeeded, attempt.account_key) == (True, account_key(EMAIL))
+    # Counted as failed before the password check, then the success that resets the count.
+    attempts = sorted(store.login_attempts.values(), key=lambda a: a.succeeded)
+    assert [(a.succeeded, a.account_key) for a in attempts] == [
+        (False, account_key(EMAIL)),
+        (True, account_key(EMAIL)),
+    ]
 
 
 async def test_success_commits_the_event_and_a_succeeded_audit(
@@ -198,12 +202,11 @@ async def test_a_storage_failure_on_success_leaves_nothing_but_a_failed_audit(
     store.faults.fail_next(operation, DatabaseError("gone", code="database_unavailable"))
     error = error_of(await log_in(handler))
     assert error.code == "database_unavailable"
-    assert (store.sessions, store.refresh_tokens, store.login_attempts, store.outbox) == (
-        {},
-        {},
-        {},
-        [],
-    )
+    assert (store.sessions, store.refresh_tokens, store.outbox) == ({}, {}, [])
+    # The attempt is counted (as failed) before the password is checked; when that very
+    # write fails, nothing is stored at all.
+    counted = [a.succeeded for a in store.login_attempts.values()]
+    assert counted == ([] if operation == "login_attempts.add" else [False])
     [entry] = store.audit_log
     assert (entry.outcome, entry.reason, entry.resource_id) == (
         AuditOutcome.FAILED,
@@ -229,13 +232,15 @@ async def test_a_failed_lookup_is_reported_and_audited(
     assert [e.reason for e in store.audit_log] == ["database_unavailable"]
 
 
-async def test_a_failed_attempt_is_audited_even_when_counting_it_fails(
-    handler: LoginHandler, store: FakeStore, person: User
+async def test_an_attempt_that_cannot_be_counted_is_refused_and_audited(
+    handler: LoginHandler, store: FakeStore, person: User, hasher: FakePasswordHasher
 ) -> None:
     store.fail_next_commit(DatabaseError("gone", code="database_unavailable"))
     assert error_of(await log_in(handler, EMAIL, "wrong password entirely")).code == (
-        "invalid_credentials"
+        "database_unavailable"
     )
+    # Fail closed: without a counted attempt the password is not even checked.
+    assert hasher.verify_calls == 0
     assert [(e.outcome, e.reason) for e in store.audit_log] == [
-        (AuditOutcome.FAILED, "wrong_password")
+        (AuditOutcome.FAILED, "database_unavailable")
     ]

@@ -63,26 +63,43 @@ class LoginHandler:
         email = parsed.value if isinstance(parsed, Success) else None
 
         async with self._uow_factory() as uow:
+            locked = await uow.login_attempts.lock_account(key)
+            if isinstance(locked, Failure):
+                return await self._audit_only(uow, context, None, locked.error, command)
             throttled = await check_throttle(
                 uow, self._throttle, key=key, ip_address=context.ip_address, now=now
             )
+            if isinstance(throttled, Failure):
+                return await self._audit_only(uow, context, None, throttled.error, command)
             user: User | None = None
-            if isinstance(throttled, Success) and email is not None:
+            if email is not None:
                 found = await uow.users.find_by_email(email)
                 if isinstance(found, Failure):
                     return await self._audit_only(uow, context, None, found.error, command)
                 user = found.value
-            if isinstance(throttled, Failure):
-                return await self._audit_only(uow, context, None, throttled.error, command)
+            # Counted as failed *before* the password is checked, under the account lock:
+            # a burst of parallel guesses cannot slip past the limit. A success then records
+            # a success, which resets the count.
+            provisional = await uow.login_attempts.add(
+                LoginAttempt(
+                    account_key=key, ip_address=context.ip_address, succeeded=False, created_at=now
+                )
+            )
+            if isinstance(provisional, Failure):
+                return await self._audit_only(uow, context, user, provisional.error, command)
+            # Fail closed: an attempt that cannot be counted is not checked either.
+            counted = await uow.commit()
+            if isinstance(counted, Failure):
+                return await self._audit_only(uow, context, user, counted.error, command)
 
         # The slow hash check runs outside any transaction, and as slowly for every outcome.
         if user is None or user.is_closed:
             await self._dummy_check.verify(command.password)
-            return await self._failed(context, key, user, "unknown_account", command, now)
+            return await self._failed(context, user, "unknown_account", command)
         if not await self._hasher.verify(user.password_hash, command.password):
-            return await self._failed(context, key, user, "wrong_password", command, now)
+            return await self._failed(context, user, "wrong_password", command)
         if not user.can_log_in:
-            return await self._failed(context, key, user, "account_disabled", command, now)
+            return await self._failed(context, user, "account_disabled", command)
         return await self._succeeded(context, key, user, command.password, now)
 
     async def _succeeded(
@@ -157,27 +174,16 @@ class LoginHandler:
         )
 
     async def _failed(
-        self,
-        context: AuditContext,
-        key: str,
-        user: User | None,
-        reason: str,
-        command: LogIn,
-        now: datetime,
+        self, context: AuditContext, user: User | None, reason: str, command: LogIn
     ) -> Failure[Error]:
-        """Count the failure (throttling), raise the event and audit it, in one transaction."""
+        """Raise the event and audit the failure (the attempt was counted already)."""
         async with self._uow_factory() as uow:
-            await uow.login_attempts.add(
-                LoginAttempt(
-                    account_key=key, ip_address=context.ip_address, succeeded=False, created_at=now
-                )
-            )
             uow.raise_event(UserLoginFailed(user_id=user.id if user else None, reason=reason))
             uow.audit(self._failure_entry(context, user, reason, command))
             committed = await uow.commit()
             if isinstance(committed, Failure):
-                # The attempt could not be counted; the audit record must still be written.
-                self._logger.error("login_failure_not_counted", code=committed.error.code)
+                # The event could not be stored; the audit record must still be written.
+                self._logger.error("login_failure_event_lost", code=committed.error.code)
                 await uow.record_failure(self._failure_entry(context, user, reason, command))
         self._logger.info("user_login_failed", reason=reason)
         return Failure(_bad_credentials())

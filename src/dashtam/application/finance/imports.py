@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from dashtam.application.failures import record_failure
@@ -157,6 +158,11 @@ class ImportStatementHandler:
         self, uow: UnitOfWork | None, command: ImportStatement, error: Error
     ) -> Failure[Error]:
         entry = self._entry(command.context, command, AuditOutcome.FAILED, error.code, None)
+        if "location" in error.details:  # where in the file, e.g. "line 12" or "STMTTRN #3"
+            entry = replace(
+                entry,
+                metadata={**entry.metadata, "location": str(error.details["location"])[:200]},
+            )
         await record_failure(self._uow_factory, uow, entry)
         self._logger.info("statement_import_failed", code=error.code)
         return Failure(error)

@@ -45,6 +45,10 @@ class RefreshTokenRepository(Protocol):
 
 
 class LoginAttemptRepository(Protocol):
+    async def lock_account(self, account_key: str) -> Result[None, Error]:
+        """Serialise attempts on one account until the transaction ends (check, then count)."""
+        ...
+
     async def add(self, attempt: LoginAttempt) -> Result[None, Error]: ...
 
     async def account_failures(

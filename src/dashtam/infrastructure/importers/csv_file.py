@@ -138,6 +138,13 @@ class CsvParser:
                     cell.get(layout.balance) or "", f"{where} {layout.balance}"
                 )
                 balances.append((posted_on, balance))
+            if len(row) < len(header) and self._no_amount(cell):
+                # Cut short before its amount: a broken line, not a balance line.
+                reject(
+                    f"the row has {len(row)} of {len(header)} columns",
+                    location=where,
+                    code="invalid_csv",
+                )
             if self._no_amount(cell):
                 # A balance line ("Beginning balance as of ..."), not a transaction.
                 continue

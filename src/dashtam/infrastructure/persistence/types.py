@@ -63,12 +63,11 @@ class DecimalAmount(TypeDecorator[Decimal]):
             return None
         if not isinstance(value, Decimal):
             raise TypeError(f"amounts must be Decimal, not {type(value).__name__}")
-        if dialect.name == "sqlite":
-            scaled = value * self._SCALE
-            if scaled != scaled.to_integral_value():
-                raise ValueError(f"{value} has more than 4 decimal places")
-            return int(scaled)
-        return value
+        scaled = value * self._SCALE
+        # NUMERIC(20, 4) would round a fifth place silently on PostgreSQL: refuse it everywhere.
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than 4 decimal places")
+        return int(scaled) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:

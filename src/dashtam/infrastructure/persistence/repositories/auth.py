@@ -149,6 +149,19 @@ class SqlLoginAttemptRepository:
     def __init__(self, *, session: AsyncSession) -> None:
         self._session = session
 
+    async def lock_account(self, account_key: str) -> Result[None, Error]:
+        # SQLite needs nothing: BEGIN IMMEDIATE already serialises every writing transaction.
+        if self._session.get_bind().dialect.name != "postgresql":
+            return Success(None)
+        # A transaction-scoped advisory lock on the account: concurrent attempts check the
+        # throttle one after another, each seeing the failures counted before it.
+        lock_id = int.from_bytes(bytes.fromhex(account_key[:16]), "big", signed=True)
+        try:
+            await self._session.execute(select(func.pg_advisory_xact_lock(lock_id)))
+        except DB_ERRORS as exc:
+            return Failure(classify(exc))
+        return Success(None)
+
     async def add(self, attempt: LoginAttempt) -> Result[None, Error]:
         self._session.add(LoginAttemptModel.from_entity(attempt))
         try:
