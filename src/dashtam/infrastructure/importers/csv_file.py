@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ from dashtam.domain.imports.statement import (
     ParsedAccount,
     ParsedStatement,
     ParsedTransaction,
+    import_error,
 )
 from dashtam.domain.money import parse_amount, parse_currency
 from dashtam.domain.transactions.entities import TransactionStatus
@@ -69,6 +71,13 @@ def layout_from(
                 "the mapping needs 'amount' or 'debit'/'credit'", code="invalid_mapping"
             )
         )
+    delimiter = mapping.get("delimiter")
+    if delimiter is not None and len(str(delimiter)) != 1:
+        return Failure(ValidationError("'delimiter' must be one character", code="invalid_mapping"))
+    if mapping.get("decimal_separator") not in (None, ".", ","):
+        return Failure(
+            ValidationError("'decimal_separator' must be '.' or ','", code="invalid_mapping")
+        )
     values: dict[str, Any] = {
         k: v for k, v in mapping.items() if k not in ("account_type", "negate", "currency")
     }
@@ -108,6 +117,8 @@ class CsvParser:
             return Success(self._parse(data, limits))
         except FileRejectedError as exc:
             return Failure(exc.error)
+        except csv.Error as exc:  # e.g. a header cell over the csv module's field limit
+            return Failure(import_error(f"not a readable CSV file ({exc})", code="invalid_csv"))
 
     def _parse(self, data: bytes, limits: ImportLimits) -> ParsedStatement:
         check_size(data, limits)
@@ -125,7 +136,7 @@ class CsvParser:
         )
         occurrences: Counter[tuple[str, str, str]] = Counter()
         balances: list[tuple[date, Decimal]] = []
-        for offset, row in enumerate(reader, start=header_index + 2):
+        for offset, row in _rows(reader, header_index):
             if not any(cell.strip() for cell in row):
                 continue
             if len(account.transactions) >= limits.max_transactions:
@@ -279,6 +290,19 @@ class _Cells:
                 reject(f"column {name!r} is missing", location=self._where, code="invalid_csv")
             return None
         return self._row[position]
+
+
+def _rows(reader: Iterator[list[str]], first: int) -> Iterator[tuple[int, list[str]]]:
+    """Each row with its file line number; an unreadable row is refused with its line."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = first + reader.line_num  # type: ignore[attr-defined]
+            reject(f"not a readable CSV row ({exc})", location=f"line {line}", code="invalid_csv")
+        yield first + reader.line_num, row  # type: ignore[attr-defined]
 
 
 def _closing_balance(balances: list[tuple[date, Decimal]]) -> tuple[date, Decimal]:

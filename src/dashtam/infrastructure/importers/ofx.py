@@ -41,6 +41,7 @@ _ACCOUNT_TYPES = {
     "CD": AccountType.SAVINGS,
     "CREDITLINE": AccountType.LOAN,
 }
+_OFX_END = re.compile(rb"</\s*OFX\s*>", re.IGNORECASE)
 _STATEMENTS = (("STMTRS", "BANKACCTFROM"), ("CCSTMTRS", "CCACCTFROM"))
 _DATE = re.compile(
     r"^(?P<date>\d{8})(?P<time>\d{4}(\d{2})?)?(\.\d{1,3})?"
@@ -64,6 +65,10 @@ class OfxParser:
     def _parse(self, data: bytes, limits: ImportLimits) -> ParsedStatement:
         check_size(data, limits)
         refuse_markup_declarations(data)
+        # ofxtools closes whatever is open at end of input: without this a truncated download
+        # would import the transactions before the cut (the last one possibly half-read).
+        if _OFX_END.search(data) is None:
+            reject("the file ends before </OFX> (is it complete?)", code="invalid_ofx")
         tree = OFXTree()
         try:
             tree.parse(io.BytesIO(data.lstrip(b"\xef\xbb\xbf")))
@@ -188,7 +193,13 @@ def _datetime(text: str, location: str) -> datetime:
         reject(f"{text!r} is not a valid date", location=location, code="invalid_date")
         raise AssertionError("unreachable") from None
     offset = match.group("offset")
-    zone = timezone(timedelta(hours=float(offset))) if offset else UTC
+    try:
+        zone = timezone(timedelta(hours=float(offset))) if offset else UTC
+    except ValueError:  # beyond +-24 hours
+        reject(
+            f"{text!r} has an impossible time-zone offset", location=location, code="invalid_date"
+        )
+        raise AssertionError("unreachable") from None
     return naive.replace(tzinfo=zone)
 
 

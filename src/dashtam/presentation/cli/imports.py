@@ -46,14 +46,18 @@ def import_file(
     provider = _PROVIDER_BY_SUFFIX.get(file.suffix.lower())
     if connection is None and provider is None:
         _fail("cannot tell the format from the file name; pass --connection")
-    parsed_mapping = None
+    parsed_mapping: dict[str, str] | None = None
     if mapping:
         try:
-            parsed_mapping = json.loads(mapping)
+            loaded = json.loads(mapping)
         except json.JSONDecodeError:
+            loaded = None
             _fail("--mapping is not valid JSON")
-        if not isinstance(parsed_mapping, dict):
+        if not isinstance(loaded, dict):
             _fail("--mapping must be a JSON object")
+        else:
+            # As the API does: every value is text ("negate": true -> "True").
+            parsed_mapping = {str(k): str(v) for k, v in loaded.items()}
     connection_id: UUID | None = None
     if connection is not None:
         try:
