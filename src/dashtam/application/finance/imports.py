@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from uuid import UUID
 
 from dashtam.application.failures import record_failure
 from dashtam.application.finance.commands import ImportReport, ImportStatement
@@ -13,10 +14,15 @@ from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from dashtam.core.clock import utcnow
 from dashtam.core.errors import ConflictError, Error, NotFoundError
 from dashtam.core.result import Failure, Result, Success
-from dashtam.domain.accounts.entities import BalanceSnapshot, mask_account_number
+from dashtam.domain.accounts.entities import Account, BalanceSnapshot, mask_account_number
 from dashtam.domain.accounts.repository import AccountUpsert
 from dashtam.domain.audit import AuditAction, AuditContext, AuditEntry, AuditOutcome, ResourceType
-from dashtam.domain.imports.statement import ImportLimits, ParsedAccount, ParserFactory
+from dashtam.domain.imports.statement import (
+    ImportLimits,
+    ParsedAccount,
+    ParserFactory,
+    StatementPart,
+)
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.domain.providers.events import StatementImported
 from dashtam.domain.transactions.repository import UpsertCounts
@@ -61,73 +67,50 @@ class ImportStatementHandler:
         chosen = self._parsers.parser_for(connection.provider.value, command.csv)
         if isinstance(chosen, Failure):
             return await self._fail(None, command, chosen.error)
-        # Parsing is CPU-bound: a worker thread keeps the event loop serving other requests.
-        parsed = await asyncio.to_thread(chosen.value.parse, command.data, limits=self._limits)
-        if isinstance(parsed, Failure):
-            return await self._fail(None, command, parsed.error)
-        statement = parsed.value
-        total = statement.transaction_count()
+        parser = chosen.value
+        parts = parser.stream(command.data, limits=self._limits, batch_size=self._batch_size)
         now = self._clock()
 
         async with self._uow_factory() as uow:
-            created = updated = snapshots = 0
+            seen: dict[str, Account] = {}
+            created = snapshots = 0
             counts = UpsertCounts()
-            for parsed_account in statement.accounts:
-                upserted = await uow.accounts.upsert(
-                    AccountUpsert(
-                        user_id=command.user_id,
-                        connection_id=connection.id,
-                        provider_account_id=parsed_account.provider_account_id,
-                        name=parsed_account.name
-                        or (connection.label if statement.format == "csv" else None)
-                        or _default_name(parsed_account),
-                        account_type=parsed_account.account_type,
-                        currency=parsed_account.currency,
-                        balance=parsed_account.balance,
-                        balance_as_of=parsed_account.balance_as_of,
-                    )
+            while True:
+                # Parsing is CPU-bound: each batch is read in a worker thread, so the event loop
+                # keeps serving; only one batch of parsed rows is in memory at a time.
+                next_part = await asyncio.to_thread(next, parts, None)
+                if next_part is None:
+                    break
+                if isinstance(next_part, Failure):
+                    # All or nothing: the rows written so far are rolled back with the rest.
+                    return await self._fail(uow, command, next_part.error)
+                part = next_part.value
+                stored = await self._account(
+                    uow, command, connection.id, connection.label, part, parser.format, now
                 )
-                if isinstance(upserted, Failure):
-                    return await self._fail(uow, command, upserted.error)
-                account, was_created = upserted.value
-                if account.currency != parsed_account.currency:
-                    error = ConflictError(
-                        f"account {account.masked_number} is in {account.currency}, "
-                        f"the file says {parsed_account.currency}",
-                        code="currency_mismatch",
-                    )
-                    return await self._fail(uow, command, error)
-                created, updated = created + was_created, updated + (not was_created)
-                if parsed_account.balance is not None:
-                    added = await uow.accounts.add_snapshot(
-                        BalanceSnapshot(
-                            account_id=account.id,
-                            balance=parsed_account.balance,
-                            as_of=parsed_account.balance_as_of or now,
-                        )
-                    )
-                    if isinstance(added, Failure):
-                        return await self._fail(uow, command, added.error)
-                    snapshots += added.value
-                items = parsed_account.transactions
-                for start in range(0, len(items), self._batch_size):
-                    batch = items[start : start + self._batch_size]
-                    written = await uow.transactions.upsert_batch(
-                        account.id, account.currency, batch
-                    )
-                    if isinstance(written, Failure):
-                        return await self._fail(uow, command, written.error)
-                    counts = counts + written.value
-                    if command.progress is not None:
-                        command.progress(counts.new + counts.updated + counts.unchanged, total)
+                if isinstance(stored, Failure):
+                    return await self._fail(uow, command, stored.error)
+                account, was_created, snapshot_added = stored.value
+                if account.provider_account_id not in seen:
+                    seen[account.provider_account_id] = account
+                    created += was_created
+                snapshots += snapshot_added
+                written = await uow.transactions.upsert_batch(
+                    account.id, account.currency, part.transactions
+                )
+                if isinstance(written, Failure):
+                    return await self._fail(uow, command, written.error)
+                counts = counts + written.value
+                if command.progress is not None:
+                    command.progress(part.done, part.total)
             stamped = await uow.connections.record_import(connection.id, now=now)
             if isinstance(stamped, Failure):
                 return await self._fail(uow, command, stamped.error)
             report = ImportReport(
                 connection_id=connection.id,
-                format=statement.format,
+                format=parser.format,
                 accounts_created=created,
-                accounts_updated=updated,
+                accounts_updated=len(seen) - created,
                 transactions_new=counts.new,
                 transactions_updated=counts.updated,
                 transactions_unchanged=counts.unchanged,
@@ -153,6 +136,55 @@ class ImportStatementHandler:
             unchanged=counts.unchanged,
         )
         return Success(report)
+
+    @staticmethod
+    async def _account(
+        uow: UnitOfWork,
+        command: ImportStatement,
+        connection_id: UUID,
+        label: str,
+        part: StatementPart,
+        file_format: str,
+        now: datetime,
+    ) -> Result[tuple[Account, bool, bool], Error]:
+        """Create or update the part's account (and its balance snapshot, once known)."""
+        parsed = part.account
+        upserted = await uow.accounts.upsert(
+            AccountUpsert(
+                user_id=command.user_id,
+                connection_id=connection_id,
+                provider_account_id=parsed.provider_account_id,
+                name=parsed.name or (label if file_format == "csv" else _default_name(parsed)),
+                account_type=parsed.account_type,
+                currency=parsed.currency,
+                balance=parsed.balance,
+                balance_as_of=parsed.balance_as_of,
+            )
+        )
+        if isinstance(upserted, Failure):
+            return upserted
+        account, created = upserted.value
+        if account.currency != parsed.currency:
+            return Failure(
+                ConflictError(
+                    f"account {account.masked_number} is in {account.currency}, "
+                    f"the file says {parsed.currency}",
+                    code="currency_mismatch",
+                )
+            )
+        snapshot_added = False
+        if parsed.balance is not None:
+            added = await uow.accounts.add_snapshot(
+                BalanceSnapshot(
+                    account_id=account.id,
+                    balance=parsed.balance,
+                    as_of=parsed.balance_as_of or now,
+                )
+            )
+            if isinstance(added, Failure):
+                return added
+            snapshot_added = added.value
+        return Success((account, created, snapshot_added))
 
     async def _fail(
         self, uow: UnitOfWork | None, command: ImportStatement, error: Error

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
 from dashtam.core.errors import ValidationError
-from dashtam.core.result import Result
+from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.accounts.entities import AccountType
 from dashtam.domain.transactions.entities import TransactionStatus
 
@@ -75,12 +75,63 @@ class CsvOptions:
     account: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatementPart:
+    """A batch of one account's transactions, read from the file in order.
+
+    ``account`` describes the account (its ``transactions`` list is unused); its balance may
+    be known only in the account's last part. ``done``/``total`` measure progress in units the
+    parser chooses (lines, transactions).
+    """
+
+    account: ParsedAccount
+    transactions: Sequence[ParsedTransaction]
+    done: int
+    total: int
+
+
 class StatementParser(Protocol):
     """Port: turns file bytes into a statement; sync and CPU-bound (callers use a thread)."""
+
+    @property
+    def format(self) -> str: ...
+
+    def stream(
+        self, data: bytes, *, limits: ImportLimits, batch_size: int
+    ) -> Iterator[Result[StatementPart, ValidationError]]:
+        """Parts in file order; a ``Failure`` ends the stream (nothing after it is valid).
+
+        Memory stays bounded by ``batch_size`` where the format allows streaming (CSV).
+        """
+        ...
 
     def parse(
         self, data: bytes, *, limits: ImportLimits
     ) -> Result[ParsedStatement, ValidationError]: ...
+
+
+def collect(
+    parts: Iterator[Result[StatementPart, ValidationError]], *, format: str
+) -> Result[ParsedStatement, ValidationError]:
+    """The whole statement from a stream of parts (for callers that want it in memory)."""
+    accounts: dict[str, ParsedAccount] = {}
+    for part in parts:
+        if isinstance(part, Failure):
+            return part
+        meta = part.value.account
+        account = accounts.setdefault(
+            meta.provider_account_id,
+            ParsedAccount(
+                provider_account_id=meta.provider_account_id,
+                account_type=meta.account_type,
+                currency=meta.currency,
+                name=meta.name,
+            ),
+        )
+        if meta.balance is not None:
+            account.balance, account.balance_as_of = meta.balance, meta.balance_as_of
+        account.transactions.extend(part.value.transactions)
+    return Success(ParsedStatement(format=format, accounts=list(accounts.values())))
 
 
 class ParserFactory(Protocol):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from dashtam.core.errors import ValidationError
@@ -19,6 +20,8 @@ from dashtam.domain.imports.statement import (
     ParsedAccount,
     ParsedStatement,
     ParsedTransaction,
+    StatementPart,
+    collect,
     import_error,
 )
 from dashtam.domain.money import parse_amount, parse_currency
@@ -33,6 +36,7 @@ from dashtam.infrastructure.importers.safety import (
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d", "%m/%d/%y", "%d.%m.%y")
 _HEADER_SEARCH_LINES = 30
+_PARSE_BATCH = 10_000
 CSV_ACCOUNT_ID = "main"
 
 
@@ -113,20 +117,36 @@ class CsvParser:
     def parse(
         self, data: bytes, *, limits: ImportLimits
     ) -> Result[ParsedStatement, ValidationError]:
-        try:
-            return Success(self._parse(data, limits))
-        except FileRejectedError as exc:
-            return Failure(exc.error)
-        except csv.Error as exc:  # e.g. a header cell over the csv module's field limit
-            return Failure(import_error(f"not a readable CSV file ({exc})", code="invalid_csv"))
+        return collect(
+            self.stream(data, limits=limits, batch_size=_PARSE_BATCH), format=self.format
+        )
 
-    def _parse(self, data: bytes, limits: ImportLimits) -> ParsedStatement:
+    def stream(
+        self, data: bytes, *, limits: ImportLimits, batch_size: int
+    ) -> Iterator[Result[StatementPart, ValidationError]]:
+        try:
+            for part in self._stream(data, limits, batch_size):
+                yield Success(part)
+        except FileRejectedError as exc:
+            yield Failure(exc.error)
+        except csv.Error as exc:  # e.g. a header cell over the csv module's field limit
+            yield Failure(import_error(f"not a readable CSV file ({exc})", code="invalid_csv"))
+
+    def _stream(
+        self, data: bytes, limits: ImportLimits, batch_size: int
+    ) -> Iterator[StatementPart]:
+        """Rows are read lazily and handed out ``batch_size`` at a time: parsed rows in memory
+        never exceed one batch, whatever the size of the file."""
         check_size(data, limits)
         layout = self._layout
         text = decode_text(data)
-        lines = text.splitlines()
-        header_index, delimiter = self._find_header(lines)
-        reader = csv.reader(io.StringIO("\n".join(lines[header_index:])), delimiter=delimiter)
+        total_lines = text.count("\n") + 1
+        head = [line.rstrip("\r\n") for line in islice(_lines(text), _HEADER_SEARCH_LINES)]
+        header_index, delimiter = self._find_header(head)
+        lines = _lines(text)
+        for _ in range(header_index):
+            next(lines)
+        reader = csv.reader(lines, delimiter=delimiter)
         header = [cell.strip() for cell in next(reader)]
         columns = {name: position for position, name in enumerate(header)}
         account = ParsedAccount(
@@ -134,21 +154,23 @@ class CsvParser:
             account_type=layout.account_type,
             currency=layout.currency,
         )
-        occurrences: Counter[tuple[str, str, str]] = Counter()
+        occurrences: Counter[int] = Counter()
+        # Only the first and last running balances matter (see _closing_balance).
         balances: list[tuple[date, Decimal]] = []
-        for offset, row in _rows(reader, header_index):
+        batch: list[ParsedTransaction] = []
+        count = 0
+        line = header_index + 1
+        for line, row in _rows(reader, header_index):
             if not any(cell.strip() for cell in row):
                 continue
-            if len(account.transactions) >= limits.max_transactions:
-                reject(f"more than {limits.max_transactions} rows", code="too_many_rows")
-            where = f"line {offset}"
+            where = f"line {line}"
             cell = _Cells(row, columns, where)
             posted_on = self._date(cell.get(layout.date, required=True) or "", where)
             if layout.balance and cell.get(layout.balance):
                 balance = self._plain_amount(
                     cell.get(layout.balance) or "", f"{where} {layout.balance}"
                 )
-                balances.append((posted_on, balance))
+                balances[min(len(balances), 1) :] = [(posted_on, balance)]
             if len(row) < len(header) and self._no_amount(cell):
                 # Cut short before its amount: a broken line, not a balance line.
                 reject(
@@ -159,46 +181,67 @@ class CsvParser:
             if self._no_amount(cell):
                 # A balance line ("Beginning balance as of ..."), not a transaction.
                 continue
-            amount = self._amount(cell, where)
-            description = (cell.get(layout.description, required=True) or "").strip()
-            if not description:
-                reject(f"column {layout.description!r} is empty", location=where)
-            status = TransactionStatus.POSTED
-            if (
-                layout.status
-                and (cell.get(layout.status) or "").strip().lower() in layout.pending_values
-            ):
-                status = TransactionStatus.PENDING
-            given_id = cell.get(layout.transaction_id) if layout.transaction_id else None
-            if given_id:
-                transaction_id = given_id.strip()[:255]
-            else:
-                # No id in the file: derive one from the content, numbering identical rows so
-                # that two equal coffees on one day stay two transactions on every re-import.
-                key = (posted_on.isoformat(), str(amount), description)
-                occurrences[key] += 1
-                transaction_id = _content_id(key, occurrences[key])
-            account.transactions.append(
-                ParsedTransaction(
-                    provider_transaction_id=transaction_id,
-                    amount=amount,
-                    posted_on=posted_on,
-                    description=description[:500],
-                    payee=(cell.get(layout.payee) or "").strip()[:255] or None
-                    if layout.payee
-                    else None,
-                    memo=(cell.get(layout.memo) or "").strip()[:500] or None
-                    if layout.memo
-                    else None,
-                    status=status,
+            count += 1
+            if count > limits.max_transactions:
+                reject(f"more than {limits.max_transactions} rows", code="too_many_rows")
+            batch.append(self._transaction(cell, posted_on, where, occurrences))
+            if len(batch) >= batch_size:
+                yield StatementPart(
+                    account=account, transactions=batch, done=line, total=total_lines
                 )
-            )
-        if not account.transactions:
+                batch = []
+        if count == 0:
             reject("the file has a header but no transactions", code="empty_file")
+        closing = replace(account)
         if balances:
-            as_of, account.balance = _closing_balance(balances)
-            account.balance_as_of = datetime.combine(as_of, time.min, tzinfo=UTC)
-        return ParsedStatement(format=self.format, accounts=[account])
+            as_of, closing.balance = _closing_balance(balances)
+            closing.balance_as_of = datetime.combine(as_of, time.min, tzinfo=UTC)
+        yield StatementPart(
+            account=closing, transactions=batch, done=total_lines, total=total_lines
+        )
+
+    def _transaction(
+        self,
+        cell: _Cells,
+        posted_on: date,
+        where: str,
+        occurrences: Counter[int],
+    ) -> ParsedTransaction:
+        layout = self._layout
+        amount = self._amount(cell, where)
+        description = (cell.get(layout.description, required=True) or "").strip()
+        if not description:
+            reject(f"column {layout.description!r} is empty", location=where)
+        status = TransactionStatus.POSTED
+        if (
+            layout.status
+            and (cell.get(layout.status) or "").strip().lower() in layout.pending_values
+        ):
+            status = TransactionStatus.PENDING
+        given_id = cell.get(layout.transaction_id) if layout.transaction_id else None
+        if given_id:
+            transaction_id = given_id.strip()[:255]
+        else:
+            # No id in the file: derive one from the content, numbering identical rows so
+            # that two equal coffees on one day stay two transactions on every re-import.
+            key = (posted_on.isoformat(), str(amount), description)
+            # Counted by an 8-byte digest: the one thing kept per row is small.
+            seen = int.from_bytes(
+                hashlib.blake2b("\x1f".join(key).encode(), digest_size=8).digest()
+            )
+            occurrences[seen] += 1
+            transaction_id = _content_id(key, occurrences[seen])
+        payee = (cell.get(layout.payee) or "").strip()[:255] if layout.payee else ""
+        memo = (cell.get(layout.memo) or "").strip()[:500] if layout.memo else ""
+        return ParsedTransaction(
+            provider_transaction_id=transaction_id,
+            amount=amount,
+            posted_on=posted_on,
+            description=description[:500],
+            payee=payee or None,
+            memo=memo or None,
+            status=status,
+        )
 
     def _find_header(self, lines: list[str]) -> tuple[int, str]:
         """The first line naming the date and description columns (exports prepend summaries)."""
@@ -309,6 +352,18 @@ def _closing_balance(balances: list[tuple[date, Decimal]]) -> tuple[date, Decima
     """The running balance after the newest row, whichever way the export is sorted."""
     newest_first = balances[0][0] > balances[-1][0]
     return balances[0] if newest_first else balances[-1]
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` (ends kept, as csv expects), without copying the text."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end == -1:
+            yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
 
 
 def _sniff(line: str) -> str:

@@ -11,6 +11,7 @@ import html
 import io
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -25,6 +26,7 @@ from dashtam.domain.imports.statement import (
     ParsedAccount,
     ParsedStatement,
     ParsedTransaction,
+    StatementPart,
 )
 from dashtam.domain.money import parse_amount, parse_currency
 from dashtam.infrastructure.importers.safety import (
@@ -61,6 +63,26 @@ class OfxParser:
             return Success(self._parse(data, limits))
         except FileRejectedError as exc:
             return Failure(exc.error)
+
+    def stream(
+        self, data: bytes, *, limits: ImportLimits, batch_size: int
+    ) -> Iterator[Result[StatementPart, ValidationError]]:
+        """OFX is one document (ofxtools builds its whole tree), so it is parsed and validated
+        at once, then handed out in batches; the 20 MB size limit bounds its memory."""
+        parsed = self.parse(data, limits=limits)
+        if isinstance(parsed, Failure):
+            yield parsed
+            return
+        total = parsed.value.transaction_count()
+        done = 0
+        for account in parsed.value.accounts:
+            items = account.transactions
+            for start in range(0, max(len(items), 1), batch_size):
+                batch = items[start : start + batch_size]
+                done += len(batch)
+                yield Success(
+                    StatementPart(account=account, transactions=batch, done=done, total=total)
+                )
 
     def _parse(self, data: bytes, limits: ImportLimits) -> ParsedStatement:
         check_size(data, limits)
