@@ -138,3 +138,16 @@ async def test_a_burst_of_parallel_guesses_cannot_exceed_the_limit(
     statuses = sorted(response.status_code for response in responses)
     # Each attempt is counted under a per-account lock before its password is checked.
     assert statuses == [401] * 5 + [429] * 7, statuses
+
+
+async def test_successful_log_ins_never_count_against_the_ip(
+    app: FastAPI, container: FastContainer
+) -> None:
+    await create_user(container, "office@example.com")
+    async with client_from(app, "192.0.2.80") as office:
+        # More successes from one address than its failure limit (50) allows failures.
+        for _ in range(55):
+            response = await log_in(office, "office@example.com", PASSWORD)
+            assert response.status_code == 201, response.text
+    failures = await fetch(container, LoginAttemptModel, LoginAttemptModel.succeeded.is_(False))
+    assert failures == []

@@ -232,12 +232,32 @@ class FakeLoginAttemptRepository(_StagedTable[LoginAttempt]):
         self, *, table: dict[UUID, LoginAttempt] | None = None, faults: Faults | None = None
     ) -> None:
         super().__init__(table=table, faults=faults)
+        self._removed: set[UUID] = set()
 
     async def lock_account(self, account_key: str) -> Result[None, Error]:
         # One event loop, no await between check and count in the fake: nothing to lock.
         if (refused := self._refuse("login_attempts.lock_account")) is not None:
             return Failure(refused)
         return Success(None)
+
+    async def remove(self, attempt_id: UUID) -> Result[None, Error]:
+        if (refused := self._refuse("login_attempts.remove")) is not None:
+            return Failure(refused)
+        self._staged.pop(attempt_id, None)
+        self._removed.add(attempt_id)
+        return Success(None)
+
+    def apply_staged(self) -> None:
+        for attempt_id in self._removed:
+            self.table.pop(attempt_id, None)
+        super().apply_staged()
+
+    def discard_staged(self) -> None:
+        self._removed = set()
+        super().discard_staged()
+
+    def _visible(self) -> Iterator[LoginAttempt]:
+        return (row for row in super()._visible() if row.id not in self._removed)
 
     async def add(self, attempt: LoginAttempt) -> Result[None, Error]:
         if (refused := self._refuse("login_attempts.add")) is not None:

@@ -58,12 +58,9 @@ async def test_success_issues_tokens_a_session_and_a_hashed_refresh_token(
     assert refresh.token_hash == tokens.hash_refresh_token(pair.refresh_token)
     assert pair.refresh_token not in refresh.token_hash  # only the keyed hash is stored
     assert refresh.rotated_at is None
-    # Counted as failed before the password check, then the success that resets the count.
-    attempts = sorted(store.login_attempts.values(), key=lambda a: a.succeeded)
-    assert [(a.succeeded, a.account_key) for a in attempts] == [
-        (False, account_key(EMAIL)),
-        (True, account_key(EMAIL)),
-    ]
+    # Counted as failed before the password check, then uncounted by the success.
+    [attempt] = store.login_attempts.values()
+    assert (attempt.succeeded, attempt.account_key) == (True, account_key(EMAIL))
 
 
 async def test_success_commits_the_event_and_a_succeeded_audit(

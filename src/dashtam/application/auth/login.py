@@ -80,11 +80,10 @@ class LoginHandler:
             # Counted as failed *before* the password is checked, under the account lock:
             # a burst of parallel guesses cannot slip past the limit. A success then records
             # a success, which resets the count.
-            provisional = await uow.login_attempts.add(
-                LoginAttempt(
-                    account_key=key, ip_address=context.ip_address, succeeded=False, created_at=now
-                )
+            counted_attempt = LoginAttempt(
+                account_key=key, ip_address=context.ip_address, succeeded=False, created_at=now
             )
+            provisional = await uow.login_attempts.add(counted_attempt)
             if isinstance(provisional, Failure):
                 return await self._audit_only(uow, context, user, provisional.error, command)
             # Fail closed: an attempt that cannot be counted is not checked either.
@@ -100,10 +99,16 @@ class LoginHandler:
             return await self._failed(context, user, "wrong_password", command)
         if not user.can_log_in:
             return await self._failed(context, user, "account_disabled", command)
-        return await self._succeeded(context, key, user, command.password, now)
+        return await self._succeeded(context, key, user, command.password, now, counted_attempt)
 
     async def _succeeded(
-        self, context: AuditContext, key: str, user: User, password: str, now: datetime
+        self,
+        context: AuditContext,
+        key: str,
+        user: User,
+        password: str,
+        now: datetime,
+        counted_attempt: LoginAttempt,
     ) -> Result[TokenPair, Error]:
         refresh_token = self._tokens.new_refresh_token()
         session = AuthSession(
@@ -130,6 +135,9 @@ class LoginHandler:
                         created_at=now,
                     )
                 ),
+                # It was no failure after all: uncount it (for the per-ip limit too) and
+                # record the success, which resets the account's count.
+                await uow.login_attempts.remove(counted_attempt.id),
                 await uow.login_attempts.add(
                     LoginAttempt(
                         account_key=key,

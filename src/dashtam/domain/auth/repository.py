@@ -51,6 +51,10 @@ class LoginAttemptRepository(Protocol):
 
     async def add(self, attempt: LoginAttempt) -> Result[None, Error]: ...
 
+    async def remove(self, attempt_id: UUID) -> Result[None, Error]:
+        """Drop an attempt counted in advance once it turned out to succeed."""
+        ...
+
     async def account_failures(
         self, account_key: str, *, since: datetime
     ) -> Result[list[datetime], Error]:

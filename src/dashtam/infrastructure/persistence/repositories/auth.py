@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -166,6 +166,15 @@ class SqlLoginAttemptRepository:
         self._session.add(LoginAttemptModel.from_entity(attempt))
         try:
             await self._session.flush()
+        except DB_ERRORS as exc:
+            return Failure(classify(exc))
+        return Success(None)
+
+    async def remove(self, attempt_id: UUID) -> Result[None, Error]:
+        try:
+            await self._session.execute(
+                delete(LoginAttemptModel).where(LoginAttemptModel.id == attempt_id)
+            )
         except DB_ERRORS as exc:
             return Failure(classify(exc))
         return Success(None)
