@@ -128,13 +128,30 @@ async def _probe(client: httpx.AsyncClient, count: int) -> list[float]:
     return latencies
 
 
-async def _log_in_repeatedly(client: httpx.AsyncClient, stop: asyncio.Event) -> list[int]:
+def _storm_email(index: int) -> str:
+    return f"storm{index}@bench.example"
+
+
+async def _register_storm_users(client: httpx.AsyncClient) -> None:
+    """One account per client: parallel log-ins to one account are throttled by design
+    (each attempt counts as failed until its password checks out)."""
+    for index in range(STORM_CLIENTS):
+        response = await client.post(
+            "/api/v1/users", json={"email": _storm_email(index), "password": PASSWORD}
+        )
+        if response.status_code != 201:
+            raise RuntimeError(f"registering a storm user answered {response.status_code}")
+
+
+async def _log_in_repeatedly(
+    client: httpx.AsyncClient, stop: asyncio.Event, email: str
+) -> list[int]:
     statuses: list[int] = []
     for _ in range(MAX_LOGINS_PER_CLIENT):
         if stop.is_set():
             break
         response = await client.post(
-            "/api/v1/sessions", json={"email": EMAIL, "password": PASSWORD}
+            "/api/v1/sessions", json={"email": email, "password": PASSWORD}
         )
         statuses.append(response.status_code)
     return statuses
@@ -169,12 +186,14 @@ async def _measure(base_url: str, process: subprocess.Popen[bytes], hash_ms: flo
         httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as storm,
     ):
         await _wait_until_up(prober, process)
+        await _register_storm_users(prober)
         await _probe(prober, WARM_UP)
         idle = await _probe(prober, PROBES)
 
         stop = asyncio.Event()
         workers = [
-            asyncio.create_task(_log_in_repeatedly(storm, stop)) for _ in range(STORM_CLIENTS)
+            asyncio.create_task(_log_in_repeatedly(storm, stop, _storm_email(index)))
+            for index in range(STORM_CLIENTS)
         ]
         await asyncio.sleep(0.5)  # let the storm build up before probing
         started = time.perf_counter()
