@@ -16,9 +16,16 @@ from dashtam.presentation.api.auth.router import router as auth_router
 from dashtam.presentation.api.finance.accounts_router import router as accounts_router
 from dashtam.presentation.api.finance.connections_router import router as connections_router
 from dashtam.presentation.api.health.router import router as health_router
-from dashtam.presentation.api.middleware import JsonByDefaultMiddleware, TraceIdMiddleware
+from dashtam.presentation.api.middleware import (
+    BodyLimitMiddleware,
+    JsonByDefaultMiddleware,
+    TraceIdMiddleware,
+)
 from dashtam.presentation.api.problems import install_problem_handlers
 from dashtam.presentation.api.users.router import router as users_router
+
+# Every JSON body of the API is small; a megabyte is generous and stops memory abuse.
+JSON_BODY_LIMIT = 1024 * 1024
 
 
 def create_app(container: Container | None = None, *, configure_logs: bool = True) -> FastAPI:
@@ -64,6 +71,12 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
     )
     app.state.container = resolved
     app.add_middleware(JsonByDefaultMiddleware)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_limit=JSON_BODY_LIMIT,
+        # The file, plus room for the multipart framing and the small form fields.
+        upload_limit=settings.import_max_bytes + 64 * 1024,
+    )
     app.add_middleware(TraceIdMiddleware)  # added last = outermost: traces everything
     install_problem_handlers(app)
     app.include_router(health_router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dashtam.core.tracing import bound_trace_id
@@ -107,3 +108,55 @@ class JsonByDefaultMiddleware:
                 headers.append((b"content-type", b"application/json"))
                 scope = {**scope, "headers": headers}
         await self.app(scope, receive, send)
+
+
+class BodyTooLargeError(StarletteHTTPException):
+    """A request body over its limit; an HTTPException so FastAPI's body parsing passes it on."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(status_code=413, detail=f"the request body is larger than {limit} bytes")
+
+
+class BodyLimitMiddleware:
+    """Refuse oversized bodies before they are read (declared length) or while they stream in.
+
+    Without it a multipart upload is spooled whole to disk before any endpoint can look at it.
+    """
+
+    def __init__(self, app: ASGIApp, *, default_limit: int, upload_limit: int) -> None:
+        self.app = app
+        self._default_limit = default_limit
+        self._upload_limit = upload_limit
+
+    def _limit_for(self, path: str) -> int:
+        if path.startswith("/api/v1/connections/") and path.rstrip("/").endswith("/imports"):
+            return self._upload_limit
+        return self._default_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in _JSON_METHODS:
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit_for(str(scope.get("path", "")))
+        declared = _header(scope, "content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            response = problem_response(
+                status=413,
+                code="payload_too_large",
+                detail=f"the request body is larger than {limit} bytes",
+                instance=str(scope.get("path")),
+            )
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLargeError(limit)
+            return message
+
+        await self.app(scope, limited_receive, send)
