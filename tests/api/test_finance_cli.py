@@ -145,3 +145,47 @@ async def test_a_failed_import_is_one_error_line_and_stores_no_rows(
         assert await finance_row_counts(container) == (0, 0, 0)
     finally:
         await container.aclose()
+
+
+@pytest.mark.usefixtures("fresh_settings")
+async def test_a_bad_first_file_leaves_no_connection_behind(settings: Settings) -> None:
+    container = FastContainer(settings)
+    await create_user(container, "ada@example.com")
+    try:
+        code, _out, err = await dashtam(
+            settings.database_url,
+            "import",
+            str(FIXTURES / "malformed_amount.ofx"),
+            "--user",
+            "ada@example.com",
+        )
+        assert code == 1, err
+        assert "TRNAMT" in err
+        # The file is checked before its connection is created.
+        assert await fetch(container, ConnectionModel) == []
+    finally:
+        await container.aclose()
+
+
+@pytest.mark.usefixtures("fresh_settings")
+async def test_mapping_column_names_match_whatever_their_case(settings: Settings) -> None:
+    container = FastContainer(settings)
+    await create_user(container, "ada@example.com")
+    mapping = (
+        '{"date": "posting date", "description": "DESCRIPTION", "amount": "amount",'
+        ' "date_format": "%m/%d/%Y"}'
+    )
+    try:
+        code, out, err = await dashtam(
+            settings.database_url,
+            "import",
+            str(FIXTURES / "chase_checking.csv"),
+            "--user",
+            "ada@example.com",
+            "--mapping",
+            mapping,
+        )
+        assert code == 0, err
+        assert "transactions 6 new" in out
+    finally:
+        await container.aclose()

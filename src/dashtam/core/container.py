@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from dashtam.application.unit_of_work import UnitOfWork
     from dashtam.application.users.account import ChangePasswordHandler, CloseAccountHandler
     from dashtam.application.users.handlers import AdminDeleteUserHandler, RegisterUserHandler
+    from dashtam.domain.imports.statement import ImportLimits, ParserFactory
     from dashtam.domain.protocols.logger import LoggerProtocol
     from dashtam.domain.protocols.password_hasher import PasswordHasher
     from dashtam.domain.protocols.tokens import TokenService
@@ -214,19 +215,27 @@ class Container:
 
         return DeleteAccountHandler(uow_factory=self.unit_of_work)
 
+    def statement_parsers(self) -> ParserFactory:
+        from dashtam.infrastructure.importers.factory import StatementParsers
+
+        return StatementParsers()
+
+    def import_limits(self) -> ImportLimits:
+        from dashtam.domain.imports.statement import ImportLimits
+
+        return ImportLimits(
+            max_bytes=self.settings.import_max_bytes,
+            max_transactions=self.settings.import_max_rows,
+        )
+
     def import_statement_handler(self) -> ImportStatementHandler:
         from dashtam.application.finance.imports import ImportStatementHandler
-        from dashtam.domain.imports.statement import ImportLimits
-        from dashtam.infrastructure.importers.factory import StatementParsers
 
         return ImportStatementHandler(
             uow_factory=self.unit_of_work,
-            parsers=StatementParsers(),
+            parsers=self.statement_parsers(),
             logger=self.logger("dashtam.imports"),
-            limits=ImportLimits(
-                max_bytes=self.settings.import_max_bytes,
-                max_transactions=self.settings.import_max_rows,
-            ),
+            limits=self.import_limits(),
         )
 
     def finance_queries(self) -> FinanceQueries:

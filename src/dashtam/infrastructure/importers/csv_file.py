@@ -148,7 +148,8 @@ class CsvParser:
             next(lines)
         reader = csv.reader(lines, delimiter=delimiter)
         header = [cell.strip() for cell in next(reader)]
-        columns = {name: position for position, name in enumerate(header)}
+        # Header names match case-insensitively, as the header search does.
+        columns = {name.lower(): position for position, name in enumerate(header)}
         account = ParsedAccount(
             provider_account_id=self._account,
             account_type=layout.account_type,
@@ -322,7 +323,7 @@ class _Cells:
     def get(self, name: str | None, *, required: bool = False) -> str | None:
         if name is None:
             return None
-        position = self._columns.get(name)
+        position = self._columns.get(name.lower())
         if position is None:
             reject(
                 f"column {name!r} is not in the header", location=self._where, code="invalid_csv"

@@ -121,6 +121,15 @@ async def _import(
             connection_id = match.id if match else None
     context = AuditContext(actor_id=owner.id, user_agent="dashtam-cli")
     if connection_id is None and provider is not None:
+        # Check the file before creating its connection: a bad first file leaves nothing.
+        checked = container.statement_parsers().parser_for(provider.value, options)
+        if isinstance(checked, Failure):
+            return checked
+        parsed = await asyncio.to_thread(
+            checked.value.parse, data, limits=container.import_limits()
+        )
+        if isinstance(parsed, Failure):
+            return parsed
         created = await container.create_connection_handler().handle(
             CreateConnection(
                 user_id=owner.id, provider=provider.value, label=file.stem, context=context
