@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from dashtam.core.config import Settings
+from dashtam.core.config import Settings, get_settings
 from tests.api.support import FastContainer, running
 
 
@@ -31,3 +31,11 @@ def app(started: tuple[FastAPI, httpx.AsyncClient]) -> FastAPI:
 @pytest.fixture
 def client(started: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
     return started[1]
+
+
+@pytest.fixture
+def fresh_settings() -> Iterator[None]:
+    """The CLI reads cached settings: forget them around each test."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from functools import cached_property
@@ -11,9 +12,11 @@ from uuid import UUID
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from dashtam.application.unit_of_work import UnitOfWork
 from dashtam.application.users.commands import RegisterUser
+from dashtam.core.config import get_settings
 from dashtam.core.container import Container
 from dashtam.core.result import Success
 from dashtam.domain.protocols.password_hasher import PasswordHasher
@@ -22,6 +25,7 @@ from dashtam.infrastructure.persistence.base import BaseModel
 from dashtam.infrastructure.persistence.unit_of_work import SqlUnitOfWork
 from dashtam.infrastructure.security.password_hasher import Argon2PasswordHasher
 from dashtam.presentation.api.app import create_app
+from dashtam.presentation.cli.main import app as cli_app
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -129,3 +133,15 @@ def assert_unauthorized(response: httpx.Response, *, code: str) -> dict[str, Any
     body = assert_problem(response, status=401, code=code)
     assert response.headers["www-authenticate"].startswith("Bearer"), response.headers
     return body
+
+
+async def dashtam(database_url: str, *args: str) -> tuple[int, str, str]:
+    """Runs the CLI in a worker thread (it calls ``asyncio.run``) with the test database."""
+    env = {"DATABASE_URL": database_url, "DASHTAM_ENV": "test", "LOG_LEVEL": "WARNING"}
+
+    def invoke() -> tuple[int, str, str]:
+        get_settings.cache_clear()
+        result = CliRunner().invoke(cli_app, list(args), env=env)
+        return result.exit_code, result.stdout, result.stderr
+
+    return await asyncio.to_thread(invoke)

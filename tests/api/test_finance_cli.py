@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-
 import pytest
-from typer.testing import CliRunner
 
-from dashtam.core.config import Settings, get_settings
+from dashtam.core.config import Settings
 from dashtam.infrastructure.persistence.models import AuditLogModel, ConnectionModel
-from dashtam.presentation.cli.main import app
 from tests.api.finance_support import FIXTURES, finance_row_counts
-from tests.api.support import FastContainer, create_user, fetch
-
-
-@pytest.fixture
-def fresh_settings() -> Iterator[None]:
-    """The CLI reads cached settings: forget them around each test."""
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
-async def dashtam(database_url: str, *args: str) -> tuple[int, str, str]:
-    """Runs the CLI in a worker thread (it calls ``asyncio.run``) with the test database."""
-    env = {"DATABASE_URL": database_url, "DASHTAM_ENV": "test", "LOG_LEVEL": "WARNING"}
-
-    def invoke() -> tuple[int, str, str]:
-        get_settings.cache_clear()
-        result = CliRunner().invoke(app, list(args), env=env)
-        return result.exit_code, result.stdout, result.stderr
-
-    return await asyncio.to_thread(invoke)
+from tests.api.support import FastContainer, create_user, dashtam, fetch
 
 
 @pytest.mark.usefixtures("fresh_settings")

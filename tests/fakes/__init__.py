@@ -8,6 +8,12 @@ from tests.fakes.auth import (
 )
 from tests.fakes.clock import FakeClock
 from tests.fakes.faults import Faults
+from tests.fakes.finance import (
+    FakeAccountRepository,
+    FakeConnectionRepository,
+    FakeTransactionRepository,
+    FinanceTables,
+)
 from tests.fakes.logger import LogRecord, RecordingLogger
 from tests.fakes.security import FakePasswordHasher
 from tests.fakes.unit_of_work import (
@@ -19,17 +25,21 @@ from tests.fakes.unit_of_work import (
 from tests.fakes.users import FakeUserRepository
 
 __all__ = [
+    "FakeAccountRepository",
     "FakeAuditTrail",
     "FakeClock",
+    "FakeConnectionRepository",
     "FakeLoginAttemptRepository",
     "FakePasswordHasher",
     "FakeRefreshTokenRepository",
     "FakeRepositories",
     "FakeSessionRepository",
     "FakeStore",
+    "FakeTransactionRepository",
     "FakeUnitOfWork",
     "FakeUserRepository",
     "Faults",
+    "FinanceTables",
     "LogRecord",
     "RecordingLogger",
     "fake_uow_factory",

@@ -6,14 +6,17 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 from uuid import UUID
 
 from dashtam.core.errors import Error
 from dashtam.core.result import Failure, Result, Success
+from dashtam.domain.accounts.entities import Account, BalanceSnapshot
 from dashtam.domain.audit import AuditAction, AuditEntry, AuditOutcome
 from dashtam.domain.auth.entities import AuthSession, LoginAttempt, RefreshToken
 from dashtam.domain.events import DomainEvent
+from dashtam.domain.providers.entities import ProviderConnection
+from dashtam.domain.transactions.entities import Transaction
 from dashtam.domain.users.entities import User
 from dashtam.infrastructure.errors import DatabaseError
 from tests.fakes.audit import FakeAuditTrail, as_stored
@@ -23,6 +26,12 @@ from tests.fakes.auth import (
     FakeSessionRepository,
 )
 from tests.fakes.faults import Faults
+from tests.fakes.finance import (
+    FakeAccountRepository,
+    FakeConnectionRepository,
+    FakeTransactionRepository,
+    FinanceTables,
+)
 from tests.fakes.logger import RecordingLogger
 from tests.fakes.users import FakeUserRepository
 
@@ -37,6 +46,10 @@ class FakeStore:
     sessions: dict[UUID, AuthSession] = field(default_factory=dict)
     refresh_tokens: dict[UUID, RefreshToken] = field(default_factory=dict)
     login_attempts: dict[UUID, LoginAttempt] = field(default_factory=dict)
+    connections: dict[UUID, ProviderConnection] = field(default_factory=dict)
+    accounts: dict[UUID, Account] = field(default_factory=dict)
+    balance_snapshots: dict[UUID, BalanceSnapshot] = field(default_factory=dict)
+    transactions: dict[UUID, Transaction] = field(default_factory=dict)
     audit_log: list[AuditEntry] = field(default_factory=list)
     outbox: list[DomainEvent] = field(default_factory=list)
     delivered: list[UUID] = field(default_factory=list)
@@ -63,6 +76,13 @@ class FakeStore:
 
     def repositories(self) -> FakeRepositories:
         """Fresh repositories over the committed tables (one fake transaction)."""
+        finance = FinanceTables(
+            connections=self.connections,
+            accounts=self.accounts,
+            snapshots=self.balance_snapshots,
+            transactions=self.transactions,
+            faults=self.faults,
+        )
         return FakeRepositories(
             users=FakeUserRepository(table=self.users, faults=self.faults),
             sessions=FakeSessionRepository(table=self.sessions, faults=self.faults),
@@ -72,6 +92,9 @@ class FakeStore:
             login_attempts=FakeLoginAttemptRepository(
                 table=self.login_attempts, faults=self.faults
             ),
+            connections=FakeConnectionRepository(tables=finance),
+            accounts=FakeAccountRepository(tables=finance),
+            transactions=FakeTransactionRepository(tables=finance),
         )
 
     def uow(self) -> FakeUnitOfWork:
@@ -92,6 +115,14 @@ class FakeStore:
         return [event for event in self.outbox if isinstance(event, event_class)]
 
 
+class _Staging(Protocol):
+    def check_staged(self) -> Error | None: ...
+
+    def apply_staged(self) -> None: ...
+
+    def discard_staged(self) -> None: ...
+
+
 @dataclass
 class FakeRepositories:
     """Every repository of one fake transaction; staged writes apply or discard together."""
@@ -100,6 +131,9 @@ class FakeRepositories:
     sessions: FakeSessionRepository
     refresh_tokens: FakeRefreshTokenRepository
     login_attempts: FakeLoginAttemptRepository
+    connections: FakeConnectionRepository
+    accounts: FakeAccountRepository
+    transactions: FakeTransactionRepository
 
     def check_staged(self) -> Error | None:
         return next(
@@ -119,15 +153,15 @@ class FakeRepositories:
         for repository in self._all():
             repository.discard_staged()
 
-    def _all(
-        self,
-    ) -> tuple[
-        FakeUserRepository,
-        FakeSessionRepository,
-        FakeRefreshTokenRepository,
-        FakeLoginAttemptRepository,
-    ]:
-        return (self.users, self.sessions, self.refresh_tokens, self.login_attempts)
+    def _all(self) -> tuple[_Staging, ...]:
+        # The three finance repositories share one FinanceTables: it takes part once.
+        return (
+            self.users,
+            self.sessions,
+            self.refresh_tokens,
+            self.login_attempts,
+            self.connections.tables,
+        )
 
 
 def fake_uow_factory(store: FakeStore) -> Callable[[], FakeUnitOfWork]:
@@ -166,6 +200,18 @@ class FakeUnitOfWork:
     @property
     def login_attempts(self) -> FakeLoginAttemptRepository:
         return self.repositories.login_attempts
+
+    @property
+    def connections(self) -> FakeConnectionRepository:
+        return self.repositories.connections
+
+    @property
+    def accounts(self) -> FakeAccountRepository:
+        return self.repositories.accounts
+
+    @property
+    def transactions(self) -> FakeTransactionRepository:
+        return self.repositories.transactions
 
     async def __aenter__(self) -> Self:
         self._repositories = self._store.repositories()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy import func, select
 from sqlalchemy.sql.selectable import FromClause
 
@@ -34,3 +36,26 @@ async def count_rows(database: Database, table: FromClause, *where: object) -> i
         for clause in where:
             query = query.where(clause)  # type: ignore[arg-type]
         return int(await session.scalar(query) or 0)
+
+
+async def tamper_with_audit(database: Database, *statements: str) -> None:
+    """Run statements with the append-only triggers and foreign keys out of the way, as an
+    attacker with direct access to the database could."""
+    if database.is_sqlite:
+        # A plain sqlite3 connection: foreign keys are off unless asked for.
+        connection = sqlite3.connect(str(database.url.database))
+        try:
+            for table in ("audit_logs", "audit_seals"):
+                for operation in ("update", "delete"):
+                    connection.execute(f"DROP TRIGGER IF EXISTS {table}_refuse_{operation}")
+            for statement in statements:
+                connection.execute(statement)
+            connection.commit()
+        finally:
+            connection.close()
+        return
+    async with database.transaction() as session:
+        connection_ = await session.connection()
+        await connection_.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        for statement in statements:
+            await connection_.exec_driver_sql(statement)

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from dashtam.domain.protocols.password_hasher import PasswordHasher
     from dashtam.domain.protocols.tokens import TokenService
     from dashtam.domain.users.password_policy import PasswordPolicy
+    from dashtam.infrastructure.audit.chain import AuditChain
     from dashtam.infrastructure.events.relay import OutboxRelay
     from dashtam.infrastructure.persistence.database import Database
 
@@ -86,6 +87,12 @@ class Container:
             logger=self.logger("dashtam.events"),
             subscribers=[LoggingSubscriber(logger=self.logger("dashtam.events"))],
         )
+
+    @cached_property
+    def audit_chain(self) -> AuditChain:
+        from dashtam.infrastructure.audit.chain import AuditChain
+
+        return AuditChain(database=self.database)
 
     def unit_of_work(self) -> UnitOfWork:
         from dashtam.infrastructure.persistence.unit_of_work import SqlUnitOfWork
@@ -249,6 +256,7 @@ class Container:
             await self.database.close()
             del self.__dict__["database"]
         self.__dict__.pop("event_bus", None)
+        self.__dict__.pop("audit_chain", None)
 
 
 @lru_cache

@@ -56,6 +56,10 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
             raise RuntimeError(message)
         # Events committed before a crash are delivered now (at least once).
         delivered = await resolved.event_bus.deliver_pending()
+        try:
+            await resolved.audit_chain.seal_pending()
+        except (SQLAlchemyError, OSError) as exc:
+            logger.warning("audit_sealing_failed_at_startup", error_type=type(exc).__name__)
         logger.info("api_started", redelivered_events=delivered, environment=settings.environment)
         try:
             yield

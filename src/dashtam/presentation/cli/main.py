@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 from typing import Annotated
@@ -11,7 +12,9 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashtam.core.config import Settings, get_settings
-from dashtam.infrastructure.logging.setup import configure_logging
+from dashtam.infrastructure.audit.chain import AuditChain
+from dashtam.infrastructure.logging.setup import configure_logging, get_logger
+from dashtam.presentation.cli.audit import audit_app
 from dashtam.presentation.cli.db import db_app
 from dashtam.presentation.cli.imports import import_file
 from dashtam.presentation.cli.users import users_app
@@ -24,6 +27,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.command("import")(import_file)
 events_app = typer.Typer(help="Event delivery.", no_args_is_help=True)
@@ -74,7 +78,7 @@ def events_relay(
     poll_interval: Annotated[float, typer.Option(min=0.05, help="Seconds between scans.")] = 1.0,
     once: Annotated[bool, typer.Option(help="Deliver what is pending, then exit.")] = False,
 ) -> None:
-    """Deliver committed events that are still pending (safe to run in many processes)."""
+    """Deliver pending events and seal the audit chain (safe to run in many processes)."""
     from dashtam.core.container import Container
 
     settings = get_settings()
@@ -82,14 +86,20 @@ def events_relay(
     container = Container(settings)
 
     async def _run() -> int:
+        chain = container.audit_chain
         try:
             if once:
-                return await container.event_bus.deliver_pending(batch_size=10_000)
+                delivered = await container.event_bus.deliver_pending(batch_size=10_000)
+                await chain.seal_pending()
+                return delivered
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            await container.event_bus.run(stop=stop, poll_interval=poll_interval)
+            await asyncio.gather(
+                container.event_bus.run(stop=stop, poll_interval=poll_interval),
+                _seal_until(stop, chain, poll_interval),
+            )
             return 0
         finally:
             await container.aclose()
@@ -97,6 +107,17 @@ def events_relay(
     delivered = asyncio.run(_run())
     if once:
         typer.echo(f"delivered {delivered} event(s)")
+
+
+async def _seal_until(stop: asyncio.Event, chain: AuditChain, interval: float) -> None:
+    """Keep the audit hash chain sealed up to the latest committed record."""
+    while not stop.is_set():
+        try:
+            await chain.seal_pending()
+        except (SQLAlchemyError, OSError) as exc:
+            get_logger("dashtam.audit").error("audit_sealing_failed", error=type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
 def _require_current_schema(settings: Settings) -> None:

@@ -1,6 +1,7 @@
 """Every model, imported so that ``Base.metadata`` is complete for migrations."""
 
 from dashtam.infrastructure.persistence.models.audit import AuditLogModel
+from dashtam.infrastructure.persistence.models.audit_seals import AuditSealModel
 from dashtam.infrastructure.persistence.models.auth import (
     AuthSessionModel,
     LoginAttemptModel,
@@ -19,6 +20,7 @@ from dashtam.infrastructure.persistence.models.users import UserModel
 __all__ = [
     "AccountModel",
     "AuditLogModel",
+    "AuditSealModel",
     "AuthSessionModel",
     "BalanceSnapshotModel",
     "ConnectionModel",

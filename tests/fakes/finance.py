@@ -1,0 +1,431 @@
+"""In-memory connection, account and transaction repositories (the SQL adapters' twins).
+
+The three share one ``FinanceTables``, as the SQL adapters share one session: writes are staged
+over the store's committed tables and published by ``apply_staged()`` (the fake commit), and a
+failed write poisons all three until the transaction is rolled back. Foreign keys between the
+finance tables are enforced and cascade (connection -> accounts -> transactions, snapshots);
+the user foreign key is not (unit tests need no user rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Generic, TypeVar
+from uuid import UUID
+
+from dashtam.core.clock import utcnow
+from dashtam.core.errors import ConflictError, Error, NotFoundError
+from dashtam.core.result import Failure, Result, Success
+from dashtam.domain.accounts.entities import Account, BalanceSnapshot
+from dashtam.domain.accounts.repository import AccountUpsert
+from dashtam.domain.imports.statement import ParsedTransaction
+from dashtam.domain.providers.entities import ProviderConnection
+from dashtam.domain.transactions.entities import Transaction
+from dashtam.domain.transactions.repository import (
+    TransactionCursor,
+    TransactionQuery,
+    UpsertCounts,
+)
+from dashtam.infrastructure.errors import DatabaseError
+from tests.fakes.faults import Faults
+
+Row = TypeVar("Row", ProviderConnection, Account, BalanceSnapshot, Transaction)
+
+_PLACES = Decimal("0.0001")  # DecimalAmount: NUMERIC(20, 4) / scaled BIGINT
+
+
+def duplicate() -> ConflictError:
+    return ConflictError("duplicate value", code="duplicate")
+
+
+def integrity_error() -> DatabaseError:
+    """What ``classify`` makes of a foreign-key violation on both backends."""
+    return DatabaseError("data violates an integrity constraint", code="integrity_error")
+
+
+def aborted() -> DatabaseError:
+    return DatabaseError("database operation failed")
+
+
+def _money(value: Decimal) -> Decimal | None:
+    """The amount as a row returns it; None when it has a fifth decimal place (refused)."""
+    stored = value.quantize(_PLACES)
+    return stored if stored == value else None
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC) if moment is not None else None
+
+
+class _Overlay(Generic[Row]):
+    """One table: committed rows in ``table``, this transaction's writes (None: deleted) staged."""
+
+    def __init__(self, table: dict[UUID, Row]) -> None:
+        self.table: dict[UUID, Row] = table
+        self.staged: dict[UUID, Row | None] = {}
+
+    def get(self, key: UUID) -> Row | None:
+        return self.staged[key] if key in self.staged else self.table.get(key)
+
+    def rows(self) -> Iterator[Row]:
+        for key in self.table.keys() | self.staged.keys():
+            if (row := self.get(key)) is not None:
+                yield row
+
+    def put(self, key: UUID, row: Row | None) -> None:
+        self.staged[key] = row
+
+    def apply(self) -> None:
+        for key, row in self.staged.items():
+            if row is None:
+                self.table.pop(key, None)
+            else:
+                self.table[key] = row
+        self.staged.clear()
+
+
+class FinanceTables:
+    """One fake transaction over the four finance tables of a ``FakeStore``."""
+
+    def __init__(
+        self,
+        *,
+        connections: dict[UUID, ProviderConnection],
+        accounts: dict[UUID, Account],
+        snapshots: dict[UUID, BalanceSnapshot],
+        transactions: dict[UUID, Transaction],
+        faults: Faults | None = None,
+    ) -> None:
+        self.connections = _Overlay(connections)
+        self.accounts = _Overlay(accounts)
+        self.snapshots = _Overlay(snapshots)
+        self.transactions = _Overlay(transactions)
+        self.faults = faults or Faults()
+        # No savepoints in the SQL adapters: after a failed statement the transaction is dead.
+        self.poisoned = False
+
+    def refuse(self, operation: str) -> Error | None:
+        return aborted() if self.poisoned else self.faults.take(operation)
+
+    def poison(self, error: Error) -> Failure[Error]:
+        self.poisoned = True
+        return Failure(error)
+
+    def delete_account(self, account_id: UUID) -> None:
+        """The row and, like ON DELETE CASCADE, its transactions and snapshots."""
+        self.accounts.put(account_id, None)
+        for transaction in list(self.transactions.rows()):
+            if transaction.account_id == account_id:
+                self.transactions.put(transaction.id, None)
+        for snapshot in list(self.snapshots.rows()):
+            if snapshot.account_id == account_id:
+                self.snapshots.put(snapshot.id, None)
+
+    # -- the fake transaction -------------------------------------------------------------
+
+    def check_staged(self) -> Error | None:
+        """What committing would meet now: rows others committed meanwhile may collide."""
+        if self.poisoned:
+            return aborted()
+        accounts = list(self.accounts.rows())
+        keys = [(a.connection_id, a.provider_account_id) for a in accounts]
+        snapshots = [(s.account_id, s.as_of) for s in self.snapshots.rows()]
+        rows = [(t.account_id, t.provider_transaction_id) for t in self.transactions.rows()]
+        if any(len(k) != len(set(k)) for k in (keys, snapshots, rows)):
+            return duplicate()
+        account_ids = {account.id for account in accounts}
+        if any(
+            a is not None and self.connections.get(a.connection_id) is None
+            for a in self.accounts.staged.values()
+        ) or any(
+            row is not None and row.account_id not in account_ids
+            for row in [*self.snapshots.staged.values(), *self.transactions.staged.values()]
+        ):
+            return integrity_error()
+        return None
+
+    def apply_staged(self) -> None:
+        for overlay in (self.connections, self.accounts, self.snapshots, self.transactions):
+            overlay.apply()
+        # Cascade over rows committed by others since this transaction deleted their parent.
+        gone = [a.id for a in self.accounts.rows() if a.connection_id not in self.connections.table]
+        for account_id in gone:
+            self.accounts.table.pop(account_id)
+        live = self.accounts.table.keys()
+        for child in (self.snapshots.table, self.transactions.table):
+            for key in [key for key, row in child.items() if row.account_id not in live]:
+                child.pop(key)
+        self.discard_staged()
+
+    def discard_staged(self) -> None:
+        for overlay in (self.connections, self.accounts, self.snapshots, self.transactions):
+            overlay.staged.clear()
+        self.poisoned = False
+
+
+class _FinanceRepository:
+    def __init__(self, *, tables: FinanceTables) -> None:
+        self.tables = tables
+
+
+class FakeConnectionRepository(_FinanceRepository):
+    async def add(self, connection: ProviderConnection) -> Result[ProviderConnection, Error]:
+        if (refused := self.tables.refuse("connections.add")) is not None:
+            return Failure(refused)
+        if self.tables.connections.get(connection.id) is not None:
+            return self.tables.poison(duplicate())
+        stored = replace(
+            connection,
+            last_import_at=_utc(connection.last_import_at),
+            created_at=connection.created_at.astimezone(UTC),
+            updated_at=connection.updated_at.astimezone(UTC),
+            version=1,  # the ORM starts every row at version 1
+        )
+        self.tables.connections.put(stored.id, stored)
+        return Success(replace(stored))
+
+    async def get(self, connection_id: UUID) -> Result[ProviderConnection | None, Error]:
+        if (refused := self.tables.refuse("connections.get")) is not None:
+            return Failure(refused)
+        current = self.tables.connections.get(connection_id)
+        return Success(replace(current) if current is not None else None)
+
+    async def update(self, connection: ProviderConnection) -> Result[ProviderConnection, Error]:
+        if (refused := self.tables.refuse("connections.update")) is not None:
+            return Failure(refused)
+        current = self.tables.connections.get(connection.id)
+        if current is None:
+            return Failure(NotFoundError("connection not found"))
+        # Only these columns are copied; the caller's version is not compared (as in SQL).
+        changed = replace(
+            current,
+            label=connection.label,
+            status=connection.status,
+            last_import_at=_utc(connection.last_import_at),
+        )
+        if changed == current:
+            return Success(replace(current))  # no UPDATE sent: version and updated_at stay
+        stored = replace(changed, version=current.version + 1, updated_at=utcnow())
+        self.tables.connections.put(stored.id, stored)
+        return Success(replace(stored))
+
+    async def record_import(self, connection_id: UUID, *, now: datetime) -> Result[None, Error]:
+        if (refused := self.tables.refuse("connections.record_import")) is not None:
+            return Failure(refused)
+        current = self.tables.connections.get(connection_id)
+        if current is not None:  # a plain UPDATE ... WHERE id: no row, no error
+            stamp = now.astimezone(UTC)
+            self.tables.connections.put(
+                connection_id,
+                replace(
+                    current, last_import_at=stamp, updated_at=stamp, version=current.version + 1
+                ),
+            )
+        return Success(None)
+
+    async def list_for_user(self, user_id: UUID) -> Result[Sequence[ProviderConnection], Error]:
+        if (refused := self.tables.refuse("connections.list_for_user")) is not None:
+            return Failure(refused)
+        rows = [c for c in self.tables.connections.rows() if c.user_id == user_id]
+        return Success([replace(c) for c in sorted(rows, key=lambda c: c.id)])
+
+
+class FakeAccountRepository(_FinanceRepository):
+    async def upsert(self, data: AccountUpsert) -> Result[tuple[Account, bool], Error]:
+        if (refused := self.tables.refuse("accounts.upsert")) is not None:
+            return Failure(refused)
+        balance = _money(data.balance) if data.balance is not None else None
+        if data.balance is not None and balance is None:
+            return self.tables.poison(aborted())
+        current = next(
+            (
+                a
+                for a in self.tables.accounts.rows()
+                if (a.connection_id, a.provider_account_id)
+                == (data.connection_id, data.provider_account_id)
+            ),
+            None,
+        )
+        created = current is None
+        if current is None:
+            if self.tables.connections.get(data.connection_id) is None:
+                return self.tables.poison(integrity_error())
+            # INSERT ... ON CONFLICT DO NOTHING: an existing account keeps name, type, currency.
+            now = utcnow()
+            current = Account(
+                user_id=data.user_id,
+                connection_id=data.connection_id,
+                provider_account_id=data.provider_account_id,
+                name=data.name,
+                account_type=data.account_type,
+                currency=data.currency,
+                created_at=now,
+                updated_at=now,
+            )
+        if balance is not None:
+            as_of = (data.balance_as_of or utcnow()).astimezone(UTC)
+            # Only forward in time: an older statement imported later keeps the newer balance.
+            if current.balance_as_of is None or current.balance_as_of <= as_of:
+                current = replace(
+                    current,
+                    balance=balance,
+                    balance_as_of=as_of,
+                    updated_at=utcnow(),
+                    version=current.version + 1,
+                )
+        self.tables.accounts.put(current.id, current)
+        return Success((replace(current), created))
+
+    async def get(self, account_id: UUID) -> Result[Account | None, Error]:
+        if (refused := self.tables.refuse("accounts.get")) is not None:
+            return Failure(refused)
+        current = self.tables.accounts.get(account_id)
+        return Success(replace(current) if current is not None else None)
+
+    async def list_for_user(self, user_id: UUID) -> Result[Sequence[Account], Error]:
+        if (refused := self.tables.refuse("accounts.list_for_user")) is not None:
+            return Failure(refused)
+        rows = [a for a in self.tables.accounts.rows() if a.user_id == user_id]
+        return Success([replace(a) for a in sorted(rows, key=lambda a: a.id)])
+
+    async def delete(self, account_id: UUID) -> Result[None, Error]:
+        if (refused := self.tables.refuse("accounts.delete")) is not None:
+            return Failure(refused)
+        if self.tables.accounts.get(account_id) is not None:
+            self.tables.delete_account(account_id)
+        return Success(None)
+
+    async def delete_for_connection(self, connection_id: UUID) -> Result[int, Error]:
+        if (refused := self.tables.refuse("accounts.delete_for_connection")) is not None:
+            return Failure(refused)
+        doomed = [a.id for a in self.tables.accounts.rows() if a.connection_id == connection_id]
+        for account_id in doomed:
+            self.tables.delete_account(account_id)
+        return Success(len(doomed))
+
+    async def add_snapshot(self, snapshot: BalanceSnapshot) -> Result[bool, Error]:
+        if (refused := self.tables.refuse("accounts.add_snapshot")) is not None:
+            return Failure(refused)
+        balance = _money(snapshot.balance)
+        if balance is None:
+            return self.tables.poison(aborted())
+        if self.tables.accounts.get(snapshot.account_id) is None:
+            return self.tables.poison(integrity_error())
+        as_of = snapshot.as_of.astimezone(UTC)
+        # ON CONFLICT (account_id, as_of) DO NOTHING: one snapshot per account and time.
+        if any(
+            (s.account_id, s.as_of) == (snapshot.account_id, as_of)
+            for s in self.tables.snapshots.rows()
+        ):
+            return Success(False)
+        if self.tables.snapshots.get(snapshot.id) is not None:
+            return self.tables.poison(duplicate())
+        stored = replace(
+            snapshot, balance=balance, as_of=as_of, created_at=snapshot.created_at.astimezone(UTC)
+        )
+        self.tables.snapshots.put(stored.id, stored)
+        return Success(True)
+
+    async def balance_history(self, account_id: UUID) -> Result[Sequence[BalanceSnapshot], Error]:
+        if (refused := self.tables.refuse("accounts.balance_history")) is not None:
+            return Failure(refused)
+        rows = [s for s in self.tables.snapshots.rows() if s.account_id == account_id]
+        return Success(sorted(rows, key=lambda s: s.as_of))
+
+
+class FakeTransactionRepository(_FinanceRepository):
+    async def upsert_batch(
+        self, account_id: UUID, currency: str, batch: Sequence[ParsedTransaction]
+    ) -> Result[UpsertCounts, Error]:
+        if not batch:
+            return Success(UpsertCounts())  # the SQL adapter returns before touching the session
+        if (refused := self.tables.refuse("transactions.upsert_batch")) is not None:
+            return Failure(refused)
+        # A file may repeat an id: the last occurrence describes it best.
+        incoming = {item.provider_transaction_id: item for item in batch}
+        if any(_money(item.amount) is None for item in incoming.values()):
+            return self.tables.poison(aborted())
+        if self.tables.accounts.get(account_id) is None:
+            return self.tables.poison(integrity_error())
+        existing = {
+            t.provider_transaction_id: t
+            for t in self.tables.transactions.rows()
+            if t.account_id == account_id and t.provider_transaction_id in incoming
+        }
+        new = updated = 0
+        for key, item in incoming.items():
+            row = existing.get(key)
+            if row is not None and _columns(row) == _columns(item):
+                continue
+            written = _written(row, account_id, currency, item)
+            new, updated = (new + 1, updated) if row is None else (new, updated + 1)
+            self.tables.transactions.put(written.id, written)
+        return Success(UpsertCounts(new, updated, len(incoming) - new - updated))
+
+    async def search(
+        self, query: TransactionQuery, *, after: TransactionCursor | None, limit: int
+    ) -> Result[Sequence[Transaction], Error]:
+        if (refused := self.tables.refuse("transactions.search")) is not None:
+            return Failure(refused)
+        owned = {a.id for a in self.tables.accounts.rows() if a.user_id == query.user_id}
+        needle = query.text.lower() if query.text else None
+        matches = [
+            t
+            for t in self.tables.transactions.rows()
+            if t.account_id in owned
+            and (query.account_id is None or t.account_id == query.account_id)
+            and (query.posted_from is None or t.posted_on >= query.posted_from)
+            and (query.posted_to is None or t.posted_on <= query.posted_to)
+            and (query.min_amount is None or t.amount >= query.min_amount)
+            and (query.max_amount is None or t.amount <= query.max_amount)
+            # ILIKE '%text%' with % and _ escaped: a plain case-insensitive substring.
+            and (needle is None or any(needle in f.lower() for f in _texts(t)))
+            and (after is None or (t.posted_on, t.id) < (after.posted_on, after.id))
+        ]
+        matches.sort(key=lambda t: (t.posted_on, t.id), reverse=True)
+        return Success(matches[: max(limit, 0)])
+
+
+def _columns(item: ParsedTransaction | Transaction) -> tuple[object, ...]:
+    """The columns an import compares (``_COMPARED`` of the SQL adapter), as stored."""
+    return (
+        item.amount.quantize(_PLACES),
+        item.posted_on,
+        item.description,
+        item.payee,
+        item.memo,
+        item.status,
+    )
+
+
+def _written(
+    row: Transaction | None, account_id: UUID, currency: str, item: ParsedTransaction
+) -> Transaction:
+    """A new row, or ``row`` updated; a stored row keeps its id, currency and created_at."""
+    base = row or Transaction(
+        account_id=account_id,
+        provider_transaction_id=item.provider_transaction_id,
+        amount=item.amount,
+        currency=currency,
+        posted_on=item.posted_on,
+        description=item.description,
+        created_at=utcnow(),
+    )
+    return replace(
+        base,
+        amount=item.amount.quantize(_PLACES),
+        posted_on=item.posted_on,
+        description=item.description,
+        payee=item.payee,
+        memo=item.memo,
+        status=item.status,
+    )
+
+
+def _texts(transaction: Transaction) -> Iterator[str]:
+    for text in (transaction.description, transaction.payee, transaction.memo):
+        if text is not None:
+            yield text

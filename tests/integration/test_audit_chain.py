@@ -1,0 +1,146 @@
+"""The audit hash chain: sealed after commit, verified end to end, tampering detected."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from dashtam.domain.audit import AuditAction, AuditEntry, AuditOutcome, ResourceType
+from dashtam.infrastructure.audit.chain import GENESIS_HASH, AuditChain
+from dashtam.infrastructure.audit.sql_audit import SqlAuditTrail
+from dashtam.infrastructure.errors import classify
+from dashtam.infrastructure.persistence.database import Database
+from tests.integration.helpers import tamper_with_audit
+
+
+async def _record(database: Database, count: int) -> list[AuditEntry]:
+    entries = [
+        AuditEntry(
+            action=AuditAction.USER_REGISTERED,
+            outcome=AuditOutcome.SUCCEEDED,
+            resource_type=ResourceType.USER,
+            metadata={"n": index, "nested": {"list": [1, 2]}},
+        )
+        for index in range(count)
+    ]
+    async with database.transaction() as session:
+        trail = SqlAuditTrail(session=session)
+        for entry in entries:
+            assert (await trail.record(entry)).is_success()
+    return entries
+
+
+async def test_sealed_chain_verifies_and_sealing_is_idempotent(database: Database) -> None:
+    chain = AuditChain(database=database)
+    await _record(database, 5)
+    assert await chain.seal_pending(batch_size=2) == 5
+    assert await chain.seal_pending() == 0
+
+    report = await chain.verify()
+
+    assert report.intact, report.problems
+    assert (report.sealed, report.unsealed) == (5, 0)
+    assert report.head != GENESIS_HASH
+    exported = [document async for document in chain.export()]
+    assert [document["seal"]["seq"] for document in exported] == [1, 2, 3, 4, 5]
+    assert exported[-1]["seal"]["hash"] == report.head
+    assert exported[0]["seal"]["prev_hash"] == GENESIS_HASH
+
+
+async def test_records_committed_later_are_reported_then_sealed(database: Database) -> None:
+    chain = AuditChain(database=database)
+    await _record(database, 2)
+    await chain.seal_pending()
+    await _record(database, 1)
+
+    assert (await chain.verify()).unsealed == 1
+    await chain.seal_pending()
+    report = await chain.verify()
+    assert (report.sealed, report.unsealed, report.intact) == (3, 0, True)
+
+
+async def test_an_altered_record_breaks_the_chain(database: Database) -> None:
+    chain = AuditChain(database=database)
+    entries = await _record(database, 3)
+    await chain.seal_pending()
+    target = entries[1].id.hex if database.is_sqlite else str(entries[1].id)
+
+    await tamper_with_audit(
+        database, f"UPDATE audit_logs SET outcome = 'failed' WHERE id = '{target}'"
+    )
+
+    report = await chain.verify()
+    assert not report.intact
+    assert report.problems == [f"seal 2: audit record {entries[1].id} was altered"]
+
+
+async def test_a_removed_record_and_a_removed_seal_are_detected(database: Database) -> None:
+    chain = AuditChain(database=database)
+    entries = await _record(database, 4)
+    await chain.seal_pending()
+    target = entries[1].id.hex if database.is_sqlite else str(entries[1].id)
+
+    await tamper_with_audit(
+        database,
+        f"DELETE FROM audit_logs WHERE id = '{target}'",
+        "DELETE FROM audit_seals WHERE seq = 3",
+    )
+
+    problems = (await chain.verify()).problems
+    assert f"seal 2: audit record {entries[1].id} was removed" in problems
+    assert "seal 4: expected seal 3 (a seal is missing)" in problems
+    assert "seal 4: does not follow the previous seal (reordered)" in problems
+
+
+async def test_seals_are_append_only(database: Database) -> None:
+    chain = AuditChain(database=database)
+    await _record(database, 1)
+    await chain.seal_pending()
+    with pytest.raises(DBAPIError) as caught:
+        async with database.transaction() as session:
+            await session.execute(text("UPDATE audit_seals SET hash = 'x'"))
+    assert classify(caught.value).code == "operation_not_permitted"
+
+
+async def test_concurrent_sealers_build_one_contiguous_chain(database_url: str) -> None:
+    seeding = Database(database_url)
+    try:
+        await _record(seeding, 30)
+    finally:
+        await seeding.close()
+    processes = [Database(database_url, pool_size=2) for _ in range(3)]
+    try:
+        counts = await asyncio.gather(
+            *(AuditChain(database=db).seal_pending(batch_size=4) for db in processes)
+        )
+        report = await AuditChain(database=processes[0]).verify()
+    finally:
+        for db in processes:
+            await db.close()
+    assert sum(counts) == 30
+    assert (report.sealed, report.intact) == (30, True), report.problems
+
+
+def test_canonical_form_is_stable_json() -> None:
+    from datetime import UTC, datetime
+    from uuid import UUID
+
+    from dashtam.infrastructure.audit.chain import canonical
+    from dashtam.infrastructure.persistence.models.audit import AuditLogModel
+
+    record = AuditLogModel(
+        id=UUID("01a20f90-0000-7000-8000-000000000001"),
+        created_at=datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
+        action="user.registered",
+        outcome="succeeded",
+        resource_type="user",
+        details={"b": 1, "a": [2, 1]},
+    )
+    document = json.loads(canonical(record))
+    assert document["created_at"] == "2026-11-24T12:00:00.000000+00:00"
+    assert canonical(record) == canonical(record)
+    assert canonical(record).index(b'"a"') < canonical(record).index(b'"b"')
