@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dashtam.application.admin.commands import DenyAdminAccess
 from dashtam.application.auth.commands import Principal
@@ -46,7 +47,15 @@ def _bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-async def get_principal(request: Request, container: ContainerDep) -> Principal:
+# Declares the scheme in OpenAPI (the "Authorize" button); errors stay ours (RFC 9457).
+_bearer_scheme = HTTPBearer(auto_error=False, description="The access token of POST /sessions")
+
+
+async def get_principal(
+    request: Request,
+    container: ContainerDep,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
+) -> Principal:
     """The authenticated caller; 401 with ``WWW-Authenticate`` for any token problem."""
     token = _bearer_token(request)
     if token is None:
