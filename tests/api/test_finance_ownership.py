@@ -72,10 +72,17 @@ async def test_another_users_data_is_not_found_and_untouched(
         AuditLogModel.outcome == "failed",
         AuditLogModel.reason == "not_found",
     )
+    # Refused writes and refused reads (account, balance history, ?account=) alike.
     assert {a.action for a in denied} == {
         "import.failed",
         "connection.disconnected",
         "account.deleted",
+        "financial_data.read",
+    }
+    assert {a.details["view"] for a in denied if a.action == "financial_data.read"} == {
+        "account",
+        "balance_history",
+        "transactions",
     }
     eve_id = denied[0].actor_id
     assert all(a.actor_id == eve_id for a in denied)

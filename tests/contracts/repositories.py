@@ -1,7 +1,8 @@
-"""A bundle of every repository over one transaction, for the contracts of the auth ports.
+"""A bundle of every repository over one transaction, for the contracts of the ports.
 
-Sessions point at users and refresh tokens at sessions (foreign keys), so these contracts
-need the neighbouring repositories of the same transaction; the bundle gives them all.
+Sessions point at users, refresh tokens at sessions, accounts at connections (foreign keys),
+so these contracts need the neighbouring repositories of the same transaction; the bundle
+gives them all.
 """
 
 from __future__ import annotations
@@ -13,17 +14,25 @@ from typing import Protocol
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dashtam.domain.accounts.repository import AccountRepository
 from dashtam.domain.auth.repository import (
     LoginAttemptRepository,
     RefreshTokenRepository,
     SessionRepository,
 )
+from dashtam.domain.providers.repository import ConnectionRepository
+from dashtam.domain.transactions.repository import TransactionRepository
 from dashtam.domain.users.repository import UserRepository
 from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.repositories.auth import (
     SqlLoginAttemptRepository,
     SqlRefreshTokenRepository,
     SqlSessionRepository,
+)
+from dashtam.infrastructure.persistence.repositories.finance import (
+    SqlAccountRepository,
+    SqlConnectionRepository,
+    SqlTransactionRepository,
 )
 from dashtam.infrastructure.persistence.repositories.users import SqlUserRepository
 from tests.contracts.harness import Harness, SqlSessionHarness
@@ -43,6 +52,15 @@ class Repositories(Protocol):
     @property
     def login_attempts(self) -> LoginAttemptRepository: ...
 
+    @property
+    def connections(self) -> ConnectionRepository: ...
+
+    @property
+    def accounts(self) -> AccountRepository: ...
+
+    @property
+    def transactions(self) -> TransactionRepository: ...
+
 
 @dataclass
 class SqlRepositories:
@@ -50,6 +68,9 @@ class SqlRepositories:
     sessions: SqlSessionRepository
     refresh_tokens: SqlRefreshTokenRepository
     login_attempts: SqlLoginAttemptRepository
+    connections: SqlConnectionRepository
+    accounts: SqlAccountRepository
+    transactions: SqlTransactionRepository
 
     @classmethod
     def over(cls, session: AsyncSession) -> SqlRepositories:
@@ -58,6 +79,9 @@ class SqlRepositories:
             sessions=SqlSessionRepository(session=session),
             refresh_tokens=SqlRefreshTokenRepository(session=session),
             login_attempts=SqlLoginAttemptRepository(session=session),
+            connections=SqlConnectionRepository(session=session),
+            accounts=SqlAccountRepository(session=session),
+            transactions=SqlTransactionRepository(session=session),
         )
 
 

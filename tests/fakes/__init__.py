@@ -12,8 +12,8 @@ from tests.fakes.finance import (
     FakeAccountRepository,
     FakeConnectionRepository,
     FakeTransactionRepository,
-    FinanceTables,
 )
+from tests.fakes.finance_tables import FinanceTables
 from tests.fakes.logger import LogRecord, RecordingLogger
 from tests.fakes.security import FakePasswordHasher
 from tests.fakes.unit_of_work import (

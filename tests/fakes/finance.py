@@ -12,12 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Generic, TypeVar
 from uuid import UUID
 
 from dashtam.core.clock import utcnow
-from dashtam.core.errors import ConflictError, Error, NotFoundError
+from dashtam.core.errors import Error, NotFoundError
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.accounts.entities import Account, BalanceSnapshot
 from dashtam.domain.accounts.repository import AccountUpsert
@@ -29,141 +27,15 @@ from dashtam.domain.transactions.repository import (
     TransactionQuery,
     UpsertCounts,
 )
-from dashtam.infrastructure.errors import DatabaseError
-from tests.fakes.faults import Faults
-
-Row = TypeVar("Row", ProviderConnection, Account, BalanceSnapshot, Transaction)
-
-_PLACES = Decimal("0.0001")  # DecimalAmount: NUMERIC(20, 4) / scaled BIGINT
-
-
-def duplicate() -> ConflictError:
-    return ConflictError("duplicate value", code="duplicate")
-
-
-def integrity_error() -> DatabaseError:
-    """What ``classify`` makes of a foreign-key violation on both backends."""
-    return DatabaseError("data violates an integrity constraint", code="integrity_error")
-
-
-def aborted() -> DatabaseError:
-    return DatabaseError("database operation failed")
-
-
-def _money(value: Decimal) -> Decimal | None:
-    """The amount as a row returns it; None when it has a fifth decimal place (refused)."""
-    stored = value.quantize(_PLACES)
-    return stored if stored == value else None
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    return moment.astimezone(UTC) if moment is not None else None
-
-
-class _Overlay(Generic[Row]):
-    """One table: committed rows in ``table``, this transaction's writes (None: deleted) staged."""
-
-    def __init__(self, table: dict[UUID, Row]) -> None:
-        self.table: dict[UUID, Row] = table
-        self.staged: dict[UUID, Row | None] = {}
-
-    def get(self, key: UUID) -> Row | None:
-        return self.staged[key] if key in self.staged else self.table.get(key)
-
-    def rows(self) -> Iterator[Row]:
-        for key in self.table.keys() | self.staged.keys():
-            if (row := self.get(key)) is not None:
-                yield row
-
-    def put(self, key: UUID, row: Row | None) -> None:
-        self.staged[key] = row
-
-    def apply(self) -> None:
-        for key, row in self.staged.items():
-            if row is None:
-                self.table.pop(key, None)
-            else:
-                self.table[key] = row
-        self.staged.clear()
-
-
-class FinanceTables:
-    """One fake transaction over the four finance tables of a ``FakeStore``."""
-
-    def __init__(
-        self,
-        *,
-        connections: dict[UUID, ProviderConnection],
-        accounts: dict[UUID, Account],
-        snapshots: dict[UUID, BalanceSnapshot],
-        transactions: dict[UUID, Transaction],
-        faults: Faults | None = None,
-    ) -> None:
-        self.connections = _Overlay(connections)
-        self.accounts = _Overlay(accounts)
-        self.snapshots = _Overlay(snapshots)
-        self.transactions = _Overlay(transactions)
-        self.faults = faults or Faults()
-        # No savepoints in the SQL adapters: after a failed statement the transaction is dead.
-        self.poisoned = False
-
-    def refuse(self, operation: str) -> Error | None:
-        return aborted() if self.poisoned else self.faults.take(operation)
-
-    def poison(self, error: Error) -> Failure[Error]:
-        self.poisoned = True
-        return Failure(error)
-
-    def delete_account(self, account_id: UUID) -> None:
-        """The row and, like ON DELETE CASCADE, its transactions and snapshots."""
-        self.accounts.put(account_id, None)
-        for transaction in list(self.transactions.rows()):
-            if transaction.account_id == account_id:
-                self.transactions.put(transaction.id, None)
-        for snapshot in list(self.snapshots.rows()):
-            if snapshot.account_id == account_id:
-                self.snapshots.put(snapshot.id, None)
-
-    # -- the fake transaction -------------------------------------------------------------
-
-    def check_staged(self) -> Error | None:
-        """What committing would meet now: rows others committed meanwhile may collide."""
-        if self.poisoned:
-            return aborted()
-        accounts = list(self.accounts.rows())
-        keys = [(a.connection_id, a.provider_account_id) for a in accounts]
-        snapshots = [(s.account_id, s.as_of) for s in self.snapshots.rows()]
-        rows = [(t.account_id, t.provider_transaction_id) for t in self.transactions.rows()]
-        if any(len(k) != len(set(k)) for k in (keys, snapshots, rows)):
-            return duplicate()
-        account_ids = {account.id for account in accounts}
-        if any(
-            a is not None and self.connections.get(a.connection_id) is None
-            for a in self.accounts.staged.values()
-        ) or any(
-            row is not None and row.account_id not in account_ids
-            for row in [*self.snapshots.staged.values(), *self.transactions.staged.values()]
-        ):
-            return integrity_error()
-        return None
-
-    def apply_staged(self) -> None:
-        for overlay in (self.connections, self.accounts, self.snapshots, self.transactions):
-            overlay.apply()
-        # Cascade over rows committed by others since this transaction deleted their parent.
-        gone = [a.id for a in self.accounts.rows() if a.connection_id not in self.connections.table]
-        for account_id in gone:
-            self.accounts.table.pop(account_id)
-        live = self.accounts.table.keys()
-        for child in (self.snapshots.table, self.transactions.table):
-            for key in [key for key, row in child.items() if row.account_id not in live]:
-                child.pop(key)
-        self.discard_staged()
-
-    def discard_staged(self) -> None:
-        for overlay in (self.connections, self.accounts, self.snapshots, self.transactions):
-            overlay.staged.clear()
-        self.poisoned = False
+from tests.fakes.finance_tables import (
+    PLACES,
+    FinanceTables,
+    aborted,
+    duplicate,
+    integrity_error,
+    money,
+    utc,
+)
 
 
 class _FinanceRepository:
@@ -179,7 +51,7 @@ class FakeConnectionRepository(_FinanceRepository):
             return self.tables.poison(duplicate())
         stored = replace(
             connection,
-            last_import_at=_utc(connection.last_import_at),
+            last_import_at=utc(connection.last_import_at),
             created_at=connection.created_at.astimezone(UTC),
             updated_at=connection.updated_at.astimezone(UTC),
             version=1,  # the ORM starts every row at version 1
@@ -204,7 +76,7 @@ class FakeConnectionRepository(_FinanceRepository):
             current,
             label=connection.label,
             status=connection.status,
-            last_import_at=_utc(connection.last_import_at),
+            last_import_at=utc(connection.last_import_at),
         )
         if changed == current:
             return Success(replace(current))  # no UPDATE sent: version and updated_at stay
@@ -237,7 +109,7 @@ class FakeAccountRepository(_FinanceRepository):
     async def upsert(self, data: AccountUpsert) -> Result[tuple[Account, bool], Error]:
         if (refused := self.tables.refuse("accounts.upsert")) is not None:
             return Failure(refused)
-        balance = _money(data.balance) if data.balance is not None else None
+        balance = money(data.balance) if data.balance is not None else None
         if data.balance is not None and balance is None:
             return self.tables.poison(aborted())
         current = next(
@@ -309,7 +181,7 @@ class FakeAccountRepository(_FinanceRepository):
     async def add_snapshot(self, snapshot: BalanceSnapshot) -> Result[bool, Error]:
         if (refused := self.tables.refuse("accounts.add_snapshot")) is not None:
             return Failure(refused)
-        balance = _money(snapshot.balance)
+        balance = money(snapshot.balance)
         if balance is None:
             return self.tables.poison(aborted())
         if self.tables.accounts.get(snapshot.account_id) is None:
@@ -346,7 +218,7 @@ class FakeTransactionRepository(_FinanceRepository):
             return Failure(refused)
         # A file may repeat an id: the last occurrence describes it best.
         incoming = {item.provider_transaction_id: item for item in batch}
-        if any(_money(item.amount) is None for item in incoming.values()):
+        if any(money(item.amount) is None for item in incoming.values()):
             return self.tables.poison(aborted())
         if self.tables.accounts.get(account_id) is None:
             return self.tables.poison(integrity_error())
@@ -392,7 +264,7 @@ class FakeTransactionRepository(_FinanceRepository):
 def _columns(item: ParsedTransaction | Transaction) -> tuple[object, ...]:
     """The columns an import compares (``_COMPARED`` of the SQL adapter), as stored."""
     return (
-        item.amount.quantize(_PLACES),
+        item.amount.quantize(PLACES),
         item.posted_on,
         item.description,
         item.payee,
@@ -416,7 +288,7 @@ def _written(
     )
     return replace(
         base,
-        amount=item.amount.quantize(_PLACES),
+        amount=item.amount.quantize(PLACES),
         posted_on=item.posted_on,
         description=item.description,
         payee=item.payee,

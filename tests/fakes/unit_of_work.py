@@ -30,8 +30,8 @@ from tests.fakes.finance import (
     FakeAccountRepository,
     FakeConnectionRepository,
     FakeTransactionRepository,
-    FinanceTables,
 )
+from tests.fakes.finance_tables import FinanceTables
 from tests.fakes.logger import RecordingLogger
 from tests.fakes.users import FakeUserRepository
 

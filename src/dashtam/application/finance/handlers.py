@@ -112,6 +112,8 @@ class DisconnectConnectionHandler:
             connection = loaded.value
             if connection is None or connection.user_id != command.user_id:
                 return await self._fail(uow, command, NotFoundError("connection not found"))
+            if not connection.is_active and not command.purge:
+                return Success(None)  # already disconnected: nothing changes, nothing to tell
             purged = 0
             if command.purge:
                 deleted = await uow.accounts.delete_for_connection(connection.id)

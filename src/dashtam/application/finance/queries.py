@@ -86,7 +86,7 @@ class FinanceQueries:
         self, user_id: UUID, account_id: UUID, context: AuditContext
     ) -> Result[Account, Error]:
         async with self._uow_factory() as uow:
-            found = await self._owned_account(uow, user_id, account_id)
+            found = await self._owned_account(uow, user_id, account_id, context, "account")
             if isinstance(found, Failure):
                 return found
             audited = await _audited_read(
@@ -98,7 +98,7 @@ class FinanceQueries:
         self, user_id: UUID, account_id: UUID, context: AuditContext
     ) -> Result[tuple[Account, Sequence[BalanceSnapshot]], Error]:
         async with self._uow_factory() as uow:
-            found = await self._owned_account(uow, user_id, account_id)
+            found = await self._owned_account(uow, user_id, account_id, context, "balance_history")
             if isinstance(found, Failure):
                 return found
             history = await uow.accounts.balance_history(account_id)
@@ -118,7 +118,11 @@ class FinanceQueries:
         async with self._uow_factory() as uow:
             if command.query.account_id is not None:
                 owned = await self._owned_account(
-                    uow, command.query.user_id, command.query.account_id
+                    uow,
+                    command.query.user_id,
+                    command.query.account_id,
+                    command.context,
+                    "transactions",
                 )
                 if isinstance(owned, Failure):
                     return owned
@@ -150,12 +154,24 @@ class FinanceQueries:
 
     @staticmethod
     async def _owned_account(
-        uow: UnitOfWork, user_id: UUID, account_id: UUID
+        uow: UnitOfWork, user_id: UUID, account_id: UUID, context: AuditContext, view: str
     ) -> Result[Account, Error]:
         found = await uow.accounts.get(account_id)
         if isinstance(found, Failure):
             return found
         if found.value is None or found.value.user_id != user_id:
+            # A probe for someone else's account is as worth auditing as a read of one's own.
+            await uow.record_failure(
+                AuditEntry.of(
+                    context,
+                    action=AuditAction.FINANCIAL_DATA_READ,
+                    outcome=AuditOutcome.FAILED,
+                    resource_type=ResourceType.ACCOUNT,
+                    resource_id=account_id,
+                    reason="not_found",
+                    metadata={"view": view},
+                )
+            )
             return Failure(NotFoundError("account not found"))
         return Success(found.value)
 

@@ -128,6 +128,10 @@ class Database:
         self._logger.info("database_closed", database_url=mask_url(self.url))
 
 
+def _fold(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
     """WAL, enforced foreign keys, a busy timeout, and transactions we control.
 
@@ -145,6 +149,8 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # SQLite's lower() folds ASCII only; text search needs Unicode folding like PostgreSQL.
+        dbapi_connection.create_function("dashtam_fold", 1, _fold, deterministic=True)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -327,11 +327,17 @@ class SqlTransactionRepository:
             statement = statement.where(TransactionModel.amount <= query.max_amount)
         if query.text:
             needle = "%" + _escape_like(query.text) + "%"
+            sqlite = self._session.get_bind().dialect.name == "sqlite"
             statement = statement.where(
                 or_(
-                    TransactionModel.description.ilike(needle, escape="\\"),
-                    TransactionModel.payee.ilike(needle, escape="\\"),
-                    TransactionModel.memo.ilike(needle, escape="\\"),
+                    *(
+                        _icontains(column, needle, sqlite=sqlite)
+                        for column in (
+                            TransactionModel.description,
+                            TransactionModel.payee,
+                            TransactionModel.memo,
+                        )
+                    )
                 )
             )
         if after is not None:
@@ -374,6 +380,16 @@ def _row(
 def _differs(row: object, item: ParsedTransaction) -> bool:
     stored = {name: getattr(row, name) for name in _COMPARED}
     return stored != _values(item)
+
+
+def _icontains(column: Any, needle: str, *, sqlite: bool) -> ColumnElement[bool]:
+    """ILIKE; on SQLite through ``dashtam_fold`` (database.py), its lower() being ASCII-only."""
+    if sqlite:
+        result: ColumnElement[bool] = func.dashtam_fold(column).like(
+            func.dashtam_fold(needle), escape="\\"
+        )
+        return result
+    return column.ilike(needle, escape="\\")  # type: ignore[no-any-return]
 
 
 def _escape_like(text: str) -> str:
