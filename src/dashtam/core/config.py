@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(
         default=20 * 1024 * 1024, ge=1024, validation_alias="DASHTAM_IMPORT_MAX_BYTES"
     )
+    audit_seal_interval_seconds: float = Field(
+        default=5.0, ge=0, validation_alias="DASHTAM_AUDIT_SEAL_INTERVAL"
+    )
     import_max_rows: int = Field(default=200_000, ge=1, validation_alias="DASHTAM_IMPORT_MAX_ROWS")
 
     @field_validator("log_level", mode="before")

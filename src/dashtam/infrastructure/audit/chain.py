@@ -9,6 +9,8 @@ missing seal breaks it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 from collections.abc import AsyncIterator
@@ -19,6 +21,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dashtam.domain.protocols.logger import LoggerProtocol
+from dashtam.infrastructure.errors import DB_ERRORS, classify
+from dashtam.infrastructure.logging.setup import get_logger
 from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.models.audit import AuditLogModel
 from dashtam.infrastructure.persistence.models.audit_seals import AuditSealModel
@@ -65,8 +70,9 @@ class VerificationReport:
 
 
 class AuditChain:
-    def __init__(self, *, database: Database) -> None:
+    def __init__(self, *, database: Database, logger: LoggerProtocol | None = None) -> None:
         self._database = database
+        self._logger: LoggerProtocol = logger or get_logger("dashtam.audit")
 
     async def seal_pending(self, *, batch_size: int = _BATCH) -> int:
         """Seal committed, unsealed records (oldest first); returns how many were sealed."""
@@ -106,6 +112,17 @@ class AuditChain:
             )
             prev_hash = digest
         return len(pending)
+
+    async def seal_until(self, stop: asyncio.Event, *, interval: float) -> None:
+        """Keep sealing new records every ``interval`` seconds until ``stop`` is set."""
+        while not stop.is_set():
+            try:
+                await self.seal_pending()
+            except DB_ERRORS as exc:
+                # The next round retries; records stay safe (append-only) meanwhile.
+                self._logger.error("audit_sealing_failed", code=classify(exc).code)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
 
     async def verify(self) -> VerificationReport:
         report = VerificationReport()

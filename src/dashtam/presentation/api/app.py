@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -56,14 +57,25 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
             raise RuntimeError(message)
         # Events committed before a crash are delivered now (at least once).
         delivered = await resolved.event_bus.deliver_pending()
-        try:
-            await resolved.audit_chain.seal_pending()
-        except (SQLAlchemyError, OSError) as exc:
-            logger.warning("audit_sealing_failed_at_startup", error_type=type(exc).__name__)
+        # Seal the audit chain now and then every few seconds, off the request path (several
+        # workers may do so: sealers take turns on their own lock).
+        stop_sealing = asyncio.Event()
+        sealing = (
+            asyncio.create_task(
+                resolved.audit_chain.seal_until(
+                    stop_sealing, interval=settings.audit_seal_interval_seconds
+                )
+            )
+            if settings.audit_seal_interval_seconds > 0
+            else None
+        )
         logger.info("api_started", redelivered_events=delivered, environment=settings.environment)
         try:
             yield
         finally:
+            stop_sealing.set()
+            if sealing is not None:
+                await sealing
             await resolved.aclose()
             logger.info("api_stopped")
 

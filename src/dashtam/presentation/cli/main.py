@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import sys
 from typing import Annotated
@@ -12,8 +11,7 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashtam.core.config import Settings, get_settings
-from dashtam.infrastructure.audit.chain import AuditChain
-from dashtam.infrastructure.logging.setup import configure_logging, get_logger
+from dashtam.infrastructure.logging.setup import configure_logging
 from dashtam.presentation.cli.audit import audit_app
 from dashtam.presentation.cli.db import db_app
 from dashtam.presentation.cli.imports import import_file
@@ -98,7 +96,7 @@ def events_relay(
                 loop.add_signal_handler(sig, stop.set)
             await asyncio.gather(
                 container.event_bus.run(stop=stop, poll_interval=poll_interval),
-                _seal_until(stop, chain, poll_interval),
+                chain.seal_until(stop, interval=poll_interval),
             )
             return 0
         finally:
@@ -107,17 +105,6 @@ def events_relay(
     delivered = asyncio.run(_run())
     if once:
         typer.echo(f"delivered {delivered} event(s)")
-
-
-async def _seal_until(stop: asyncio.Event, chain: AuditChain, interval: float) -> None:
-    """Keep the audit hash chain sealed up to the latest committed record."""
-    while not stop.is_set():
-        try:
-            await chain.seal_pending()
-        except (SQLAlchemyError, OSError) as exc:
-            get_logger("dashtam.audit").error("audit_sealing_failed", error=type(exc).__name__)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
 def _require_current_schema(settings: Settings) -> None:
