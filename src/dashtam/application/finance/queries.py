@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 from uuid import UUID
 
 from dashtam.application.finance.commands import MAX_TRANSACTION_PAGE, SearchTransactions
@@ -15,6 +16,8 @@ from dashtam.domain.accounts.entities import Account, BalanceSnapshot
 from dashtam.domain.audit import AuditAction, AuditContext, AuditEntry, AuditOutcome, ResourceType
 from dashtam.domain.providers.entities import ProviderConnection
 from dashtam.domain.transactions.entities import Transaction
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,7 +37,9 @@ async def _audited_read(
     resource_type: ResourceType,
     resource_id: UUID | None,
     metadata: dict[str, object],
-) -> Result[None, Error]:
+    read: Success[T],
+) -> Result[T, Error]:
+    """``read``, once this sensitive read is recorded (a failed record fails the read)."""
     uow.audit(
         AuditEntry.of(
             context,
@@ -45,7 +50,8 @@ async def _audited_read(
             metadata=metadata,
         )
     )
-    return await uow.commit()
+    committed = await uow.commit()
+    return committed if isinstance(committed, Failure) else read
 
 
 class FinanceQueries:
@@ -61,10 +67,9 @@ class FinanceQueries:
             found = await uow.connections.list_for_user(user_id)
             if isinstance(found, Failure):
                 return found
-            audited = await _audited_read(
-                uow, context, ResourceType.PROVIDER_CONNECTION, None, {"view": "connections"}
+            return await _audited_read(
+                uow, context, ResourceType.PROVIDER_CONNECTION, None, {"view": "connections"}, found
             )
-            return audited if isinstance(audited, Failure) else found
 
     async def accounts(
         self, user_id: UUID, context: AuditContext
@@ -73,14 +78,14 @@ class FinanceQueries:
             found = await uow.accounts.list_for_user(user_id)
             if isinstance(found, Failure):
                 return found
-            audited = await _audited_read(
+            return await _audited_read(
                 uow,
                 context,
                 ResourceType.ACCOUNT,
                 None,
                 {"view": "accounts", "count": len(found.value)},
+                found,
             )
-            return audited if isinstance(audited, Failure) else found
 
     async def account(
         self, user_id: UUID, account_id: UUID, context: AuditContext
@@ -89,10 +94,9 @@ class FinanceQueries:
             found = await self._owned_account(uow, user_id, account_id, context, "account")
             if isinstance(found, Failure):
                 return found
-            audited = await _audited_read(
-                uow, context, ResourceType.ACCOUNT, account_id, {"view": "account"}
+            return await _audited_read(
+                uow, context, ResourceType.ACCOUNT, account_id, {"view": "account"}, found
             )
-            return audited if isinstance(audited, Failure) else found
 
     async def balance_history(
         self, user_id: UUID, account_id: UUID, context: AuditContext
@@ -104,12 +108,14 @@ class FinanceQueries:
             history = await uow.accounts.balance_history(account_id)
             if isinstance(history, Failure):
                 return history
-            audited = await _audited_read(
-                uow, context, ResourceType.ACCOUNT, account_id, {"view": "balance_history"}
+            return await _audited_read(
+                uow,
+                context,
+                ResourceType.ACCOUNT,
+                account_id,
+                {"view": "balance_history"},
+                Success((found.value, history.value)),
             )
-            if isinstance(audited, Failure):
-                return audited
-        return Success((found.value, history.value))
 
     async def transactions(
         self, command: SearchTransactions, *, max_limit: int = MAX_TRANSACTION_PAGE
@@ -129,14 +135,14 @@ class FinanceQueries:
             found = await uow.transactions.search(command.query, after=command.after, limit=limit)
             if isinstance(found, Failure):
                 return found
-            audited = await _audited_read(
+            return await _audited_read(
                 uow,
                 command.context,
                 ResourceType.TRANSACTION,
                 command.query.account_id,
                 {"view": "transactions", "count": len(found.value)},
+                found,
             )
-            return audited if isinstance(audited, Failure) else found
 
     async def net_worth(
         self, user_id: UUID, context: AuditContext
@@ -145,12 +151,14 @@ class FinanceQueries:
             found = await uow.accounts.list_for_user(user_id)
             if isinstance(found, Failure):
                 return found
-            audited = await _audited_read(
-                uow, context, ResourceType.ACCOUNT, None, {"view": "net_worth"}
+            return await _audited_read(
+                uow,
+                context,
+                ResourceType.ACCOUNT,
+                None,
+                {"view": "net_worth"},
+                Success(net_worth_by_currency(found.value)),
             )
-            if isinstance(audited, Failure):
-                return audited
-        return Success(net_worth_by_currency(found.value))
 
     @staticmethod
     async def _owned_account(
