@@ -73,6 +73,7 @@ class ImportStatementHandler:
 
         async with self._uow_factory() as uow:
             seen: dict[str, Account] = {}
+            balanced: set[str] = set()
             created = snapshots = 0
             counts = UpsertCounts()
             while True:
@@ -85,16 +86,23 @@ class ImportStatementHandler:
                     # All or nothing: the rows written so far are rolled back with the rest.
                     return await self._fail(uow, command, next_part.error)
                 part = next_part.value
-                stored = await self._account(
-                    uow, command, connection.id, connection.label, part, parser.format, now
-                )
-                if isinstance(stored, Failure):
-                    return await self._fail(uow, command, stored.error)
-                account, was_created, snapshot_added = stored.value
-                if account.provider_account_id not in seen:
-                    seen[account.provider_account_id] = account
-                    created += was_created
-                snapshots += snapshot_added
+                key = part.account.provider_account_id
+                account = seen.get(key)
+                # Written when first met, and once more if a later part brings its balance
+                # (a CSV's closing balance); not again for every batch of transactions.
+                if account is None or (part.account.balance is not None and key not in balanced):
+                    stored = await self._account(
+                        uow, command, connection.id, connection.label, part, parser.format, now
+                    )
+                    if isinstance(stored, Failure):
+                        return await self._fail(uow, command, stored.error)
+                    account, was_created, snapshot_added = stored.value
+                    if key not in seen:
+                        seen[key] = account
+                        created += was_created
+                    if part.account.balance is not None:
+                        balanced.add(key)
+                    snapshots += snapshot_added
                 written = await uow.transactions.upsert_batch(
                     account.id, account.currency, part.transactions
                 )
