@@ -34,6 +34,7 @@ from dashtam.infrastructure.persistence.models.finance import (
     ConnectionModel,
     TransactionModel,
 )
+from dashtam.infrastructure.persistence.sql import LIKE_ESCAPE, contains_pattern
 
 _COMPARED = ("amount", "posted_on", "description", "payee", "memo", "status")
 
@@ -326,7 +327,7 @@ class SqlTransactionRepository:
         if query.max_amount is not None:
             statement = statement.where(TransactionModel.amount <= query.max_amount)
         if query.text:
-            needle = "%" + _escape_like(query.text) + "%"
+            needle = contains_pattern(query.text)
             sqlite = self._session.get_bind().dialect.name == "sqlite"
             statement = statement.where(
                 or_(
@@ -386,11 +387,7 @@ def _icontains(column: Any, needle: str, *, sqlite: bool) -> ColumnElement[bool]
     """ILIKE; on SQLite through ``dashtam_fold`` (database.py), its lower() being ASCII-only."""
     if sqlite:
         result: ColumnElement[bool] = func.dashtam_fold(column).like(
-            func.dashtam_fold(needle), escape="\\"
+            func.dashtam_fold(needle), escape=LIKE_ESCAPE
         )
         return result
-    return column.ilike(needle, escape="\\")  # type: ignore[no-any-return]
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(needle, escape=LIKE_ESCAPE)  # type: ignore[no-any-return]

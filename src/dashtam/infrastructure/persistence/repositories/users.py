@@ -16,6 +16,7 @@ from dashtam.domain.users.repository import UserFilter
 from dashtam.domain.users.value_objects import Email
 from dashtam.infrastructure.errors import DB_ERRORS, classify
 from dashtam.infrastructure.persistence.models.users import UserModel
+from dashtam.infrastructure.persistence.sql import LIKE_ESCAPE, contains_pattern
 
 _EMAIL_TAKEN = ConflictError("an account with this email already exists", code="email_taken")
 
@@ -89,9 +90,8 @@ class SqlUserRepository:
             query = query.where(UserModel.id > after)
         if criteria.email_contains:
             # Emails are stored lower-case, so lower-casing the needle is case-insensitive.
-            needle = criteria.email_contains.lower()
-            escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            query = query.where(UserModel.email.like(f"%{escaped}%", escape="\\"))
+            pattern = contains_pattern(criteria.email_contains.lower())
+            query = query.where(UserModel.email.like(pattern, escape=LIKE_ESCAPE))
         if criteria.role is not None:
             query = query.where(UserModel.role == criteria.role.value)
         if criteria.is_active is not None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Annotated
 from uuid import UUID
 
@@ -17,6 +15,7 @@ from dashtam.core.result import Failure, Success
 from dashtam.domain.users.repository import UserFilter
 from dashtam.domain.users.value_objects import Role
 from dashtam.presentation.api.admin.schemas import UpdateUserRequest, UserPage
+from dashtam.presentation.api.cursors import decode_cursor_bytes, encode_cursor_bytes
 from dashtam.presentation.api.dependencies import AdminDep, AuthenticatedContextDep, ContainerDep
 from dashtam.presentation.api.problems import error_response
 from dashtam.presentation.api.users.schemas import UserResponse
@@ -26,15 +25,14 @@ _FORBIDDEN: dict[int | str, dict[str, str]] = {403: {"description": "not an admi
 
 
 def encode_cursor(user_id: UUID) -> str:
-    return base64.urlsafe_b64encode(user_id.bytes).decode().rstrip("=")
+    return encode_cursor_bytes(user_id.bytes)
 
 
 def decode_cursor(cursor: str) -> UUID | None:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        return UUID(bytes=raw)
-    except (binascii.Error, ValueError):
+    raw = decode_cursor_bytes(cursor)
+    if raw is None or len(raw) != 16:
         return None
+    return UUID(bytes=raw)
 
 
 @router.get("/users", response_model=UserPage, summary="Find users", responses=_FORBIDDEN)

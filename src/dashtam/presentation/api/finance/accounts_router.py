@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import io
 from collections.abc import Sequence
@@ -24,6 +22,7 @@ from dashtam.core.errors import ValidationError
 from dashtam.core.result import Failure, Success
 from dashtam.domain.transactions.entities import Transaction
 from dashtam.domain.transactions.repository import TransactionCursor, TransactionQuery
+from dashtam.presentation.api.cursors import decode_cursor_bytes, encode_cursor_bytes
 from dashtam.presentation.api.dependencies import (
     AuthenticatedContextDep,
     ContainerDep,
@@ -235,14 +234,13 @@ def transactions_csv(items: Sequence[Transaction]) -> str:
 
 
 def encode_cursor(cursor: TransactionCursor) -> str:
-    raw = f"{cursor.posted_on.isoformat()}|{cursor.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_cursor_bytes(f"{cursor.posted_on.isoformat()}|{cursor.id}".encode())
 
 
 def decode_cursor(text: str) -> TransactionCursor | None:
+    raw = decode_cursor_bytes(text)
     try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-        day, _, ident = raw.partition("|")
+        day, _, ident = (raw or b"").decode().partition("|")
         return TransactionCursor(date.fromisoformat(day), UUID(ident))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError):
         return None
