@@ -56,6 +56,19 @@ class Settings(BaseSettings):
         default=5.0, ge=0, validation_alias="DASHTAM_AUDIT_SEAL_INTERVAL"
     )
     import_max_rows: int = Field(default=200_000, ge=1, validation_alias="DASHTAM_IMPORT_MAX_ROWS")
+    # Audit keys never enter the database. Unset, they are derived from the secret key (HKDF).
+    # DASHTAM_AUDIT_KEY: comma-separated MAC keys, the first signs new records, all verify.
+    audit_key: SecretStr | None = Field(default=None, validation_alias="DASHTAM_AUDIT_KEY")
+    # An Ed25519 private key: 32 bytes as hex or urlsafe base64 (a seed), or a PEM block.
+    audit_signing_key: SecretStr | None = Field(
+        default=None, validation_alias="DASHTAM_AUDIT_SIGNING_KEY"
+    )
+    audit_checkpoint_interval_seconds: float = Field(
+        default=300.0, ge=0, validation_alias="DASHTAM_AUDIT_CHECKPOINT_INTERVAL"
+    )
+    audit_checkpoint_path: str = Field(
+        default="./audit-checkpoints.jsonl", validation_alias="DASHTAM_AUDIT_CHECKPOINT_PATH"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
