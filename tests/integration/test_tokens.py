@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -182,3 +183,80 @@ def test_refresh_token_hashes_are_keyed_by_the_secret(service: JwtTokenService) 
     other = JwtTokenService(secret_key="another-secret-" + "o" * 49)
     assert other.hash_refresh_token(token) != hashed
     assert service.hash_refresh_token(token + "x") != hashed
+
+
+_VALID_EXP = int((NOW + timedelta(minutes=15)).timestamp())
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"exp": 10**17},
+        {"exp": -(10**17)},
+        {"exp": 1e17},
+        {"iat": -(10**17)},
+        {"iat": -1e17},
+        {"exp": str(_VALID_EXP)},  # a numeric string is JSON text, not a NumericDate
+        {"iat": str(int(NOW.timestamp()))},
+        {"exp": True},
+        {"exp": [_VALID_EXP]},
+        {"exp": {"at": _VALID_EXP}},
+        {"exp": 253_402_300_800},  # the first second of year 10000
+        {"sub": 42},
+        {"sid": ["not", "a", "uuid"]},
+        {"jti": "0" * 10_000},
+        {"typ": ["access"]},
+    ],
+    ids=[
+        "exp-huge",
+        "exp-hugely-negative",
+        "exp-huge-float",
+        "iat-hugely-negative",
+        "iat-hugely-negative-float",
+        "exp-numeric-string",
+        "iat-numeric-string",
+        "exp-bool",
+        "exp-list",
+        "exp-object",
+        "exp-past-year-9999",
+        "sub-int",
+        "sid-list",
+        "jti-long",
+        "typ-list",
+    ],
+)
+def test_every_claim_is_type_and_range_checked(
+    service: JwtTokenService, overrides: dict[str, Any]
+) -> None:
+    # Validly signed: only the claim checks stand between these values and a 500.
+    token = jwt.encode(claims(**overrides), SECRET, algorithm="HS256")
+    assert code_of(service.verify_access_token(token, now=NOW)) == "invalid_token"
+
+
+@pytest.mark.parametrize("value", ["Infinity", "-Infinity", "NaN"])
+@pytest.mark.parametrize("claim", ["exp", "iat"])
+def test_non_finite_numeric_dates_are_refused(
+    service: JwtTokenService, claim: str, value: str
+) -> None:
+    # PyJWT's JSON parser accepts these literals, which no JSON encoder emits on purpose.
+    header = b64({"alg": "HS256", "typ": "JWT"})
+    payload = json.dumps(claims()).replace(f'"{claim}": ', f'"{claim}": {value}, "_{claim}": ')
+    body = base64.urlsafe_b64encode(payload.encode()).rstrip(b"=").decode()
+    signing_input = f"{header}.{body}".encode()
+    signature = hmac.new(SECRET.encode(), signing_input, hashlib.sha256).digest()
+    token = f"{header}.{body}." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+    assert code_of(service.verify_access_token(token, now=NOW)) == "invalid_token"
+
+
+def test_float_numeric_dates_within_range_are_accepted(service: JwtTokenService) -> None:
+    # RFC 7519 allows non-integer NumericDates; being strict about type is not refusing them.
+    token = jwt.encode(claims(exp=_VALID_EXP + 0.5), SECRET, algorithm="HS256")
+    assert isinstance(service.verify_access_token(token, now=NOW), Success)
+
+
+def test_a_refresh_token_with_lone_surrogates_hashes_instead_of_raising(
+    service: JwtTokenService,
+) -> None:
+    hashed = service.hash_refresh_token("abc\ud800def")
+    assert len(hashed) == 64
+    assert hashed != service.hash_refresh_token("abc\ud801def")

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import jwt
@@ -22,6 +23,9 @@ REFRESH_TOKEN_TTL = timedelta(days=30)
 _REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "sid", "iss"]
 # Tolerated clock skew between API processes.
 _LEEWAY = timedelta(seconds=5)
+# 9999-12-31T23:59:59Z less a day, so adding the leeway to it cannot overflow ``datetime``.
+_MAX_TIMESTAMP = 253_402_300_799 - 86_400
+_MAX_UUID_TEXT = 45  # the longest spelling UUID() accepts: "urn:uuid:" + 36
 
 
 class JwtTokenService:
@@ -73,20 +77,11 @@ class JwtTokenService:
                 leeway=_LEEWAY,
                 options={"require": _REQUIRED_CLAIMS, "verify_exp": False, "verify_iat": True},
             )
-            if claims.get("typ") != "access":
-                return Failure(_invalid("not an access token"))
-            issued_at = datetime.fromtimestamp(int(claims["iat"]), UTC)
-            expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
-            parsed = AccessClaims(
-                user_id=UUID(str(claims["sub"])),
-                session_id=UUID(str(claims["sid"])),
-                token_id=UUID(str(claims["jti"])),
-                issued_at=issued_at,
-                expires_at=expires_at,
-            )
-        except jwt.PyJWTError:
+            parsed = _access_claims(claims)
+        # PyJWT itself calls int() on "iat": JSON's Infinity/NaN reach it as floats.
+        except (jwt.PyJWTError, ValueError, TypeError, OverflowError):
             return Failure(_invalid("the access token is invalid"))
-        except (ValueError, TypeError, OverflowError):
+        if parsed is None:
             return Failure(_invalid("the access token is invalid"))
         # Expiry checked against our clock (``now``), so tests and every process agree.
         if parsed.expires_at + _LEEWAY <= now:
@@ -102,7 +97,59 @@ class JwtTokenService:
 
     def hash_refresh_token(self, token: str) -> str:
         # Keyed hash: a stolen table of hashes cannot be checked offline without the secret.
-        return hmac.new(self._secret, token.encode(), hashlib.sha256).hexdigest()
+        # "surrogatepass": a JSON body can carry lone surrogates; such a token matches
+        # nothing (401) instead of failing to encode (500).
+        data = token.encode("utf-8", "surrogatepass")
+        return hmac.new(self._secret, data, hashlib.sha256).hexdigest()
+
+
+def _access_claims(claims: dict[str, Any]) -> AccessClaims | None:
+    """The claims, each checked for type and range; ``None`` when any is wrong.
+
+    A valid signature proves only who made the token, not that its values are sane: a
+    string ``exp`` or an ``iat`` of 1e17 must be refused here, not crash ``fromtimestamp``.
+    """
+    if claims.get("typ") != "access":
+        return None
+    issued_at = _numeric_date(claims.get("iat"))
+    expires_at = _numeric_date(claims.get("exp"))
+    user_id = _uuid(claims.get("sub"))
+    session_id = _uuid(claims.get("sid"))
+    token_id = _uuid(claims.get("jti"))
+    if (
+        issued_at is None
+        or expires_at is None
+        or user_id is None
+        or session_id is None
+        or token_id is None
+    ):
+        return None
+    return AccessClaims(
+        user_id=user_id,
+        session_id=session_id,
+        token_id=token_id,
+        issued_at=issued_at,
+        expires_at=expires_at,
+    )
+
+
+def _numeric_date(value: object) -> datetime | None:
+    """An RFC 7519 NumericDate (a JSON number of seconds) within the years 1970..9999."""
+    # bool is an int subclass; a string would be JSON text, not a NumericDate.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not 0 <= value <= _MAX_TIMESTAMP:  # also false for NaN
+        return None
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _uuid(value: object) -> UUID | None:
+    if not isinstance(value, str) or len(value) > _MAX_UUID_TEXT:
+        return None
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
 
 
 def _invalid(message: str) -> AuthenticationError:
