@@ -19,17 +19,26 @@ from dashtam.domain.audit import AuditAction, AuditEntry, AuditOutcome, Resource
 from dashtam.domain.users.entities import User
 from dashtam.domain.users.events import UserRegistered
 from dashtam.domain.users.value_objects import Email
+from dashtam.infrastructure.audit.signing import AuditKeyring, AuditRecordSigner
 from dashtam.infrastructure.logging.setup import get_logger
 from dashtam.infrastructure.persistence import migrator
 from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.unit_of_work import SqlUnitOfWork
+from dashtam.infrastructure.security.keys import derive_key, load_signing_key
+
+# The write path signs each audit record (HMAC) like production does.
+_SIGNER = AuditRecordSigner(
+    AuditKeyring.from_secrets(
+        [derive_key("bench", "mac")], [load_signing_key(derive_key("bench", "sign").hex())]
+    )
+)
 
 ROUNDS = 300
 CONCURRENCY = 8
 
 
 async def _ours(db: Database, index: int) -> None:
-    async with SqlUnitOfWork(database=db, logger=get_logger("bench")) as uow:
+    async with SqlUnitOfWork(database=db, logger=get_logger("bench"), signer=_SIGNER) as uow:
         user = User(email=Email(f"ours{index}@bench.example"), password_hash="x")
         await uow.users.add(user)
         uow.raise_event(UserRegistered(user_id=user.id, email=user.email.value))

@@ -46,7 +46,10 @@ class UndeliveredContainer(FastContainer):
 
     def unit_of_work(self) -> UnitOfWork:
         return SqlUnitOfWork(
-            database=self.database, logger=self.logger("dashtam.uow"), on_committed=None
+            database=self.database,
+            logger=self.logger("dashtam.uow"),
+            signer=self.audit_signer,
+            on_committed=None,
         )
 
 

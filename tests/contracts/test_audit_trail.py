@@ -8,6 +8,7 @@ import pytest
 
 from dashtam.infrastructure.audit.sql_audit import SqlAuditTrail
 from dashtam.infrastructure.persistence.database import Database
+from tests.audit_keys import signer_for_tests
 from tests.contracts.audit_contract import AuditTrailContract
 from tests.contracts.harness import Harness, SqlSessionHarness
 from tests.fakes import FakeAuditTrail
@@ -38,7 +39,9 @@ class TestSqlAuditTrail(AuditTrailContract):
 
     @pytest.fixture
     async def harness(self, database: Database) -> AsyncIterator[Harness[SqlAuditTrail]]:
-        harness = SqlSessionHarness(database, lambda session: SqlAuditTrail(session=session))
+        harness = SqlSessionHarness(
+            database, lambda session: SqlAuditTrail(session=session, signer=signer_for_tests())
+        )
         await harness.open()
         try:
             yield harness

@@ -11,6 +11,7 @@ from dashtam.infrastructure.audit.sql_audit import SqlAuditTrail
 from dashtam.infrastructure.errors import classify
 from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.models.audit import AuditLogModel
+from tests.audit_keys import signer_for_tests
 
 
 async def _seed(database: Database) -> AuditEntry:
@@ -21,7 +22,9 @@ async def _seed(database: Database) -> AuditEntry:
         metadata={"email": "a@b.co"},
     )
     async with database.transaction() as session:
-        assert (await SqlAuditTrail(session=session).record(entry)).is_success()
+        assert (
+            await SqlAuditTrail(session=session, signer=signer_for_tests()).record(entry)
+        ).is_success()
     return entry
 
 

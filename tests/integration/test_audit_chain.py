@@ -10,10 +10,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from dashtam.domain.audit import AuditAction, AuditEntry, AuditOutcome, ResourceType
-from dashtam.infrastructure.audit.chain import GENESIS_HASH, AuditChain
+from dashtam.infrastructure.audit.chain import AuditChain
+from dashtam.infrastructure.audit.signing import GENESIS_HASH
 from dashtam.infrastructure.audit.sql_audit import SqlAuditTrail
+from dashtam.infrastructure.audit.verification import Tampering
 from dashtam.infrastructure.errors import classify
 from dashtam.infrastructure.persistence.database import Database
+from tests.audit_keys import signer_for_tests
 from tests.integration.helpers import tamper_with_audit
 
 
@@ -28,17 +31,21 @@ async def _record(database: Database, count: int) -> list[AuditEntry]:
         for index in range(count)
     ]
     async with database.transaction() as session:
-        trail = SqlAuditTrail(session=session)
+        trail = SqlAuditTrail(session=session, signer=signer_for_tests())
         for entry in entries:
             assert (await trail.record(entry)).is_success()
     return entries
 
 
+def _chain(database: Database) -> AuditChain:
+    return AuditChain(database=database, signer=signer_for_tests())
+
+
 async def test_sealed_chain_verifies_and_sealing_is_idempotent(database: Database) -> None:
-    chain = AuditChain(database=database)
+    chain = _chain(database)
     await _record(database, 5)
-    assert await chain.seal_pending(batch_size=2) == 5
-    assert await chain.seal_pending() == 0
+    assert (await chain.seal_pending(batch_size=2)).sealed == 5
+    assert (await chain.seal_pending()).sealed == 0
 
     report = await chain.verify()
 
@@ -52,7 +59,7 @@ async def test_sealed_chain_verifies_and_sealing_is_idempotent(database: Databas
 
 
 async def test_records_committed_later_are_reported_then_sealed(database: Database) -> None:
-    chain = AuditChain(database=database)
+    chain = _chain(database)
     await _record(database, 2)
     await chain.seal_pending()
     await _record(database, 1)
@@ -64,7 +71,7 @@ async def test_records_committed_later_are_reported_then_sealed(database: Databa
 
 
 async def test_an_altered_record_breaks_the_chain(database: Database) -> None:
-    chain = AuditChain(database=database)
+    chain = _chain(database)
     entries = await _record(database, 3)
     await chain.seal_pending()
     target = entries[1].id.hex if database.is_sqlite else str(entries[1].id)
@@ -75,11 +82,13 @@ async def test_an_altered_record_breaks_the_chain(database: Database) -> None:
 
     report = await chain.verify()
     assert not report.intact
-    assert report.problems == [f"seal 2: audit record {entries[1].id} was altered"]
+    assert [(p.kind, p.record_id, p.seq) for p in report.problems] == [
+        (Tampering.ALTERED, str(entries[1].id), 2)
+    ]
 
 
 async def test_a_removed_record_and_a_removed_seal_are_detected(database: Database) -> None:
-    chain = AuditChain(database=database)
+    chain = _chain(database)
     entries = await _record(database, 4)
     await chain.seal_pending()
     target = entries[1].id.hex if database.is_sqlite else str(entries[1].id)
@@ -90,14 +99,14 @@ async def test_a_removed_record_and_a_removed_seal_are_detected(database: Databa
         "DELETE FROM audit_seals WHERE seq = 3",
     )
 
-    problems = (await chain.verify()).problems
-    assert f"seal 2: audit record {entries[1].id} was removed" in problems
-    assert "seal 4: expected seal 3 (a seal is missing)" in problems
-    assert "seal 4: does not follow the previous seal (reordered)" in problems
+    problems = {(p.kind, p.seq) for p in (await chain.verify()).problems}
+    assert (Tampering.REMOVED, 2) in problems  # the record of seal 2
+    assert (Tampering.REMOVED, 4) in problems  # seal 3, reported where the gap ends
+    assert (Tampering.REORDERED, 4) in problems
 
 
 async def test_seals_are_append_only(database: Database) -> None:
-    chain = AuditChain(database=database)
+    chain = _chain(database)
     await _record(database, 1)
     await chain.seal_pending()
     with pytest.raises(DBAPIError) as caught:
@@ -114,14 +123,12 @@ async def test_concurrent_sealers_build_one_contiguous_chain(database_url: str) 
         await seeding.close()
     processes = [Database(database_url, pool_size=2) for _ in range(3)]
     try:
-        counts = await asyncio.gather(
-            *(AuditChain(database=db).seal_pending(batch_size=4) for db in processes)
-        )
-        report = await AuditChain(database=processes[0]).verify()
+        counts = await asyncio.gather(*(_chain(db).seal_pending(batch_size=4) for db in processes))
+        report = await _chain(processes[0]).verify()
     finally:
         for db in processes:
             await db.close()
-    assert sum(counts) == 30
+    assert sum(outcome.sealed for outcome in counts) == 30
     assert (report.sealed, report.intact) == (30, True), report.problems
 
 
@@ -129,7 +136,7 @@ def test_canonical_form_is_stable_json() -> None:
     from datetime import UTC, datetime
     from uuid import UUID
 
-    from dashtam.infrastructure.audit.chain import canonical
+    from dashtam.infrastructure.audit.signing import canonical_bytes, record_document
     from dashtam.infrastructure.persistence.models.audit import AuditLogModel
 
     record = AuditLogModel(
@@ -138,9 +145,13 @@ def test_canonical_form_is_stable_json() -> None:
         action="user.registered",
         outcome="succeeded",
         resource_type="user",
-        details={"b": 1, "a": [2, 1]},
+        details={"b": 1, "a": [2, 1.0], "big": 1e20},
+        key_id="k",
     )
-    document = json.loads(canonical(record))
+    canonical = canonical_bytes(record_document(record))
+    document = json.loads(canonical)
     assert document["created_at"] == "2026-11-24T12:00:00.000000+00:00"
-    assert canonical(record) == canonical(record)
-    assert canonical(record).index(b'"a"') < canonical(record).index(b'"b"')
+    assert canonical.index(b'"a"') < canonical.index(b'"b"')
+    # A JSON store may give numbers back in another spelling (JSONB: 1e20 -> 10**20, 1.0 -> 1).
+    record.details = {"b": 1.0, "a": [2, 1], "big": 10**20}
+    assert canonical_bytes(record_document(record)) == canonical

@@ -47,7 +47,9 @@ async def container(settings: Settings) -> AsyncIterator[Container]:
 
 
 def uow(container: Container) -> SqlUnitOfWork:
-    return SqlUnitOfWork(database=container.database, logger=get_logger("t"))
+    return SqlUnitOfWork(
+        database=container.database, logger=get_logger("t"), signer=container.audit_signer
+    )
 
 
 async def new_owner(container: Container, email: str) -> tuple[UUID, UUID]:

@@ -19,6 +19,7 @@ from dashtam.infrastructure.logging.setup import get_logger
 from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.models.outbox import EventDeliveryModel, OutboxEventModel
 from dashtam.infrastructure.persistence.unit_of_work import SqlUnitOfWork
+from tests.audit_keys import signer_for_tests
 
 
 class RecordingSubscriber:
@@ -37,15 +38,25 @@ class RecordingSubscriber:
         self.received.append(event)
 
 
-def _relay(database: Database, *subscribers: RecordingSubscriber) -> OutboxRelay:
-    return OutboxRelay(database=database, logger=get_logger("test"), subscribers=subscribers)
+def _relay(
+    database: Database, *subscribers: RecordingSubscriber, backoff: float = 0.0
+) -> OutboxRelay:
+    """A relay that retries at once by default (backoff has tests of its own)."""
+    return OutboxRelay(
+        database=database,
+        logger=get_logger("test"),
+        subscribers=subscribers,
+        backoff_base_seconds=backoff,
+    )
 
 
 async def _commit_registration(
     database: Database, email: str, on_committed: OutboxRelay | None = None
 ) -> UUID:
     hook = on_committed.deliver if on_committed is not None else None
-    uow = SqlUnitOfWork(database=database, logger=get_logger("test"), on_committed=hook)
+    uow = SqlUnitOfWork(
+        database=database, logger=get_logger("test"), signer=signer_for_tests(), on_committed=hook
+    )
     async with uow:
         user = User(email=Email(email), password_hash="hash")
         assert isinstance(await uow.users.add(user), Success)
@@ -123,7 +134,11 @@ async def test_failed_subscriber_is_retried_and_others_are_not_repeated(
 async def test_event_gives_up_after_max_attempts(database: Database) -> None:
     broken = RecordingSubscriber("broken", fail_times=100)
     relay = OutboxRelay(
-        database=database, logger=get_logger("test"), subscribers=[broken], max_attempts=2
+        database=database,
+        logger=get_logger("test"),
+        subscribers=[broken],
+        max_attempts=2,
+        backoff_base_seconds=0,
     )
     event_id = await _commit_registration(database, "dead@example.com", relay)
     await relay.deliver_pending()

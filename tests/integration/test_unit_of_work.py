@@ -17,6 +17,7 @@ from dashtam.infrastructure.persistence.models.audit import AuditLogModel
 from dashtam.infrastructure.persistence.models.outbox import OutboxEventModel
 from dashtam.infrastructure.persistence.models.users import UserModel
 from dashtam.infrastructure.persistence.unit_of_work import SqlUnitOfWork
+from tests.audit_keys import signer_for_tests
 from tests.integration.helpers import count_rows, install_failing_insert_trigger
 
 
@@ -25,7 +26,12 @@ def _uow(database: Database, delivered: list[UUID] | None = None) -> SqlUnitOfWo
         if delivered is not None:
             delivered.extend(ids)
 
-    return SqlUnitOfWork(database=database, logger=get_logger("test"), on_committed=on_committed)
+    return SqlUnitOfWork(
+        database=database,
+        logger=get_logger("test"),
+        signer=signer_for_tests(),
+        on_committed=on_committed,
+    )
 
 
 def _entry(outcome: AuditOutcome, resource_id: UUID | None = None) -> AuditEntry:

@@ -1,92 +1,156 @@
-"""Tamper evidence for the audit trail: a SHA-256 hash chain, sealed after commit.
+"""The audit chain: keyed seals appended after commit, verification, export and checkpoints.
 
-Business transactions only INSERT audit rows. A sealer, later and one at a time, appends a
-seal per unsealed record: ``hash = sha256(prev_hash || canonical(record))``. The sealer's lock
-is its own (a PostgreSQL advisory lock), so no business write ever waits for the chain.
-``verify`` recomputes the chain: an altered record, a removed one, or a reordered or
-missing seal breaks it.
+Business transactions only INSERT audit rows, each carrying its MAC. A sealer, later and one
+at a time, appends a seal per unsealed record whose MAC is ours, and refuses (and reports)
+any other. The sealer's lock is its own (a PostgreSQL advisory lock; SQLite's single writer),
+so no business write ever waits for the chain.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dashtam.core.clock import utcnow
 from dashtam.domain.protocols.logger import LoggerProtocol
+from dashtam.infrastructure.audit.checkpoints import append_checkpoint, make_checkpoint
+from dashtam.infrastructure.audit.signing import (
+    GENESIS_HASH,
+    AuditRecordSigner,
+    record_document,
+    seal_mac,
+)
+from dashtam.infrastructure.audit.verification import (
+    ChainVerifier,
+    Checkpointed,
+    SealedItem,
+    VerificationReport,
+)
 from dashtam.infrastructure.errors import DB_ERRORS, classify
 from dashtam.infrastructure.logging.setup import get_logger
 from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.models.audit import AuditLogModel
 from dashtam.infrastructure.persistence.models.audit_seals import AuditSealModel
 
-GENESIS_HASH = "0" * 64
 # Any constant works; it only has to be the same in every process that seals.
 _SEALER_LOCK_ID = 0x4441534854414D  # "DASHTAM"
 _BATCH = 1000
-
-
-def canonical(record: AuditLogModel) -> bytes:
-    """The record's content as stable bytes: sorted keys, UTC times, no whitespace."""
-    document: dict[str, Any] = {
-        "id": str(record.id),
-        "created_at": record.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
-        "actor_id": str(record.actor_id) if record.actor_id else None,
-        "action": record.action,
-        "outcome": record.outcome,
-        "resource_type": record.resource_type,
-        "resource_id": str(record.resource_id) if record.resource_id else None,
-        "ip_address": record.ip_address,
-        "user_agent": record.user_agent,
-        "trace_id": record.trace_id,
-        "reason": record.reason,
-        "metadata": record.details,
-    }
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), default=str).encode()
-
-
-def chain_hash(prev_hash: str, record: AuditLogModel) -> str:
-    return hashlib.sha256(prev_hash.encode() + canonical(record)).hexdigest()
+# Forged records stay in the append-only table forever; report each once per process.
+_MAX_REMEMBERED_REFUSALS = 10_000
 
 
 @dataclass(slots=True)
-class VerificationReport:
+class SealOutcome:
     sealed: int = 0
-    unsealed: int = 0
-    head: str = GENESIS_HASH  # keep a copy outside the database: it exposes truncation too
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def intact(self) -> bool:
-        return not self.problems
+    refused: list[str] = field(default_factory=list)  # ids of records with a wrong MAC
 
 
 class AuditChain:
-    def __init__(self, *, database: Database, logger: LoggerProtocol | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        database: Database,
+        signer: AuditRecordSigner,
+        logger: LoggerProtocol | None = None,
+    ) -> None:
         self._database = database
+        self._signer = signer
         self._logger: LoggerProtocol = logger or get_logger("dashtam.audit")
+        self._reported: set[str] = set()
 
-    async def seal_pending(self, *, batch_size: int = _BATCH) -> int:
-        """Seal committed, unsealed records (oldest first); returns how many were sealed."""
-        sealed = 0
+    @property
+    def signer(self) -> AuditRecordSigner:
+        return self._signer
+
+    async def seal_pending(self, *, batch_size: int = _BATCH) -> SealOutcome:
+        """Seal committed records whose MAC is ours (oldest first); refuse and report others."""
+        outcome = SealOutcome()
+        after: tuple[datetime, Any] | None = None
         while True:
             async with self._database.transaction() as session:
-                count = await self._seal_batch(session, batch_size)
-            sealed += count
+                count, after = await self._seal_batch(session, batch_size, after, outcome)
             if count < batch_size:
-                return sealed
+                return outcome
 
-    async def _seal_batch(self, session: AsyncSession, batch_size: int) -> int:
+    async def _seal_batch(
+        self,
+        session: AsyncSession,
+        batch_size: int,
+        after: tuple[datetime, Any] | None,
+        outcome: SealOutcome,
+    ) -> tuple[int, tuple[datetime, Any] | None]:
         if self._database.dialect_name == "postgresql":
             await session.execute(select(func.pg_advisory_xact_lock(_SEALER_LOCK_ID)))
+        seq, prev_hash = await self._chain_end(session)
+        query = (
+            select(AuditLogModel)
+            .outerjoin(AuditSealModel, AuditSealModel.audit_id == AuditLogModel.id)
+            .where(AuditSealModel.id.is_(None))
+        )
+        if after is not None:
+            # Refused records stay unsealed: page past them instead of reading them forever.
+            query = query.where(
+                or_(
+                    AuditLogModel.created_at > after[0],
+                    and_(AuditLogModel.created_at == after[0], AuditLogModel.id > after[1]),
+                )
+            )
+        pending = (
+            await session.scalars(
+                query.order_by(AuditLogModel.created_at, AuditLogModel.id).limit(batch_size)
+            )
+        ).all()
+        keyring = self._signer.keyring
+        for record in pending:
+            if not self._signer.check(record):
+                self._refuse(record, outcome)
+                continue
+            seq += 1
+            digest = seal_mac(
+                keyring.current_mac_key,
+                seq=seq,
+                prev_hash=prev_hash,
+                audit_id=str(record.id),
+                mac=record.mac or "",
+            )
+            session.add(
+                AuditSealModel(
+                    audit_id=record.id,
+                    seq=seq,
+                    prev_hash=prev_hash,
+                    hash=digest,
+                    key_id=keyring.current_key_id,
+                )
+            )
+            prev_hash = digest
+            outcome.sealed += 1
+        last = (pending[-1].created_at, pending[-1].id) if pending else after
+        return len(pending), last
+
+    def _refuse(self, record: AuditLogModel, outcome: SealOutcome) -> None:
+        record_id = str(record.id)
+        outcome.refused.append(record_id)
+        if record_id in self._reported:
+            return
+        if len(self._reported) < _MAX_REMEMBERED_REFUSALS:
+            self._reported.add(record_id)
+        # Someone wrote to the trail without the app's key: an alarm, not a routine error.
+        self._logger.error(
+            "audit_record_forged",
+            audit_id=record_id,
+            action=record.action,
+            created_at=record.created_at.isoformat(),
+        )
+
+    @staticmethod
+    async def _chain_end(session: AsyncSession) -> tuple[int, str]:
         last = (
             await session.execute(
                 select(AuditSealModel.seq, AuditSealModel.hash)
@@ -94,63 +158,56 @@ class AuditChain:
                 .limit(1)
             )
         ).first()
-        seq, prev_hash = (last.seq, last.hash) if last else (0, GENESIS_HASH)
-        pending = (
-            await session.scalars(
-                select(AuditLogModel)
-                .outerjoin(AuditSealModel, AuditSealModel.audit_id == AuditLogModel.id)
-                .where(AuditSealModel.id.is_(None))
-                .order_by(AuditLogModel.created_at, AuditLogModel.id)
-                .limit(batch_size)
-            )
-        ).all()
-        for record in pending:
-            seq += 1
-            digest = chain_hash(prev_hash, record)
-            session.add(
-                AuditSealModel(audit_id=record.id, seq=seq, prev_hash=prev_hash, hash=digest)
-            )
-            prev_hash = digest
-        return len(pending)
+        return (int(last.seq), str(last.hash)) if last else (0, GENESIS_HASH)
 
-    async def seal_until(self, stop: asyncio.Event, *, interval: float) -> None:
-        """Keep sealing new records every ``interval`` seconds until ``stop`` is set."""
+    async def checkpoint(self) -> dict[str, Any]:
+        """A signed statement of the chain's current end (seal and checkpoint are separate)."""
+        async with self._database.get_session() as session:
+            seq, head = await self._chain_end(session)
+        return make_checkpoint(self._signer.keyring, seq=seq, head=head, created_at=utcnow())
+
+    async def seal_until(
+        self,
+        stop: asyncio.Event,
+        *,
+        interval: float,
+        checkpoint_interval: float = 0,
+        checkpoint_path: str | None = None,
+    ) -> None:
+        """Seal new records every ``interval`` seconds, checkpoint now and then, until ``stop``."""
+        loop = asyncio.get_running_loop()
+        next_checkpoint = loop.time() + checkpoint_interval
+        last_anchored: int | None = None
         while not stop.is_set():
             try:
                 await self.seal_pending()
+                if checkpoint_path and checkpoint_interval > 0 and loop.time() >= next_checkpoint:
+                    next_checkpoint = loop.time() + checkpoint_interval
+                    last_anchored = await self._checkpoint_if_moved(checkpoint_path, last_anchored)
             except DB_ERRORS as exc:
                 # The next round retries; records stay safe (append-only) meanwhile.
                 self._logger.error("audit_sealing_failed", code=classify(exc).code)
+            except OSError as exc:
+                self._logger.error("audit_checkpoint_failed", error_type=type(exc).__name__)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
 
-    async def verify(self) -> VerificationReport:
-        report = VerificationReport()
-        expected_prev, expected_seq = GENESIS_HASH, 1
+    async def _checkpoint_if_moved(self, path: str, last_anchored: int | None) -> int:
+        document = await self.checkpoint()
+        if document["seq"] != last_anchored:
+            append_checkpoint(path, document)
+            self._logger.info("audit_checkpoint_written", seq=document["seq"])
+        seq: int = document["seq"]
+        return seq
+
+    async def verify(self, checkpoints: list[Checkpointed] | None = None) -> VerificationReport:
+        """Read-only: the whole chain, then every unsealed record, then the anchors."""
+        verifier = ChainVerifier(self._signer.keyring, checkpoints or [])
         async for seal, record in self._sealed_records():
-            report.sealed += 1
-            where = f"seal {seal.seq}"
-            if seal.seq != expected_seq:
-                report.problems.append(f"{where}: expected seal {expected_seq} (a seal is missing)")
-            if seal.prev_hash != expected_prev:
-                report.problems.append(f"{where}: does not follow the previous seal (reordered)")
-            if record is None:
-                report.problems.append(f"{where}: audit record {seal.audit_id} was removed")
-            elif chain_hash(seal.prev_hash, record) != seal.hash:
-                report.problems.append(f"{where}: audit record {record.id} was altered")
-            expected_prev, expected_seq = seal.hash, seal.seq + 1
-        report.head = expected_prev
-        async with self._database.get_session() as session:
-            report.unsealed = int(
-                await session.scalar(
-                    select(func.count())
-                    .select_from(AuditLogModel)
-                    .outerjoin(AuditSealModel, AuditSealModel.audit_id == AuditLogModel.id)
-                    .where(AuditSealModel.id.is_(None))
-                )
-                or 0
-            )
-        return report
+            verifier.check_sealed(_item(seal, record))
+        async for record in self._unsealed_records():
+            verifier.check_unsealed(record_document(record), record.mac)
+        return verifier.finish()
 
     async def _sealed_records(
         self,
@@ -173,11 +230,63 @@ class AuditChain:
                 return
             after = rows[-1][0].seq
 
+    async def _unsealed_records(self) -> AsyncIterator[AuditLogModel]:
+        after: tuple[datetime, Any] | None = None
+        while True:
+            query = (
+                select(AuditLogModel)
+                .outerjoin(AuditSealModel, AuditSealModel.audit_id == AuditLogModel.id)
+                .where(AuditSealModel.id.is_(None))
+            )
+            if after is not None:
+                query = query.where(
+                    or_(
+                        AuditLogModel.created_at > after[0],
+                        and_(AuditLogModel.created_at == after[0], AuditLogModel.id > after[1]),
+                    )
+                )
+            async with self._database.get_session() as session:
+                rows = (
+                    await session.scalars(
+                        query.order_by(AuditLogModel.created_at, AuditLogModel.id).limit(_BATCH)
+                    )
+                ).all()
+            for record in rows:
+                yield record
+            if len(rows) < _BATCH:
+                return
+            after = (rows[-1].created_at, rows[-1].id)
+
     async def export(self) -> AsyncIterator[dict[str, Any]]:
-        """Every record in chain order (sealed first), with its seal, as JSON-ready dicts."""
+        """Every record (sealed ones in chain order, then unsealed), with its MAC and seal."""
         async for seal, record in self._sealed_records():
-            if record is None:
-                continue
-            document = json.loads(canonical(record))
-            document["seal"] = {"seq": seal.seq, "prev_hash": seal.prev_hash, "hash": seal.hash}
-            yield document
+            yield {
+                "record": record_document(record) if record is not None else None,
+                "audit_id": str(seal.audit_id),
+                "mac": record.mac if record is not None else None,
+                "seal": {
+                    "seq": seal.seq,
+                    "prev_hash": seal.prev_hash,
+                    "hash": seal.hash,
+                    "key_id": seal.key_id,
+                },
+            }
+        async for record in self._unsealed_records():
+            yield {
+                "record": record_document(record),
+                "audit_id": str(record.id),
+                "mac": record.mac,
+                "seal": None,
+            }
+
+
+def _item(seal: AuditSealModel, record: AuditLogModel | None) -> SealedItem:
+    return SealedItem(
+        seq=seal.seq,
+        prev_hash=seal.prev_hash,
+        hash=seal.hash,
+        key_id=seal.key_id,
+        audit_id=str(seal.audit_id),
+        record=record_document(record) if record is not None else None,
+        mac=record.mac if record is not None else None,
+    )

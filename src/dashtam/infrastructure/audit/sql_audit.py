@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dashtam.core.errors import Error
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.audit import AuditAction, AuditEntry
+from dashtam.infrastructure.audit.signing import AuditRecordSigner
 from dashtam.infrastructure.errors import DB_ERRORS, classify
 from dashtam.infrastructure.persistence.models.audit import AuditLogModel
 
@@ -18,12 +19,13 @@ from dashtam.infrastructure.persistence.models.audit import AuditLogModel
 class SqlAuditTrail:
     """Writes audit rows in the caller's session, so they commit (or not) with the change."""
 
-    def __init__(self, *, session: AsyncSession) -> None:
+    def __init__(self, *, session: AsyncSession, signer: AuditRecordSigner) -> None:
         self._session = session
+        self._signer = signer
 
     async def record(self, entry: AuditEntry) -> Result[None, Error]:
         try:
-            self._session.add(AuditLogModel.from_entity(entry))
+            self._session.add(self._signer.row(entry))
             await self._session.flush()
         except DB_ERRORS as exc:
             return Failure(classify(exc))

@@ -36,6 +36,10 @@ class AuditLogModel(BaseModel):
     details: Mapped[dict[str, Any]] = mapped_column(
         "metadata", JSONType, nullable=False, default=dict
     )
+    # HMAC of the record under the app's audit key (never in the database); NULL only on
+    # records written before MACs existed, which the unkeyed legacy chain covers.
+    mac: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    key_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     @classmethod
     def from_entity(cls, entry: AuditEntry) -> AuditLogModel:

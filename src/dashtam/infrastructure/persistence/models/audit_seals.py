@@ -11,7 +11,10 @@ from dashtam.infrastructure.persistence.base import BaseModel
 
 
 class AuditSealModel(BaseModel):
-    """Seal ``seq`` of the chain: ``hash = sha256(prev_hash + canonical record)``.
+    """Seal ``seq`` of the chain: ``hash = HMAC(key, seq, prev_hash, record id, record MAC)``.
+
+    ``key_id`` NULL marks a legacy seal (``sha256(prev_hash + canonical record)``), made before
+    records carried MACs; such seals may only precede every keyed one.
 
     Records are sealed after they commit, by one sealer at a time (its own lock), so no
     business write ever waits for the chain.
@@ -23,3 +26,4 @@ class AuditSealModel(BaseModel):
     seq: Mapped[int] = mapped_column(BigInteger(), nullable=False, unique=True)
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    key_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
