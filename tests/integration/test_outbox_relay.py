@@ -38,15 +38,13 @@ class RecordingSubscriber:
         self.received.append(event)
 
 
-def _relay(
-    database: Database, *subscribers: RecordingSubscriber, backoff: float = 0.0
-) -> OutboxRelay:
-    """A relay that retries at once by default (backoff has tests of its own)."""
+def _relay(database: Database, *subscribers: RecordingSubscriber) -> OutboxRelay:
+    """A relay that retries at once (backoff has tests of its own, in test_relay_batches)."""
     return OutboxRelay(
         database=database,
         logger=get_logger("test"),
         subscribers=subscribers,
-        backoff_base_seconds=backoff,
+        backoff_base_seconds=0,
     )
 
 

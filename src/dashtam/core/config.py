@@ -56,6 +56,10 @@ class Settings(BaseSettings):
         default=5.0, ge=0, validation_alias="DASHTAM_AUDIT_SEAL_INTERVAL"
     )
     import_max_rows: int = Field(default=200_000, ge=1, validation_alias="DASHTAM_IMPORT_MAX_ROWS")
+    # The API's background delivery loop: pending and failed events are retried this often.
+    event_retry_interval_seconds: float = Field(
+        default=5.0, ge=0, validation_alias="DASHTAM_EVENT_RETRY_INTERVAL"
+    )
     # Audit keys never enter the database. Unset, they are derived from the secret key (HKDF).
     # DASHTAM_AUDIT_KEY: comma-separated MAC keys, the first signs new records, all verify.
     audit_key: SecretStr | None = Field(default=None, validation_alias="DASHTAM_AUDIT_KEY")

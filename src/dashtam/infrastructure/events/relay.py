@@ -1,30 +1,48 @@
 """Outbox relay: delivers committed events to subscribers, at least once, after commit.
 
-Each event is handled in its own short transaction that locks its outbox row
-(``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so any number of relays in any number of
-processes can run side by side without delivering one event twice concurrently.
-Deliveries are recorded per subscriber: a retry skips the subscribers that already succeeded.
+Events are delivered in batches, one transaction per batch (see ``batch.py``): any number of
+relays in any number of processes take disjoint batches. Deliveries are recorded per
+subscriber, so a retry skips the subscribers that already succeeded. A failed event is retried
+with exponential backoff (``next_attempt_at``) until ``max_attempts``, then dead-lettered.
+
+Trade-off: a batch's row locks (on SQLite, the database write lock) are held while its
+subscribers run. In exchange a crashed relay loses nothing and delays nothing: its
+transaction rolls back and the rows are free at once, with no lease to expire and no second
+transaction per batch. The hold is bounded by ``batch_size`` and ``subscriber_timeout``; other
+relays skip locked rows instead of waiting for them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from uuid import UUID
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.application.events import EventSubscriber
 from dashtam.core.clock import utcnow
 from dashtam.core.tracing import bound_trace_id
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.infrastructure.errors import DB_ERRORS, classify
+from dashtam.infrastructure.events import batch
 from dashtam.infrastructure.persistence.database import Database
-from dashtam.infrastructure.persistence.models.outbox import EventDeliveryModel, OutboxEventModel
 
 DEFAULT_MAX_ATTEMPTS = 10
+DEFAULT_BATCH_SIZE = 100
+DEFAULT_BACKOFF_BASE_SECONDS = 2.0
+DEFAULT_BACKOFF_MAX_SECONDS = 600.0
+DEFAULT_SUBSCRIBER_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Drained:
+    """Events delivered by ``drain``, and whether nothing due was left behind."""
+
+    delivered: int
+    complete: bool
 
 
 class OutboxRelay:
@@ -37,115 +55,159 @@ class OutboxRelay:
         logger: LoggerProtocol,
         subscribers: Sequence[EventSubscriber] = (),
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        backoff_base_seconds: float = DEFAULT_BACKOFF_BASE_SECONDS,
+        backoff_max_seconds: float = DEFAULT_BACKOFF_MAX_SECONDS,
+        subscriber_timeout_seconds: float = DEFAULT_SUBSCRIBER_TIMEOUT_SECONDS,
     ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
         self._database = database
         self._logger = logger
         self._subscribers: list[EventSubscriber] = list(subscribers)
         self._max_attempts = max_attempts
+        self._batch_size = batch_size
+        self._backoff_base = backoff_base_seconds
+        self._backoff_max = backoff_max_seconds
+        self._subscriber_timeout = subscriber_timeout_seconds
 
     def subscribe(self, subscriber: EventSubscriber) -> None:
         if any(existing.name == subscriber.name for existing in self._subscribers):
             raise ValueError(f"a subscriber named {subscriber.name!r} is already registered")
         self._subscribers.append(subscriber)
 
+    def backoff(self, attempts: int) -> timedelta:
+        """How long an event waits after its ``attempts``-th failed attempt."""
+        exponent = min(max(attempts - 1, 0), 32)  # 2**32 base units exceeds any sane cap
+        return timedelta(seconds=min(self._backoff_base * 2**exponent, self._backoff_max))
+
     async def deliver(self, event_ids: Sequence[UUID]) -> int:
         """Deliver these just-committed events now; returns how many were fully delivered.
 
-        Never raises: a failure leaves the event pending for the next ``deliver_pending``.
+        Never raises: a failure leaves the event pending for the retry loop.
         """
         delivered = 0
-        for event_id in event_ids:
-            if await self._deliver_one(event_id):
-                delivered += 1
+        for start in range(0, len(event_ids), self._batch_size):
+            chunk = event_ids[start : start + self._batch_size]
+            delivered += len((await self._deliver_batch(event_ids=chunk)).delivered)
         return delivered
 
-    async def deliver_pending(self, *, batch_size: int = 100) -> int:
-        """Deliver undelivered events, oldest first (run at start-up and by the relay loop)."""
-        try:
-            async with self._database.get_session() as session:
-                ids = (
-                    await session.scalars(
-                        select(OutboxEventModel.id)
-                        .where(
-                            OutboxEventModel.delivered_at.is_(None),
-                            OutboxEventModel.attempts < self._max_attempts,
-                        )
-                        .order_by(OutboxEventModel.created_at, OutboxEventModel.id)
-                        .limit(batch_size)
-                    )
-                ).all()
-        except DB_ERRORS as exc:
-            self._logger.error("outbox_scan_failed", code=classify(exc).code)
-            return 0
-        return await self.deliver(ids)
+    async def deliver_pending(self) -> int:
+        """Deliver every due event, batch after batch; returns how many were delivered."""
+        return (await self.drain()).delivered
+
+    async def drain(
+        self, *, budget_seconds: float | None = None, stop: asyncio.Event | None = None
+    ) -> Drained:
+        """Deliver due events batch by batch until a batch comes back short.
+
+        Stops early (``complete=False``) once ``budget_seconds`` have passed or ``stop`` is set,
+        so that a caller such as start-up is never held for long by a big backlog.
+        """
+        deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
+        delivered = 0
+        while True:
+            outcome = await self._deliver_batch()
+            delivered += len(outcome.delivered)
+            if outcome.claimed < self._batch_size:
+                return Drained(delivered=delivered, complete=True)
+            if (stop is not None and stop.is_set()) or (
+                deadline is not None and time.monotonic() >= deadline
+            ):
+                return Drained(delivered=delivered, complete=False)
 
     async def run(self, *, stop: asyncio.Event, poll_interval: float = 1.0) -> None:
-        """Poll and deliver until ``stop`` is set (the ``dashtam events relay`` loop)."""
+        """Drain, then poll every ``poll_interval`` seconds, until ``stop`` is set."""
         while not stop.is_set():
-            delivered = await self.deliver_pending()
-            if delivered:
-                continue
+            await self.drain(stop=stop)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=poll_interval)
 
-    async def _deliver_one(self, event_id: UUID) -> bool:
+    async def _deliver_batch(
+        self, *, event_ids: Sequence[UUID] | None = None
+    ) -> batch.BatchOutcome:
+        outcome = batch.BatchOutcome()
         try:
             async with self._database.transaction() as session:
-                row = await self._claim(session, event_id)
-                if row is None:
-                    return False  # already delivered, or another relay holds it right now
-                with bound_trace_id(row.trace_id):
-                    return await self._deliver_row(session, row)
+                claimed = await batch.claim(
+                    session,
+                    now=utcnow(),
+                    max_attempts=self._max_attempts,
+                    limit=self._batch_size,
+                    event_ids=event_ids,
+                )
+                if not claimed:
+                    return outcome
+                outcome.claimed = len(claimed)
+                done = await batch.past_deliveries(session, claimed)
+                for event in claimed:
+                    await self._deliver_event(event, done, outcome)
+                now = utcnow()
+                await batch.record(
+                    session,
+                    outcome=outcome,
+                    attempts={e.envelope.event_id: e.attempts for e in claimed},
+                    now=now,
+                    next_attempt=self._schedule_retries(claimed, outcome, now),
+                )
         except DB_ERRORS as exc:
+            # Rolled back: whatever subscribers saw is delivered again later (at least once).
             self._logger.error(
-                "outbox_delivery_failed", event_id=str(event_id), code=classify(exc).code
+                "outbox_delivery_failed", claimed=outcome.claimed, code=classify(exc).code
             )
-            return False
+            return batch.BatchOutcome()
+        return outcome
 
-    async def _claim(self, session: AsyncSession, event_id: UUID) -> OutboxEventModel | None:
-        query = (
-            select(OutboxEventModel)
-            .where(OutboxEventModel.id == event_id, OutboxEventModel.delivered_at.is_(None))
-            .with_for_update(skip_locked=True)
-        )
-        row: OutboxEventModel | None = (await session.scalars(query)).one_or_none()
-        return row
-
-    async def _deliver_row(self, session: AsyncSession, row: OutboxEventModel) -> bool:
-        envelope = row.to_envelope()
-        already = set(
-            (
-                await session.scalars(
-                    select(EventDeliveryModel.subscriber).where(
-                        EventDeliveryModel.event_id == row.id
-                    )
-                )
-            ).all()
-        )
+    async def _deliver_event(
+        self,
+        event: batch.ClaimedEvent,
+        done: set[tuple[UUID, str]],
+        outcome: batch.BatchOutcome,
+    ) -> None:
+        envelope = event.envelope
         failures: list[str] = []
-        for subscriber in self._subscribers:
-            if subscriber.name in already or not subscriber.accepts(envelope.event_type):
-                continue
-            try:
-                await subscriber.handle(envelope)
-            except Exception as exc:
-                failures.append(f"{subscriber.name}: {type(exc).__name__}")
-                self._logger.exception(
-                    "event_subscriber_failed",
-                    subscriber=subscriber.name,
-                    event_id=str(row.id),
-                    event_type=row.event_type,
-                )
-                continue
-            session.add(EventDeliveryModel(event_id=row.id, subscriber=subscriber.name))
-        row.attempts += 1
+        with bound_trace_id(envelope.trace_id):
+            for subscriber in self._subscribers:
+                key = (envelope.event_id, subscriber.name)
+                if key in done or not subscriber.accepts(envelope.event_type):
+                    continue
+                try:
+                    await asyncio.wait_for(
+                        subscriber.handle(envelope), timeout=self._subscriber_timeout
+                    )
+                except Exception as exc:  # one subscriber's failure never blocks the others
+                    failures.append(f"{subscriber.name}: {type(exc).__name__}")
+                    self._logger.exception(
+                        "event_subscriber_failed",
+                        subscriber=subscriber.name,
+                        event_id=str(envelope.event_id),
+                        event_type=envelope.event_type,
+                    )
+                    continue
+                outcome.handled.append(key)
         if failures:
-            row.last_error = "; ".join(failures)[:500]
-            if row.attempts >= self._max_attempts:
+            outcome.failed[envelope.event_id] = failures
+        else:
+            outcome.delivered.append(envelope.event_id)
+
+    def _schedule_retries(
+        self, claimed: Sequence[batch.ClaimedEvent], outcome: batch.BatchOutcome, now: datetime
+    ) -> dict[UUID, datetime | None]:
+        schedule: dict[UUID, datetime | None] = {}
+        for event in claimed:
+            event_id = event.envelope.event_id
+            if event_id not in outcome.failed:
+                continue
+            attempts = event.attempts + 1
+            if attempts >= self._max_attempts:
                 self._logger.error(
-                    "event_dead_lettered", event_id=str(row.id), attempts=row.attempts
+                    "event_dead_lettered",
+                    event_id=str(event_id),
+                    event_type=event.envelope.event_type,
+                    attempts=attempts,
+                    last_error="; ".join(outcome.failed[event_id])[:500],
                 )
-            return False
-        row.delivered_at = utcnow()
-        row.last_error = None
-        return True
+                schedule[event_id] = None
+            else:
+                schedule[event_id] = now + self.backoff(attempts)
+        return schedule

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dashtam import __version__
 from dashtam.core.container import Container, get_container
+from dashtam.infrastructure.events.background import BackgroundDelivery
 from dashtam.infrastructure.logging.setup import configure_logging, get_logger
 from dashtam.presentation.api.admin.router import router as admin_router
 from dashtam.presentation.api.auth.router import router as auth_router
@@ -55,8 +56,14 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
             )
             logger.error("schema_not_current", current=current, head=head)
             raise RuntimeError(message)
-        # Events committed before a crash are delivered now (at least once).
-        delivered = await resolved.event_bus.deliver_pending()
+        # Events committed before a crash are delivered now (at least once); a big backlog and
+        # failed deliveries are carried on by a background loop, stopped below.
+        delivery = BackgroundDelivery(
+            resolved.event_bus,
+            interval=settings.event_retry_interval_seconds,
+            logger=get_logger("dashtam.events"),
+        )
+        delivered = await delivery.start()
         # Seal the audit chain now and then every few seconds, off the request path (several
         # workers may do so: sealers take turns on their own lock).
         stop_sealing = asyncio.Event()
@@ -73,6 +80,7 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
         try:
             yield
         finally:
+            await delivery.stop()
             stop_sealing.set()
             if sealing is not None:
                 await sealing

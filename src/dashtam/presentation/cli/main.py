@@ -87,7 +87,7 @@ def events_relay(
         chain = container.audit_chain
         try:
             if once:
-                delivered = await container.event_bus.deliver_pending(batch_size=10_000)
+                delivered = await container.event_bus.deliver_pending()
                 await chain.seal_pending()
                 return delivered
             stop = asyncio.Event()

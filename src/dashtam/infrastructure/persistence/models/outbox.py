@@ -36,6 +36,8 @@ class OutboxEventModel(BaseModel):
     delivered_at: Mapped[datetime | None] = mapped_column(nullable=True)
     attempts: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # After a failed attempt, the event is not retried before this time (exponential backoff).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     @classmethod
     def from_event(cls, event: DomainEvent, *, trace_id: str | None) -> OutboxEventModel:

@@ -1,0 +1,143 @@
+"""The statements of one delivery batch: claim rows, read past deliveries, record the outcome.
+
+A batch is one transaction. The claim locks its rows (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` already serialises writers), so concurrent relays
+take disjoint batches instead of fighting over the same ids. Recording is two or three
+statements whatever the batch size: one multi-row INSERT of deliveries, one UPDATE of the
+delivered rows, and (only when something failed) one executemany UPDATE of the failed rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dashtam.domain.events import EventEnvelope
+from dashtam.infrastructure.persistence.models.outbox import EventDeliveryModel, OutboxEventModel
+
+_outbox = OutboxEventModel
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedEvent:
+    """An outbox row locked by this batch, with the attempts made before this one."""
+
+    envelope: EventEnvelope
+    attempts: int
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    """What a batch did: every claimed event ends delivered or failed (with its reasons)."""
+
+    claimed: int = 0
+    delivered: list[UUID] = field(default_factory=list)
+    handled: list[tuple[UUID, str]] = field(default_factory=list)  # (event, subscriber) now done
+    failed: dict[UUID, list[str]] = field(default_factory=dict)
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    max_attempts: int,
+    limit: int,
+    event_ids: Sequence[UUID] | None = None,
+) -> list[ClaimedEvent]:
+    """Lock up to ``limit`` due events (these ids, or the oldest pending), oldest first."""
+    query = (
+        select(
+            _outbox.id,
+            _outbox.event_type,
+            _outbox.occurred_at,
+            _outbox.payload,
+            _outbox.trace_id,
+            _outbox.attempts,
+        )
+        .where(
+            _outbox.delivered_at.is_(None),
+            _outbox.attempts < max_attempts,
+            or_(_outbox.next_attempt_at.is_(None), _outbox.next_attempt_at <= now),
+        )
+        .order_by(_outbox.created_at, _outbox.id)
+        .limit(limit)
+        # Rows another relay holds are skipped, not waited for: it is delivering them.
+        .with_for_update(skip_locked=True)
+    )
+    if event_ids is not None:
+        query = query.where(_outbox.id.in_(event_ids))
+    rows = (await session.execute(query)).all()
+    return [
+        ClaimedEvent(
+            envelope=EventEnvelope(
+                event_id=row.id,
+                event_type=row.event_type,
+                occurred_at=row.occurred_at,
+                payload=dict(row.payload),
+                trace_id=row.trace_id,
+            ),
+            attempts=row.attempts,
+        )
+        for row in rows
+    ]
+
+
+async def past_deliveries(
+    session: AsyncSession, claimed: Sequence[ClaimedEvent]
+) -> set[tuple[UUID, str]]:
+    """(event, subscriber) pairs already handled by earlier attempts of these events."""
+    # Deliveries are recorded in the transaction that counts the attempt: a first attempt
+    # has none, so the common case costs no query.
+    retried = [event.envelope.event_id for event in claimed if event.attempts > 0]
+    if not retried:
+        return set()
+    query = select(EventDeliveryModel.event_id, EventDeliveryModel.subscriber).where(
+        EventDeliveryModel.event_id.in_(retried)
+    )
+    return {(row.event_id, row.subscriber) for row in (await session.execute(query)).all()}
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    outcome: BatchOutcome,
+    attempts: dict[UUID, int],
+    now: datetime,
+    next_attempt: dict[UUID, datetime | None],
+) -> None:
+    """Write the batch's deliveries and mark its events delivered or due again later."""
+    if outcome.handled:
+        await session.execute(
+            insert(EventDeliveryModel),
+            [{"event_id": event_id, "subscriber": name} for event_id, name in outcome.handled],
+        )
+    if outcome.delivered:
+        await session.execute(
+            update(_outbox)
+            .where(_outbox.id.in_(outcome.delivered))
+            .values(
+                delivered_at=now,
+                attempts=_outbox.attempts + 1,
+                last_error=None,
+                next_attempt_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    if outcome.failed:
+        await session.execute(
+            update(_outbox).execution_options(synchronize_session=False),
+            [
+                {
+                    "id": event_id,
+                    "attempts": attempts[event_id] + 1,
+                    "last_error": "; ".join(reasons)[:500],
+                    "next_attempt_at": next_attempt[event_id],
+                }
+                for event_id, reasons in outcome.failed.items()
+            ],
+        )
