@@ -15,10 +15,10 @@ from dashtam.core.tracing import get_trace_id
 from dashtam.domain.audit import AuditEntry
 from dashtam.domain.events import DomainEvent
 from dashtam.domain.protocols.logger import LoggerProtocol
+from dashtam.infrastructure.audit.signing import AuditRecordSigner
 from dashtam.infrastructure.audit.sql_audit import SqlAuditTrail
 from dashtam.infrastructure.errors import DB_ERRORS, classify
 from dashtam.infrastructure.persistence.database import Database
-from dashtam.infrastructure.persistence.models.audit import AuditLogModel
 from dashtam.infrastructure.persistence.models.outbox import OutboxEventModel
 from dashtam.infrastructure.persistence.repositories.auth import (
     SqlLoginAttemptRepository,
@@ -51,10 +51,12 @@ class SqlUnitOfWork:
         *,
         database: Database,
         logger: LoggerProtocol,
+        signer: AuditRecordSigner,
         on_committed: CommittedEventsHook | None = None,
     ) -> None:
         self._database = database
         self._logger = logger
+        self._signer = signer
         self._on_committed = on_committed
         self._session: AsyncSession | None = None
         self._events: list[DomainEvent] = []
@@ -105,7 +107,7 @@ class SqlUnitOfWork:
         trace_id = get_trace_id()
         try:
             # Added, not flushed one by one: the commit flushes them in the same transaction.
-            session.add_all(AuditLogModel.from_entity(entry) for entry in self._audit_entries)
+            session.add_all(self._signer.row(entry) for entry in self._audit_entries)
             session.add_all(
                 OutboxEventModel.from_event(event, trace_id=trace_id) for event in self._events
             )
@@ -135,7 +137,7 @@ class SqlUnitOfWork:
         await self.rollback()
         try:
             async with self._database.transaction() as session:
-                recorded = await SqlAuditTrail(session=session).record(entry)
+                recorded = await SqlAuditTrail(session=session, signer=self._signer).record(entry)
                 if isinstance(recorded, Failure):
                     raise _AuditWriteError(recorded.error)
         except _AuditWriteError as exc:
