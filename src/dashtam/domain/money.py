@@ -11,8 +11,13 @@ from dashtam.core.result import Failure, Result, Success
 
 # Amounts are stored with 4 decimal places (enough for every ISO 4217 minor unit).
 AMOUNT_SCALE = 4
-MAX_ABS_AMOUNT = Decimal("1e15")  # far above any real balance, below NUMERIC(20, 4) limits
+# Every amount must fit both stores: SQLite keeps 1/10,000ths in a signed 64-bit integer
+# (|x| < 922,337,203,685,477.5807) and PostgreSQL NUMERIC(20, 4) (|x| < 1e16). 1e14 is far
+# above any real balance and leaves room below both, so no accepted amount can overflow either.
+MAX_ABS_AMOUNT = Decimal("1e14")
 _QUANTUM = Decimal(1).scaleb(-AMOUNT_SCALE)
+# The largest amount accepted anywhere (files, query filters): MAX_ABS_AMOUNT less one unit.
+MAX_AMOUNT = MAX_ABS_AMOUNT - _QUANTUM
 
 # Active ISO 4217 codes (2024 list) plus the precious-metal and fund codes banks use.
 ISO_4217 = frozenset(

@@ -187,3 +187,18 @@ def test_amount_text_is_plain_and_parses_back(value: Decimal) -> None:
 )
 def test_amount_text_examples(value: Decimal, text: str) -> None:
     assert amount_text(value) == text
+
+
+def test_every_accepted_amount_fits_both_databases() -> None:
+    # SQLite stores 1/10,000ths in a signed 64-bit integer; PostgreSQL NUMERIC(20, 4).
+    largest = parsed("99,999,999,999,999.9999")
+    assert largest == MAX_ABS_AMOUNT - Decimal("0.0001")
+    assert int(largest * 10_000) < 2**63
+    assert len(str(int(largest))) <= 20 - 4
+
+
+@pytest.mark.parametrize("text", ["100000000000000", "922337203685477.5808", "-1e15"])
+def test_amounts_beyond_the_limit_are_refused(text: str) -> None:
+    result = parse_amount(text.replace("-1e15", "-1000000000000000"))
+    assert isinstance(result, Failure)
+    assert result.error.code == "invalid_amount"

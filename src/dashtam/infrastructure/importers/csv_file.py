@@ -29,7 +29,10 @@ from dashtam.domain.transactions.entities import TransactionStatus
 from dashtam.infrastructure.importers.csv_presets import MAPPING_KEYS, PRESETS, CsvLayout
 from dashtam.infrastructure.importers.safety import (
     FileRejectedError,
+    check_date,
+    check_identifier,
     check_size,
+    clean_text,
     decode_text,
     reject,
 )
@@ -57,6 +60,13 @@ def layout_from(
     if not mapping:
         return Failure(
             ValidationError("a CSV import needs a preset or a mapping", code="invalid_mapping")
+        )
+    # Column names end up in error locations (and so in the audit trail); a tab delimiter is fine.
+    if any(_has_control(str(v)) for k, v in mapping.items() if k != "delimiter"):
+        return Failure(
+            ValidationError(
+                "mapping values must not contain control characters", code="invalid_mapping"
+            )
         )
     unknown = set(mapping) - MAPPING_KEYS
     if unknown:
@@ -138,6 +148,8 @@ class CsvParser:
         """Rows are read lazily and handed out ``batch_size`` at a time: parsed rows in memory
         never exceed one batch, whatever the size of the file."""
         check_size(data, limits)
+        # The account name is an identifier (matched on every import): refused, never altered.
+        check_identifier(self._account, location="account", field="the account name")
         layout = self._layout
         text = decode_text(data)
         total_lines = text.count("\n") + 1
@@ -210,7 +222,7 @@ class CsvParser:
     ) -> ParsedTransaction:
         layout = self._layout
         amount = self._amount(cell, where)
-        description = (cell.get(layout.description, required=True) or "").strip()
+        description = clean_text(cell.get(layout.description, required=True) or "").strip()
         if not description:
             reject(f"column {layout.description!r} is empty", location=where)
         status = TransactionStatus.POSTED
@@ -221,7 +233,11 @@ class CsvParser:
             status = TransactionStatus.PENDING
         given_id = cell.get(layout.transaction_id) if layout.transaction_id else None
         if given_id:
-            transaction_id = given_id.strip()[:255]
+            transaction_id = check_identifier(
+                given_id.strip()[:255],
+                location=f"{where} {layout.transaction_id}",
+                field="the transaction id",
+            )
         else:
             # No id in the file: derive one from the content, numbering identical rows so
             # that two equal coffees on one day stay two transactions on every re-import.
@@ -232,8 +248,8 @@ class CsvParser:
             )
             occurrences[seen] += 1
             transaction_id = _content_id(key, occurrences[seen])
-        payee = (cell.get(layout.payee) or "").strip()[:255] if layout.payee else ""
-        memo = (cell.get(layout.memo) or "").strip()[:500] if layout.memo else ""
+        payee = clean_text(cell.get(layout.payee) or "").strip()[:255] if layout.payee else ""
+        memo = clean_text(cell.get(layout.memo) or "").strip()[:500] if layout.memo else ""
         return ParsedTransaction(
             provider_transaction_id=transaction_id,
             amount=amount,
@@ -267,9 +283,10 @@ class CsvParser:
         formats = (self._layout.date_format,) if self._layout.date_format else _DATE_FORMATS
         for fmt in formats:
             try:
-                return datetime.strptime(value, fmt).date()
+                parsed = datetime.strptime(value, fmt).date()
             except ValueError:
                 continue
+            return check_date(parsed, location=where, text=value)
         reject(
             f"{value!r} is not a date"
             + (f" in format {self._layout.date_format}" if self._layout.date_format else ""),
@@ -365,6 +382,10 @@ def _lines(text: str) -> Iterator[str]:
             return
         yield text[start : end + 1]
         start = end + 1
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(char) < 0x20 or char == "\x7f" for char in text)
 
 
 def _sniff(line: str) -> str:

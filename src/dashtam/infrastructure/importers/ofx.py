@@ -31,7 +31,10 @@ from dashtam.domain.imports.statement import (
 from dashtam.domain.money import parse_amount, parse_currency
 from dashtam.infrastructure.importers.safety import (
     FileRejectedError,
+    check_date,
+    check_identifier,
     check_size,
+    clean_text,
     refuse_markup_declarations,
     reject,
 )
@@ -135,6 +138,7 @@ def _account(rs: ET.Element, rs_tag: str, account_tag: str, index: int) -> Parse
     account_id = _text(source, "ACCTID") if source is not None else None
     if not account_id:
         reject(f"{account_tag}/ACCTID is missing", location=where)
+    check_identifier(account_id or "", location=f"{where} {account_tag}/ACCTID", field="ACCTID")
     if rs_tag == "CCSTMTRS":
         account_type = AccountType.CREDIT_CARD
     else:
@@ -161,15 +165,16 @@ def _transaction(element: ET.Element, where: str, position: int) -> ParsedTransa
     fitid = _text(element, "FITID")
     if not fitid:
         reject("FITID (transaction id) is missing", location=location)
+    check_identifier(fitid or "", location=f"{location} FITID", field="FITID")
     amount_text = _text(element, "TRNAMT")
     if amount_text is None:
         reject("TRNAMT (amount) is missing", location=location)
     posted_text = _text(element, "DTPOSTED")
     if posted_text is None:
         reject("DTPOSTED (posting date) is missing", location=location)
-    payee = _text(element, "NAME") or _text(element.find("PAYEE"), "NAME")
-    memo = _text(element, "MEMO")
-    kind = _text(element, "TRNTYPE")
+    payee = _free_text(element, "NAME") or _free_text(element.find("PAYEE"), "NAME")
+    memo = _free_text(element, "MEMO")
+    kind = _free_text(element, "TRNTYPE")
     description = payee or memo or (kind.title() if kind else "Transaction")
     return ParsedTransaction(
         provider_transaction_id=str(fitid)[:255],
@@ -190,6 +195,12 @@ def _text(parent: ET.Element | None, tag: str) -> str | None:
     # SGML bodies keep their character references (``&amp;``); XML ones arrive decoded.
     value = html.unescape(found.text).strip()
     return value or None
+
+
+def _free_text(parent: ET.Element | None, tag: str) -> str | None:
+    """Text for people to read: control characters dropped (see docs/importing.md)."""
+    value = _text(parent, tag)
+    return (clean_text(value).strip() or None) if value else None
 
 
 def _amount(text: str, location: str) -> Decimal:
@@ -222,6 +233,8 @@ def _datetime(text: str, location: str) -> datetime:
             f"{text!r} has an impossible time-zone offset", location=location, code="invalid_date"
         )
         raise AssertionError("unreachable") from None
+    # Bounded here, the local date stays representable once stored in UTC (at most a day away).
+    check_date(naive.date(), location=location, text=text)
     return naive.replace(tzinfo=zone)
 
 

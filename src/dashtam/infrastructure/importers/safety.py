@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from dashtam.core.errors import ValidationError
 from dashtam.domain.imports.statement import ImportLimits, import_error
@@ -53,3 +54,35 @@ def decode_text(data: bytes, *, preferred: str | None = None) -> str:
         except (UnicodeDecodeError, LookupError):
             continue
     return data.decode("latin-1")
+
+
+# Files carry control characters (NUL above all) that PostgreSQL text cannot store and SQLite
+# can: both backends must import a file alike, so they are dealt with here, per field.
+_FREE_TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f]")  # C0 but tab and newline
+_IDENTIFIER_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+# No bank statement predates 1900 or lies centuries ahead; the bounds also keep a date plus
+# any time-zone offset inside what datetime (and both databases) can represent.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
+
+def clean_text(value: str) -> str:
+    """Free text (names, memos): C0 control characters removed, tab and newline kept."""
+    return _FREE_TEXT_CONTROLS.sub("", value)
+
+
+def check_identifier(value: str, *, location: str, field: str) -> str:
+    """An identifier is matched exactly on every import, so it is refused, never altered."""
+    if _IDENTIFIER_CONTROLS.search(value):
+        reject(f"{field} contains a control character", location=location, code="invalid_file")
+    return value
+
+
+def check_date(value: date, *, location: str, text: str) -> date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        reject(
+            f"{text!r} is outside {EARLIEST_DATE.year}-{LATEST_DATE.year}",
+            location=location,
+            code="invalid_date",
+        )
+    return value
