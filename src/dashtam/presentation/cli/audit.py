@@ -31,8 +31,10 @@ audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 T = TypeVar("T")
 
 
-def _with_chain(work: Callable[[AuditChain], Awaitable[T]]) -> T:
-    container = Container(get_settings())
+def _with_chain(
+    work: Callable[[AuditChain], Awaitable[T]], container: Container | None = None
+) -> T:
+    container = container or Container(get_settings())
 
     async def _run() -> T:
         try:
@@ -86,8 +88,7 @@ def verify(
     ] = None,
 ) -> None:
     """Report every forged, altered, removed, reordered or re-sealed record (exit 1 if any)."""
-    settings = get_settings()
-    container = Container(settings)
+    container = Container(get_settings())
     try:
         checkpoints = _load_anchor(container, anchor) if anchor is not None else []
         if file is not None:
@@ -101,7 +102,7 @@ def verify(
                     await chain.seal_pending()
                 return await chain.verify(checkpoints)
 
-            report = _with_chain(_verify)
+            report = _with_chain(_verify, container)
     except (CheckpointFileError, ExportFileError) as exc:
         raise _fail(str(exc)) from None
     _print_report(report)
