@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint typecheck contracts unit integration api bench \
+.PHONY: run test test-stress install lint typecheck contracts unit integration api bench \
         migrate-create migrate-up migrate-down migrate-history clean
 
 $(BIN)/python:
@@ -25,6 +25,14 @@ run: install migrate-up
 
 test: install lint typecheck contracts
 	$(BIN)/python -m pytest -q
+
+# For releases: the fault suite and schemathesis against real processes (excluded from `test`),
+# then the audit tamper suite; each phase is bounded by `timeout`.
+STRESS_TIMEOUT ?= 900
+TAMPER_TESTS = $(wildcard tests/integration/test_*tamper*.py)
+test-stress: install
+	timeout $(STRESS_TIMEOUT) $(BIN)/python -m pytest -q -m stress tests/stress
+	$(if $(TAMPER_TESTS),timeout 300 $(BIN)/python -m pytest -q $(TAMPER_TESTS))
 
 lint: install
 	$(BIN)/ruff check src tests bench
