@@ -36,6 +36,16 @@ class Settings(BaseSettings):
     db_sqlite_busy_timeout_ms: int = Field(
         default=5000, ge=0, validation_alias="DB_SQLITE_BUSY_TIMEOUT_MS"
     )
+    # Bounds on every wait for PostgreSQL, in seconds (0 turns the server-side ones off).
+    db_connect_timeout: float = Field(default=5.0, gt=0, validation_alias="DB_CONNECT_TIMEOUT")
+    db_pool_timeout: float = Field(default=5.0, gt=0, validation_alias="DB_POOL_TIMEOUT")
+    db_statement_timeout: float = Field(default=30.0, ge=0, validation_alias="DB_STATEMENT_TIMEOUT")
+    # Client side, per round trip: what ends a request during a silent network partition.
+    db_command_timeout: float = Field(default=35.0, gt=0, validation_alias="DB_COMMAND_TIMEOUT")
+    db_idle_in_transaction_timeout: float = Field(
+        default=60.0, ge=0, validation_alias="DB_IDLE_IN_TRANSACTION_TIMEOUT"
+    )
+    db_tcp_keepalives_idle: int = Field(default=30, ge=0, validation_alias="DB_TCP_KEEPALIVES_IDLE")
     environment: Environment = Field(
         default=Environment.DEVELOPMENT, validation_alias="DASHTAM_ENV"
     )
@@ -72,6 +82,17 @@ class Settings(BaseSettings):
     )
     audit_checkpoint_path: str = Field(
         default="./audit-checkpoints.jsonl", validation_alias="DASHTAM_AUDIT_CHECKPOINT_PATH"
+    )
+    # Read audit records wait in a bounded buffer, written every flush interval in one INSERT;
+    # a full buffer makes reads wait up to max-wait seconds, then answer 503 (docs/audit.md).
+    read_audit_capacity: int = Field(
+        default=500, ge=1, le=2000, validation_alias="DASHTAM_READ_AUDIT_CAPACITY"
+    )
+    read_audit_flush_interval_seconds: float = Field(
+        default=0.2, gt=0, validation_alias="DASHTAM_READ_AUDIT_FLUSH_INTERVAL"
+    )
+    read_audit_max_wait_seconds: float = Field(
+        default=2.0, gt=0, validation_alias="DASHTAM_READ_AUDIT_MAX_WAIT"
     )
 
     @field_validator("log_level", mode="before")

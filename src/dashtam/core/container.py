@@ -71,6 +71,12 @@ class Container:
             sqlite_busy_timeout_ms=self.settings.db_sqlite_busy_timeout_ms,
         )
 
+            connect_timeout=self.settings.db_connect_timeout,
+            pool_timeout=self.settings.db_pool_timeout,
+            statement_timeout=self.settings.db_statement_timeout,
+            command_timeout=self.settings.db_command_timeout,
+            idle_in_transaction_timeout=self.settings.db_idle_in_transaction_timeout,
+            tcp_keepalives_idle=self.settings.db_tcp_keepalives_idle,
     @cached_property
     def password_hasher(self) -> PasswordHasher:
         from dashtam.infrastructure.security.password_hasher import Argon2PasswordHasher

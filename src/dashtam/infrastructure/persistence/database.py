@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -17,10 +19,25 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+from dashtam.core.errors import Error
+from dashtam.core.result import Result
 from dashtam.core.tracing import get_trace_id
 from dashtam.domain.protocols.logger import LoggerProtocol
-from dashtam.infrastructure.errors import classify
+from dashtam.infrastructure.errors import (
+    DB_ERRORS,
+    DatabaseReadOnlyError,
+    StorageFullError,
+    classify,
+    is_connection_lost,
+)
 from dashtam.infrastructure.logging.setup import get_logger
+from dashtam.infrastructure.persistence.readiness import ReadinessProbe
+
+# A refused write (read-only, disk full) is remembered this long, so /ready reports it even
+# when the cheap probe cannot see it (a full disk only shows when a commit needs a new page).
+WRITE_FAULT_MEMORY_SECONDS = 15.0
+# Execution option of engines whose transactions only read (see _configure_sqlite).
+READ_ONLY_OPTION = "dashtam_read_only"
 
 
 def mask_url(url: str | URL) -> str:
@@ -43,10 +60,18 @@ class Database:
         pool_size: int = 20,
         max_overflow: int = 0,
         sqlite_busy_timeout_ms: int = 5000,
+        connect_timeout: float = 5.0,
+        pool_timeout: float = 5.0,
+        statement_timeout: float = 30.0,
+        command_timeout: float = 35.0,
+        idle_in_transaction_timeout: float = 60.0,
+        tcp_keepalives_idle: int = 30,
+        ready_timeout: float = 1.5,
     ) -> None:
         self._logger: LoggerProtocol = logger or get_logger("dashtam.database")
         self.url = make_url(database_url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self._write_fault: tuple[Error, float] | None = None
         engine_kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
         if self.is_sqlite:
             # SQLite connections are cheap and file locks do the sharing: no pool to size.
@@ -55,9 +80,33 @@ class Database:
         else:
             engine_kwargs["pool_size"] = pool_size
             engine_kwargs["max_overflow"] = max_overflow
+            engine_kwargs["pool_timeout"] = pool_timeout
+            engine_kwargs["connect_args"] = _asyncpg_connect_args(
+                connect_timeout=connect_timeout,
+                statement_timeout=statement_timeout,
+                command_timeout=command_timeout,
+                idle_in_transaction_timeout=idle_in_transaction_timeout,
+                tcp_keepalives_idle=tcp_keepalives_idle,
+            )
         self.engine: AsyncEngine = create_async_engine(self.url, **engine_kwargs)
+        event.listen(self.engine.sync_engine, "handle_error", self._on_error)
         if self.is_sqlite:
             _configure_sqlite(self.engine, busy_timeout_ms=sqlite_busy_timeout_ms)
+        else:
+            event.listen(self.engine.sync_engine.pool, "invalidate", _drop_lost_connection)
+        # PostgreSQL: a pool-less twin, so /ready sees what a new connection meets (refused,
+        # read-only) even while the pool is busy; SQLite has no pool to bypass.
+        probe_engine = (
+            self.engine
+            if self.is_sqlite
+            else create_async_engine(self.url, poolclass=NullPool, **_without_pool(engine_kwargs))
+        )
+        self._probe = ReadinessProbe(
+            probe_engine,
+            owned=probe_engine is not self.engine,
+            timeout=ready_timeout,
+            recent_write_fault=self.recent_write_fault,
+        )
         self.session_factory = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False, autoflush=False
         )
@@ -67,7 +116,29 @@ class Database:
             backend=self.url.get_backend_name(),
             pool_size=None if self.is_sqlite else pool_size,
             max_overflow=None if self.is_sqlite else max_overflow,
+            connect_timeout=None if self.is_sqlite else connect_timeout,
+            pool_timeout=None if self.is_sqlite else pool_timeout,
+            statement_timeout=None if self.is_sqlite else statement_timeout,
+            command_timeout=None if self.is_sqlite else command_timeout,
         )
+
+    def _on_error(self, context: ExceptionContext) -> None:
+        """Every failed statement or commit passes here: drop lost connections, note refusals."""
+        exc = context.original_exception
+        if is_connection_lost(exc):
+            # Without this a timed-out or reset connection goes back to the pool and the next
+            # request (or this one's rollback) waits on it again.
+            context.is_disconnect = True
+        error = classify(exc)
+        if isinstance(error, DatabaseReadOnlyError | StorageFullError):
+            self._write_fault = (error, time.monotonic())
+
+    def recent_write_fault(self) -> Error | None:
+        """The classified cause of the last refused write, if it happened a moment ago."""
+        fault = self._write_fault
+        if fault is None or time.monotonic() - fault[1] > WRITE_FAULT_MEMORY_SECONDS:
+            return None
+        return fault[0]
 
     @property
     def dialect_name(self) -> str:
@@ -84,14 +155,44 @@ class Database:
             await session.commit()
             self._logger.debug("db_session_committed", trace_id=trace_id)
         except BaseException as exc:
-            await session.rollback()
+            await self.rollback_quietly(session)
             self._logger.debug(
                 "db_session_rolled_back", trace_id=trace_id, error_type=type(exc).__name__
             )
             raise
         finally:
-            await session.close()
+            await self.close_quietly(session)
             self._logger.debug("db_session_closed", trace_id=trace_id)
+
+    async def rollback_quietly(self, session: AsyncSession) -> None:
+        """Roll back; on a dead connection log the classified cause and drop the connection.
+
+        Called on failure paths, where the error that matters is already on its way: a
+        rollback that cannot reach the server must not replace it.
+        """
+        try:
+            await session.rollback()
+        except DB_ERRORS as exc:
+            self._log_lost("db_rollback_failed", exc)
+            with contextlib.suppress(*DB_ERRORS):
+                await session.invalidate()
+
+    async def close_quietly(self, session: AsyncSession) -> None:
+        """Close (returning the connection to the pool); a dead connection is dropped instead."""
+        try:
+            await session.close()
+        except DB_ERRORS as exc:
+            self._log_lost("db_close_failed", exc)
+            with contextlib.suppress(*DB_ERRORS):
+                await session.invalidate()
+
+    def _log_lost(self, event_name: str, exc: BaseException) -> None:
+        self._logger.warning(
+            event_name,
+            code=classify(exc).code,
+            error_type=type(exc).__name__,
+            trace_id=get_trace_id(),
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -122,10 +223,60 @@ class Database:
             current = await connection.run_sync(migrator.schema_revision)
         return current, migrator.head_revision()
 
+    async def readiness(self) -> Result[str | None, Error]:
+        """Whether writes can succeed now (Success: the schema revision); within ready_timeout."""
+        return await self._probe.check()
+
     async def close(self) -> None:
         """Dispose of the pool; the object must not be used afterwards."""
+        await self._probe.close()
         await self.engine.dispose()
         self._logger.info("database_closed", database_url=mask_url(self.url))
+
+
+def _asyncpg_connect_args(
+    *,
+    connect_timeout: float,
+    statement_timeout: float,
+    command_timeout: float,
+    idle_in_transaction_timeout: float,
+    tcp_keepalives_idle: int,
+) -> dict[str, Any]:
+    """asyncpg's own bounds (connect, each round trip) and per-session server settings."""
+    server_settings = {
+        # Server side: a statement, or a transaction left open by a vanished client, ends.
+        "statement_timeout": str(int(statement_timeout * 1000)),
+        "idle_in_transaction_session_timeout": str(int(idle_in_transaction_timeout * 1000)),
+    }
+    if tcp_keepalives_idle > 0:
+        # The server notices a client that vanished without closing its socket.
+        server_settings["tcp_keepalives_idle"] = str(tcp_keepalives_idle)
+        server_settings["tcp_keepalives_interval"] = str(max(1, tcp_keepalives_idle // 3))
+        server_settings["tcp_keepalives_count"] = "3"
+    return {
+        "timeout": connect_timeout,
+        "command_timeout": command_timeout,
+        "server_settings": server_settings,
+    }
+
+
+def _without_pool(engine_kwargs: dict[str, Any]) -> dict[str, Any]:
+    pool_options = {"pool_size", "max_overflow", "pool_timeout", "poolclass"}
+    return {key: value for key, value in engine_kwargs.items() if key not in pool_options}
+
+
+def _drop_lost_connection(dbapi_connection: Any, _record: Any, exception: Any) -> None:
+    """Abort the socket of a connection invalidated because it was lost.
+
+    SQLAlchemy first tries a graceful close (up to 2 s) which, on a silent network, only
+    waits: a lost connection has nobody to say goodbye to.
+    """
+    if exception is None or not is_connection_lost(exception):
+        return
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    terminate = getattr(driver, "terminate", None)
+    if callable(terminate):
+        terminate()
 
 
 def _fold(value: object) -> object:
@@ -154,4 +305,7 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only transaction (READ_ONLY_OPTION) begins deferred: it never takes the write
+        # lock, so readers never queue behind a writer (WAL gives them a snapshot).
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")

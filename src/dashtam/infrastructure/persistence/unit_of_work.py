@@ -88,9 +88,11 @@ class SqlUnitOfWork:
     ) -> None:
         session = self.session
         try:
-            await session.rollback()  # a no-op after commit; discards anything uncommitted
+            # A no-op after commit; discards anything uncommitted. Never raises: on a dead
+            # connection the error already on its way (or the result returned) is what counts.
+            await self._database.rollback_quietly(session)
         finally:
-            await session.close()
+            await self._database.close_quietly(session)
             self._session = None
         delivered, self._committed_event_ids = self._committed_event_ids, []
         if delivered and self._on_committed is not None and exc_type is None:
@@ -113,7 +115,7 @@ class SqlUnitOfWork:
             )
             await session.commit()
         except DB_ERRORS as exc:
-            await session.rollback()
+            await self._database.rollback_quietly(session)
             return self._commit_failed(classify(exc))
         self._committed_event_ids.extend(event.event_id for event in self._events)
         self._logger.debug(
@@ -129,7 +131,7 @@ class SqlUnitOfWork:
     async def rollback(self) -> None:
         self._events.clear()
         self._audit_entries.clear()
-        await self.session.rollback()
+        await self._database.rollback_quietly(self.session)
 
     async def record_failure(self, entry: AuditEntry) -> Result[None, Error]:
         # Roll back first: the failed work must not commit, and on SQLite its write lock
@@ -141,9 +143,9 @@ class SqlUnitOfWork:
                 if isinstance(recorded, Failure):
                     raise _AuditWriteError(recorded.error)
         except _AuditWriteError as exc:
-            return self._audit_failed(exc.error, entry)
+            return self._audit_failed(exc.error, entry, error_type=type(exc.error).__name__)
         except DB_ERRORS as exc:
-            return self._audit_failed(classify(exc), entry)
+            return self._audit_failed(classify(exc), entry, error_type=type(exc).__name__)
         return Success(None)
 
     def _commit_failed(self, error: Error) -> Failure[Error]:
@@ -152,11 +154,12 @@ class SqlUnitOfWork:
         self._logger.warning("uow_commit_failed", code=error.code, trace_id=get_trace_id())
         return Failure(error)
 
-    def _audit_failed(self, error: Error, entry: AuditEntry) -> Failure[Error]:
+    def _audit_failed(self, error: Error, entry: AuditEntry, *, error_type: str) -> Failure[Error]:
         # Losing a FAILED record must be loud: it is the trail of an attempted action.
         self._logger.error(
             "audit_failure_record_lost",
             code=error.code,
+            error_type=error_type,
             action=entry.action.value,
             outcome=entry.outcome.value,
             trace_id=get_trace_id(),

@@ -10,7 +10,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dashtam.core.tracing import bound_trace_id
 from dashtam.infrastructure.logging.setup import get_logger
-from dashtam.presentation.api.problems import problem_response
+from dashtam.presentation.api.problems import (
+    database_fault,
+    database_fault_response,
+    problem_response,
+)
 
 TRACE_HEADER = "x-request-id"
 # A client-chosen id ends up in logs and the audit trail: accept only a safe, short token.
@@ -49,17 +53,30 @@ class TraceIdMiddleware:
 
             try:
                 await self.app(scope, receive, send_with_trace)
-            except Exception:
+            except Exception as exc:
                 # Rendered here, inside the trace context: Starlette's outermost error
                 # middleware would run after the trace id is gone.
-                _logger.exception("unhandled_exception", path=scope.get("path"))
+                fault = database_fault(exc)
+                if fault is None:
+                    _logger.exception("unhandled_exception", path=scope.get("path"))
+                else:
+                    _logger.warning(
+                        "unhandled_database_fault",
+                        path=scope.get("path"),
+                        code=fault.code,
+                        error_type=type(exc).__name__,
+                    )
                 if "status" in status_holder:
                     raise  # the response already started; nothing honest left to send
-                response = problem_response(
-                    status=500,
-                    code="internal_error",
-                    detail="an unexpected error occurred; quote the trace_id when reporting it",
-                    instance=scope.get("path"),
+                response = (
+                    database_fault_response(fault, scope.get("path"))
+                    if fault is not None
+                    else problem_response(
+                        status=500,
+                        code="internal_error",
+                        detail="an unexpected error occurred; quote the trace_id when reporting it",
+                        instance=scope.get("path"),
+                    )
                 )
                 await response(scope, receive, send_with_trace)
             finally:

@@ -21,7 +21,12 @@ from dashtam.core.errors import (
     ValidationError,
 )
 from dashtam.core.tracing import get_trace_id
-from dashtam.infrastructure.errors import DatabaseUnavailableError
+from dashtam.infrastructure.errors import (
+    DB_ERRORS,
+    DatabaseUnavailableError,
+    StorageFullError,
+    classify,
+)
 from dashtam.infrastructure.logging.setup import get_logger
 
 PROBLEM_JSON = "application/problem+json"
@@ -76,6 +81,8 @@ def status_for(error: Error) -> int:
         return 403
     if isinstance(error, RateLimitedError):
         return 429
+    if isinstance(error, StorageFullError):
+        return 507
     if isinstance(error, DatabaseUnavailableError):
         return 503
     if isinstance(error, InfrastructureError):
@@ -98,10 +105,12 @@ def error_response(error: Error, request: Request) -> JSONResponse:
         headers["Retry-After"] = str(error.retry_after_seconds)
     if isinstance(error, AuthenticationError):
         headers["WWW-Authenticate"] = _bearer_challenge(error)
+    if isinstance(error, DatabaseUnavailableError):
+        headers["Retry-After"] = str(error.retry_after_seconds)
     if status >= 500:
         detail = (
             "the service is temporarily unavailable"
-            if status == 503
+            if isinstance(error, DatabaseUnavailableError)
             else "an unexpected error occurred"
         )
         return problem_response(
@@ -119,6 +128,28 @@ def error_response(error: Error, request: Request) -> JSONResponse:
         instance=request.url.path,
         headers=headers or None,
         extra=extra,
+    )
+
+
+def database_fault(exc: BaseException) -> DatabaseUnavailableError | None:
+    """The typed fault of a database exception that escaped a handler, if it is one.
+
+    Handlers return Results, but a fault can surface where none is expected (a rollback, a
+    dependency): an unavailable database is still a 503 with Retry-After, never a 500.
+    """
+    if not isinstance(exc, DB_ERRORS):
+        return None
+    error = classify(exc)
+    return error if isinstance(error, DatabaseUnavailableError) else None
+
+
+def database_fault_response(error: DatabaseUnavailableError, path: str | None) -> JSONResponse:
+    return problem_response(
+        status=status_for(error),
+        code=error.code,
+        detail="the service is temporarily unavailable",
+        instance=path,
+        headers={"Retry-After": str(error.retry_after_seconds)},
     )
 
 

@@ -5,10 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from dashtam.core.result import Failure, Success
+from dashtam.infrastructure.errors import DatabaseUnavailableError
 from dashtam.presentation.api.dependencies import ContainerDep
 from dashtam.presentation.api.problems import problem_response
 
 router = APIRouter(tags=["health"])
+
+_DETAILS = {
+    "database_read_only": "the database accepts no writes",
+    "storage_full": "the database cannot grow: its disk or size limit is full",
+    "schema_not_current": "the database needs 'dashtam db upgrade'",
+}
 
 
 @router.get("/health", summary="The process is alive")
@@ -16,15 +24,24 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", summary="The process can reach its database", response_model=None)
+@router.get(
+    "/ready",
+    summary="The process can write to its database (answers within about a second)",
+    response_model=None,
+)
 async def ready(container: ContainerDep) -> dict[str, str] | JSONResponse:
-    if not await container.database.check_connection():
-        return problem_response(
-            status=503, code="database_unavailable", detail="the database is not reachable"
-        )
-    current, head = await container.database.schema_status()
-    if current != head:
-        return problem_response(
-            status=503, code="schema_not_current", detail="the database needs 'dashtam db upgrade'"
-        )
-    return {"status": "ready", "database": "ok", "schema": str(head)}
+    match await container.database.readiness():
+        case Success(head):
+            return {"status": "ready", "database": "ok", "schema": str(head)}
+        case Failure(error):
+            retry_after = (
+                error.retry_after_seconds if isinstance(error, DatabaseUnavailableError) else 5
+            )
+            code = error.code if error.code in _DETAILS else "database_unavailable"
+            # Always 503 (even for a full disk): a probe says "not now", not what to fix.
+            return problem_response(
+                status=503,
+                code=code,
+                detail=_DETAILS.get(code, "the database is not reachable"),
+                headers={"Retry-After": str(retry_after)},
+            )
