@@ -16,7 +16,6 @@ from sqlalchemy.exc import DBAPIError
 
 from dashtam.core.ids import new_id
 from dashtam.domain.audit import AuditAction, AuditEntry, AuditOutcome, ResourceType
-from dashtam.infrastructure.audit.chain import AuditChain
 from dashtam.infrastructure.audit.checkpoints import (
     append_checkpoint,
     judge,
@@ -29,37 +28,12 @@ from dashtam.infrastructure.audit.signing import (
     record_document,
     record_mac,
 )
-from dashtam.infrastructure.audit.sql_audit import SqlAuditTrail
 from dashtam.infrastructure.audit.verification import Tampering, verify_export
 from dashtam.infrastructure.errors import classify
 from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.models.audit import AuditLogModel
-from tests.audit_keys import TEST_KEYRING, signer_for_tests
+from tests.audit_keys import TEST_KEYRING, chain_for_tests, record_entries
 from tests.integration.helpers import tamper_with_audit
-
-
-def _chain(database: Database, keyring: AuditKeyring = TEST_KEYRING) -> AuditChain:
-    return AuditChain(database=database, signer=AuditRecordSigner(keyring))
-
-
-async def _record(
-    database: Database, count: int, *, signer: AuditRecordSigner | None = None
-) -> list[AuditEntry]:
-    entries = [
-        AuditEntry(
-            action=AuditAction.USER_LOGIN_SUCCEEDED,
-            outcome=AuditOutcome.SUCCEEDED,
-            resource_type=ResourceType.USER,
-            resource_id=new_id(),
-            metadata={"n": index},
-        )
-        for index in range(count)
-    ]
-    async with database.transaction() as session:
-        trail = SqlAuditTrail(session=session, signer=signer or signer_for_tests())
-        for entry in entries:
-            (await trail.record(entry)).unwrap()
-    return entries
 
 
 def _sql_id(database: Database, value: object) -> str:
@@ -92,8 +66,8 @@ async def _forge(database: Database, before: AuditEntry, *, mac: str | None) -> 
 async def test_a_hand_inserted_record_is_refused_by_the_sealer(
     database: Database, mac: str | None
 ) -> None:
-    chain = _chain(database)
-    real = (await _record(database, 1))[0]
+    chain = chain_for_tests(database)
+    real = (await record_entries(database, 1))[0]
     forged = await _forge(database, real, mac=mac)
 
     outcome = await chain.seal_pending()
@@ -103,14 +77,14 @@ async def test_a_hand_inserted_record_is_refused_by_the_sealer(
     assert _kinds(report.problems) == {(Tampering.FORGED, str(forged.id))}
     assert (report.sealed, report.unsealed) == (1, 1)
     # Later rounds keep refusing it, and keep sealing genuine records after it.
-    await _record(database, 1)
+    await record_entries(database, 1)
     assert (await chain.seal_pending()).refused == [str(forged.id)]
     assert (await chain.verify()).sealed == 2
 
 
 async def test_a_record_forged_with_another_key_is_refused(database: Database) -> None:
-    chain = _chain(database)
-    real = (await _record(database, 1))[0]
+    chain = chain_for_tests(database)
+    real = (await record_entries(database, 1))[0]
     forged = await _forge(database, real, mac=None)
     # The attacker knows the algorithm, not the key.
     async with database.transaction() as session:
@@ -127,8 +101,8 @@ async def test_a_record_forged_with_another_key_is_refused(database: Database) -
 async def test_rewriting_a_record_and_recomputing_every_later_seal_is_detected(
     database: Database,
 ) -> None:
-    chain = _chain(database)
-    entries = await _record(database, 4)
+    chain = chain_for_tests(database)
+    entries = await record_entries(database, 4)
     await chain.seal_pending()
     target = _sql_id(database, entries[1].id)
     # Rewrite record 2, then redo seals 2..4 the way the old unkeyed chain did.
@@ -154,8 +128,8 @@ async def test_rewriting_a_record_and_recomputing_every_later_seal_is_detected(
 
 
 async def test_reordered_seals_are_detected(database: Database) -> None:
-    chain = _chain(database)
-    entries = await _record(database, 3)
+    chain = chain_for_tests(database)
+    entries = await record_entries(database, 3)
     await chain.seal_pending()
     first, second = (_sql_id(database, entry.id) for entry in entries[:2])
     placeholder = _sql_id(database, new_id())
@@ -173,8 +147,8 @@ async def test_reordered_seals_are_detected(database: Database) -> None:
 async def test_a_cut_tail_passes_alone_and_is_caught_by_a_checkpoint(
     database: Database, tmp_path: Path
 ) -> None:
-    chain = _chain(database)
-    entries = await _record(database, 4)
+    chain = chain_for_tests(database)
+    entries = await record_entries(database, 4)
     await chain.seal_pending()
     anchor = tmp_path / "checkpoints.jsonl"
     append_checkpoint(str(anchor), await chain.checkpoint())
@@ -194,8 +168,8 @@ async def test_a_cut_tail_passes_alone_and_is_caught_by_a_checkpoint(
 
 
 async def test_a_rewritten_anchored_head_is_caught(database: Database, tmp_path: Path) -> None:
-    chain = _chain(database)
-    await _record(database, 2)
+    chain = chain_for_tests(database)
+    await record_entries(database, 2)
     await chain.seal_pending()
     checkpoint = await chain.checkpoint()
     await tamper_with_audit(database, f"UPDATE audit_seals SET hash = '{'f' * 64}' WHERE seq = 2")
@@ -220,10 +194,10 @@ def test_a_checkpoint_not_signed_by_our_key_is_refused() -> None:
 
 
 async def test_an_export_verifies_offline_and_edits_to_it_are_caught(database: Database) -> None:
-    chain = _chain(database)
-    entries = await _record(database, 3)
+    chain = chain_for_tests(database)
+    entries = await record_entries(database, 3)
     await chain.seal_pending()
-    await _record(database, 1)  # one record not sealed yet travels in the export too
+    await record_entries(database, 1)  # one record not sealed yet travels in the export too
     lines = [json.dumps(document) async for document in chain.export()]
 
     report = verify_export(lines, TEST_KEYRING)
@@ -241,20 +215,20 @@ async def test_an_export_verifies_offline_and_edits_to_it_are_caught(database: D
 async def test_rotated_keys_keep_old_records_verifiable(database: Database) -> None:
     old = TEST_KEYRING
     new = AuditKeyring.from_secrets([b"the new key", b"test audit mac key"], old.signing_keys)
-    await _record(database, 2, signer=AuditRecordSigner(old))
-    await _chain(database, old).seal_pending()
-    await _record(database, 2, signer=AuditRecordSigner(new))
-    rotated = _chain(database, new)
+    await record_entries(database, 2, signer=AuditRecordSigner(old))
+    await chain_for_tests(database, old).seal_pending()
+    await record_entries(database, 2, signer=AuditRecordSigner(new))
+    rotated = chain_for_tests(database, new)
 
     assert (await rotated.seal_pending()).sealed == 2
     assert (await rotated.verify()).intact
     # Dropping the old key from the ring makes its records unverifiable: reported, not ignored.
     only_new = AuditKeyring.from_secrets([b"the new key"], old.signing_keys)
-    assert not (await _chain(database, only_new).verify()).intact
+    assert not (await chain_for_tests(database, only_new).verify()).intact
 
 
 async def test_an_upsert_cannot_rewrite_an_audit_record(database: Database) -> None:
-    entry = (await _record(database, 1))[0]
+    entry = (await record_entries(database, 1))[0]
     if database.is_sqlite:
         # INSERT OR REPLACE deletes the old row without firing DELETE triggers.
         connection = sqlite3.connect(str(database.url.database))
