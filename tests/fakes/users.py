@@ -10,6 +10,7 @@ from uuid import UUID
 from dashtam.core.clock import utcnow
 from dashtam.core.errors import ConflictError, Error, NotFoundError
 from dashtam.core.result import Failure, Result, Success
+from dashtam.core.validation import fold_case
 from dashtam.domain.users.entities import User
 from dashtam.domain.users.repository import UserFilter
 from dashtam.domain.users.value_objects import Email
@@ -138,7 +139,7 @@ class FakeUserRepository:
     ) -> Result[Sequence[User], Error]:
         if (refused := self._refuse("search")) is not None:
             return Failure(refused)
-        needle = criteria.email_contains.lower() if criteria.email_contains else None
+        needle = fold_case(criteria.email_contains) if criteria.email_contains else None
         matches = sorted(
             (
                 user
@@ -208,6 +209,6 @@ class FakeUserRepository:
                 yield user
 
     def _owner_of(self, email: Email) -> User | None:
-        # Emails are canonical (Email.parse lower-cases), so plain equality is what the
+        # Emails are canonical (Email.parse case-folds), so plain equality is what the
         # SQL unique index enforces.
         return next((user for user in self._visible() if user.email == email), None)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from dashtam.application.users.account import ChangePasswordHandler, CloseAccountHandler
     from dashtam.application.users.handlers import AdminDeleteUserHandler, RegisterUserHandler
     from dashtam.domain.imports.statement import ImportLimits, ParserFactory
+    from dashtam.domain.protocols.identifiers import IdentifierDigest
     from dashtam.domain.protocols.logger import LoggerProtocol
     from dashtam.domain.protocols.password_hasher import PasswordHasher
     from dashtam.domain.protocols.tokens import TokenService
@@ -116,6 +117,12 @@ class Container:
         return JwtTokenService(secret_key=self.settings.secret_key.get_secret_value())
 
     @cached_property
+    def identifier_digest(self) -> IdentifierDigest:
+        from dashtam.infrastructure.security.identifiers import HmacIdentifierDigest
+
+        return HmacIdentifierDigest(secret_key=self.settings.secret_key.get_secret_value())
+
+    @cached_property
     def password_policy(self) -> PasswordPolicy:
         from dashtam.infrastructure.security.common_passwords import default_password_policy
 
@@ -145,6 +152,7 @@ class Container:
             hasher=self.password_hasher,
             tokens=self.tokens,
             dummy_check=self.dummy_password_check,
+            identifier_digest=self.identifier_digest,
             logger=self.logger("dashtam.auth"),
         )
 

@@ -12,6 +12,7 @@ from dashtam.core.result import Failure, Result
 from dashtam.domain.auth.entities import ThrottlePolicy
 from dashtam.infrastructure.security.tokens import JwtTokenService
 from tests.fakes import FakeClock, FakePasswordHasher, FakeStore, RecordingLogger
+from tests.fakes.identifiers import FakeIdentifierDigest
 from tests.unit.application.conftest import CONTEXT, PASSWORD
 
 EMAIL = "person@example.com"
@@ -24,12 +25,14 @@ def login_handler(
     logger: RecordingLogger,
     clock: FakeClock,
     throttle: ThrottlePolicy | None = None,
+    identifier_digest: FakeIdentifierDigest | None = None,
 ) -> LoginHandler:
     return LoginHandler(
         uow_factory=store.uow,
         hasher=hasher,
         tokens=tokens,
         dummy_check=DummyPasswordCheck(hasher),
+        identifier_digest=identifier_digest or FakeIdentifierDigest(),
         logger=logger,
         throttle=throttle,
         clock=clock,

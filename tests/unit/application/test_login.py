@@ -16,6 +16,7 @@ from dashtam.domain.users.entities import User
 from dashtam.infrastructure.errors import DatabaseError
 from dashtam.infrastructure.security.tokens import JwtTokenService
 from tests.fakes import FakeClock, FakePasswordHasher, FakeStore, RecordingLogger
+from tests.fakes.identifiers import FakeIdentifierDigest
 from tests.fakes.security import LEGACY_PREFIX, PREFIX
 from tests.unit.application.conftest import PASSWORD, user_with_password
 from tests.unit.application.support import EMAIL, error_of, log_in, login_handler
@@ -135,7 +136,13 @@ async def test_every_failure_looks_the_same_but_is_audited_with_its_reason(
     )
     assert (entry.ip_address, entry.user_agent) == ("198.51.100.7", "pytest/1.0")
     assert entry.resource_id == (person.id if known else None)
-    assert dict(entry.metadata) == {"email": email.strip().lower()}
+    if email == "not-an-email":
+        assert dict(entry.metadata) == {
+            "email_valid": False,
+            "email_digest": FakeIdentifierDigest().digest(email),
+        }
+    else:
+        assert dict(entry.metadata) == {"email": email.strip().lower()}
     assert password not in repr(entry)
     [event] = store.outbox
     assert isinstance(event, UserLoginFailed)

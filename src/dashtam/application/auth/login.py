@@ -16,6 +16,7 @@ from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.audit import AuditAction, AuditContext, AuditEntry, AuditOutcome, ResourceType
 from dashtam.domain.auth.entities import AuthSession, LoginAttempt, RefreshToken, ThrottlePolicy
 from dashtam.domain.auth.events import RefreshTokenReuseDetected, UserLoggedIn, UserLoginFailed
+from dashtam.domain.protocols.identifiers import IdentifierDigest
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.domain.protocols.password_hasher import PasswordHasher
 from dashtam.domain.protocols.tokens import TokenService
@@ -43,6 +44,7 @@ class LoginHandler:
         hasher: PasswordHasher,
         tokens: TokenService,
         dummy_check: DummyPasswordCheck,
+        identifier_digest: IdentifierDigest,
         logger: LoggerProtocol,
         throttle: ThrottlePolicy | None = None,
         clock: Callable[[], datetime] = utcnow,
@@ -51,6 +53,7 @@ class LoginHandler:
         self._hasher = hasher
         self._tokens = tokens
         self._dummy_check = dummy_check
+        self._identifier_digest = identifier_digest
         self._logger = logger
         self._throttle = throttle or ThrottlePolicy()
         self._clock = clock
@@ -209,9 +212,8 @@ class LoginHandler:
         )
         return Failure(error)
 
-    @staticmethod
     def _failure_entry(
-        context: AuditContext, user: User | None, reason: str, command: LogIn | None
+        self, context: AuditContext, user: User | None, reason: str, command: LogIn | None
     ) -> AuditEntry:
         return AuditEntry.of(
             context,
@@ -221,9 +223,24 @@ class LoginHandler:
             resource_id=user.id if user else None,
             actor_id=user.id if user else None,
             reason=reason,
-            # The attempted address helps an investigator; it is capped to stay harmless.
-            metadata={"email": command.email.strip().lower()[:254]} if command else {},
+            metadata=self._attempted_email(command) if command else {},
         )
+
+    def _attempted_email(self, command: LogIn) -> dict[str, object]:
+        """What the trail may keep of the typed address: never the raw text.
+
+        The trail is append-only, so a passphrase typed into the email field would stay
+        forever: only an address that parses is kept (canonical, so it carries no control
+        character either); anything else leaves a keyed digest that matches repeats.
+        """
+        match Email.parse(command.email):
+            case Success(email):
+                return {"email": email.value}
+            case Failure():
+                return {
+                    "email_valid": False,
+                    "email_digest": self._identifier_digest.digest(command.email),
+                }
 
 
 class RefreshTokensHandler:

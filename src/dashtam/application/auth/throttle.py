@@ -8,12 +8,20 @@ from datetime import datetime
 from dashtam.application.unit_of_work import UnitOfWork
 from dashtam.core.errors import Error, RateLimitedError
 from dashtam.core.result import Failure, Result, Success
+from dashtam.core.validation import fold_case, normalize_email
 from dashtam.domain.auth.entities import ThrottlePolicy
 
 
 def account_key(email: str) -> str:
-    """A stable key for an email, known account or not; the raw address is not stored."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    """A stable key for an email, known account or not; the raw address is not stored.
+
+    Keyed on the same canonical form that finds the account: any other spelling of the
+    address (case, width, compatibility forms) lands on the same counter.
+    """
+    parsed = normalize_email(email)
+    # Input that does not parse reaches no account; folding it still groups its variants.
+    canonical = parsed.value if isinstance(parsed, Success) else fold_case(email.strip())
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 async def check_throttle(

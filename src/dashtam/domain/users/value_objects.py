@@ -17,7 +17,7 @@ class Role(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Email:
-    """A syntactically valid address in canonical (lower-case) form."""
+    """A syntactically valid address in canonical form (NFKC, IDNA domain, case-folded)."""
 
     value: str
 

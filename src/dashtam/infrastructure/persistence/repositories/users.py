@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from dashtam.core.errors import ConflictError, Error, NotFoundError
 from dashtam.core.result import Failure, Result, Success
+from dashtam.core.validation import fold_case
 from dashtam.domain.users.entities import User
 from dashtam.domain.users.repository import UserFilter
 from dashtam.domain.users.value_objects import Email
@@ -89,8 +90,8 @@ class SqlUserRepository:
         if after is not None:
             query = query.where(UserModel.id > after)
         if criteria.email_contains:
-            # Emails are stored lower-case, so lower-casing the needle is case-insensitive.
-            pattern = contains_pattern(criteria.email_contains.lower())
+            # Emails are stored case-folded, so folding the needle is case-insensitive.
+            pattern = contains_pattern(fold_case(criteria.email_contains))
             query = query.where(UserModel.email.like(pattern, escape=LIKE_ESCAPE))
         if criteria.role is not None:
             query = query.where(UserModel.role == criteria.role.value)

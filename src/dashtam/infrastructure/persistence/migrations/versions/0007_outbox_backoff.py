@@ -1,7 +1,7 @@
 """Outbox backoff: a failed event waits until ``next_attempt_at`` before its next attempt.
 
 Revision ID: 0007_outbox_backoff
-Revises: 0005_audit_integrity
+Revises: 0006_canonical_email
 Create Date: 2026-11-25
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_outbox_backoff"
-down_revision: str | None = "0005_audit_integrity"
+down_revision: str | None = "0006_canonical_email"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
