@@ -21,6 +21,7 @@ from dashtam.domain.events import EventEnvelope
 from dashtam.infrastructure.persistence.models.outbox import EventDeliveryModel, OutboxEventModel
 
 _outbox = OutboxEventModel
+_deliveries = EventDeliveryModel.metadata.tables[EventDeliveryModel.__tablename__]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +113,9 @@ async def record(
 ) -> None:
     """Write the batch's deliveries and mark its events delivered or due again later."""
     if outcome.handled:
+        # The table, not the ORM entity: a plain multi-row INSERT without per-row ORM work.
         await session.execute(
-            insert(EventDeliveryModel),
+            insert(_deliveries),
             [{"event_id": event_id, "subscriber": name} for event_id, name in outcome.handled],
         )
     if outcome.delivered:

@@ -172,9 +172,9 @@ class OutboxRelay:
                 if key in done or not subscriber.accepts(envelope.event_type):
                     continue
                 try:
-                    await asyncio.wait_for(
-                        subscriber.handle(envelope), timeout=self._subscriber_timeout
-                    )
+                    # A context, not wait_for: no task per call on the hot path.
+                    async with asyncio.timeout(self._subscriber_timeout):
+                        await subscriber.handle(envelope)
                 except Exception as exc:  # one subscriber's failure never blocks the others
                     failures.append(f"{subscriber.name}: {type(exc).__name__}")
                     self._logger.exception(
