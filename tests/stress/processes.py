@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 
 from tests.databases import PostgresServer, _free_port, run_blocking, unique_name
+from tests.faults import TcpProxy
 from tests.stress.load import Record
-from tests.stress.proxy import TcpProxy
 
 DASHTAM = str(Path(sys.executable).with_name("dashtam"))
 SECRET = "stress-secret-key-that-is-long-enough-0123456789abcdef"
@@ -30,11 +30,17 @@ TIMEOUTS = {
 
 
 def dashtam(
-    env: dict[str, str], *args: str, timeout: float = 120.0
+    env: dict[str, str], *args: str, timeout: float = 120.0, input_text: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """One CLI command, bounded in time."""
     return subprocess.run(
-        [DASHTAM, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+        [DASHTAM, *args],
+        env=env,
+        input=input_text,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -173,7 +179,8 @@ def postgres_stack(workdir: Path, server: PostgresServer) -> Stack:
     name = unique_name("dashtam_stress")
     url = run_blocking(server.create_database(name))
     upstream_port = int(url.split("@", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
-    proxy = TcpProxy(upstream=("127.0.0.1", upstream_port))
+    proxy = TcpProxy()
+    proxy.start("127.0.0.1", upstream_port)
     return Stack(
         backend="postgresql",
         workdir=workdir,

@@ -108,7 +108,7 @@ async def test_a_database_refusing_connections(stack: Stack, bound: float) -> No
 async def test_a_silent_network_partition(stack: Stack, bound: float) -> None:
     async def fault(s: Stack) -> None:
         assert s.proxy is not None
-        s.proxy.silence()
+        s.proxy.pause()
         try:
             # Longer than the bound: a request that waits for the partition to heal is too slow.
             await asyncio.sleep(bound + 2)
