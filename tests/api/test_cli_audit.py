@@ -116,3 +116,14 @@ async def test_unreadable_anchor_and_export_are_one_line_errors(
         assert err.startswith("error: "), err
         assert len(err.strip().splitlines()) == 1, err
         assert "Traceback" not in out + err
+
+
+@pytest.mark.usefixtures("fresh_settings")
+async def test_a_malformed_signing_key_stops_serve_with_one_line(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DASHTAM_AUDIT_SIGNING_KEY", "not-a-key")
+    code, out, err = await dashtam(settings.database_url, "serve", "--port", "1")
+    assert code == 1
+    assert err.startswith("error: DASHTAM_AUDIT_SIGNING_KEY must be")
+    assert "Traceback" not in out + err

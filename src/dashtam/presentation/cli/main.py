@@ -56,6 +56,7 @@ def serve(
     problems = settings.check_production_safety()
     if problems:
         fail("; ".join(problems))
+    _require_valid_audit_keys(settings)
     _require_current_schema(settings)
     configure_logging(level=settings.log_level, log_format=settings.effective_log_format)
     uvicorn.run(
@@ -80,6 +81,7 @@ def events_relay(
     from dashtam.core.container import Container
 
     settings = get_settings()
+    _require_valid_audit_keys(settings)
     configure_logging(level=settings.log_level, log_format=settings.effective_log_format)
     container = Container(settings)
 
@@ -96,7 +98,12 @@ def events_relay(
                 loop.add_signal_handler(sig, stop.set)
             await asyncio.gather(
                 container.event_bus.run(stop=stop, poll_interval=poll_interval),
-                chain.seal_until(stop, interval=poll_interval),
+                chain.seal_until(
+                    stop,
+                    interval=poll_interval,
+                    checkpoint_interval=settings.audit_checkpoint_interval_seconds,
+                    checkpoint_path=settings.audit_checkpoint_path,
+                ),
             )
             return 0
         finally:
@@ -105,6 +112,16 @@ def events_relay(
     delivered = asyncio.run(_run())
     if once:
         typer.echo(f"delivered {delivered} event(s)")
+
+
+def _require_valid_audit_keys(settings: Settings) -> None:
+    """A malformed audit key must stop start-up, not every write after it."""
+    from dashtam.infrastructure.audit.signing import AuditKeyring
+
+    try:
+        AuditKeyring.from_settings(settings)
+    except ValueError as exc:
+        fail(str(exc).splitlines()[0])
 
 
 def _require_current_schema(settings: Settings) -> None:
