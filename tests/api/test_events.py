@@ -16,7 +16,7 @@ from dashtam.domain.events import EventEnvelope
 from dashtam.domain.users.events import UserRegistered
 from dashtam.infrastructure.events import LoggingSubscriber, OutboxRelay
 from dashtam.infrastructure.persistence.models import EventDeliveryModel, OutboxEventModel
-from tests.api.support import FastContainer, UndeliveredContainer, fetch, running
+from tests.api.support import FastContainer, UndeliveredContainer, dashtam, fetch, running
 
 
 async def test_undelivered_event_is_delivered_at_the_next_start(settings: Settings) -> None:
@@ -164,3 +164,16 @@ async def test_a_zero_retry_interval_turns_the_loop_off(settings: Settings) -> N
         [event] = await fetch(container, OutboxEventModel)
     assert (event.attempts, event.delivered_at) == (1, None)
     assert len(container.flaky.calls) == 1
+
+
+async def test_relay_once_delivers_the_whole_backlog(settings: Settings) -> None:
+    seeding = FastContainer(settings)
+    await _seed_backlog(seeding, 250)
+    try:
+        code, out, err = await dashtam(settings.database_url, "events", "relay", "--once")
+        pending = await fetch(seeding, OutboxEventModel, OutboxEventModel.delivered_at.is_(None))
+    finally:
+        await seeding.aclose()
+    assert (code, err) == (0, ""), err
+    assert out.strip() == "delivered 250 event(s)"
+    assert pending == []
