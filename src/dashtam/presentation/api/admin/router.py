@@ -17,11 +17,12 @@ from dashtam.domain.users.value_objects import Role
 from dashtam.presentation.api.admin.schemas import UpdateUserRequest, UserPage
 from dashtam.presentation.api.cursors import decode_cursor_bytes, encode_cursor_bytes
 from dashtam.presentation.api.dependencies import AdminDep, AuthenticatedContextDep, ContainerDep
+from dashtam.presentation.api.openapi import ADMIN, problems
 from dashtam.presentation.api.problems import error_response
 from dashtam.presentation.api.users.schemas import UserResponse
+from dashtam.presentation.api.validators import NO_CONTROL_CHARACTERS_SCHEMA, NoControlCharacters
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
-_FORBIDDEN: dict[int | str, dict[str, str]] = {403: {"description": "not an administrator"}}
 
 
 def encode_cursor(user_id: UUID) -> str:
@@ -35,13 +36,23 @@ def decode_cursor(cursor: str) -> UUID | None:
     return UUID(bytes=raw)
 
 
-@router.get("/users", response_model=UserPage, summary="Find users", responses=_FORBIDDEN)
+@router.get(
+    "/users", response_model=UserPage, summary="Find users", responses=problems(*ADMIN, 422)
+)
 async def list_users(
     request: Request,
     admin: AdminDep,
     container: ContainerDep,
     context: AuthenticatedContextDep,
-    email: Annotated[str | None, Query(max_length=254, description="Email fragment")] = None,
+    email: Annotated[
+        str | None,
+        NoControlCharacters,
+        Query(
+            max_length=254,
+            description="Email fragment",
+            json_schema_extra=NO_CONTROL_CHARACTERS_SCHEMA,
+        ),
+    ] = None,
     role: Role | None = None,
     active: bool | None = None,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
@@ -69,7 +80,7 @@ async def list_users(
     "/users/{user_id}",
     response_model=UserResponse,
     summary="Change a user's role or active flag",
-    responses=_FORBIDDEN,
+    responses=problems(*ADMIN, 404, 409, 413, 422),
 )
 async def update_user(
     user_id: UUID,
@@ -91,7 +102,7 @@ async def update_user(
     "/users/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a user",
-    responses=_FORBIDDEN,
+    responses=problems(*ADMIN, 404, 409, 422),
 )
 async def delete_user(
     user_id: UUID,

@@ -22,16 +22,13 @@ from dashtam.presentation.api.dependencies import (
     ContainerDep,
     PrincipalDep,
 )
+from dashtam.presentation.api.openapi import AUTHENTICATED, problems
 from dashtam.presentation.api.problems import error_response
 
 router = APIRouter(prefix="/api/v1", tags=["sessions"])
 
 # RFC 6749 5.1: responses carrying tokens must not be cached.
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-_AUTH_ERRORS: dict[int | str, dict[str, str]] = {
-    401: {"description": "invalid credentials or token"},
-    429: {"description": "too many failed attempts (see Retry-After)"},
-}
 
 
 @router.post(
@@ -39,7 +36,7 @@ _AUTH_ERRORS: dict[int | str, dict[str, str]] = {
     response_model=TokenResponse,
     status_code=status.HTTP_201_CREATED,
     summary="Log in with email and password",
-    responses=_AUTH_ERRORS,
+    responses=problems(401, 409, 413, 422, 429, 503),
 )
 async def log_in(
     body: LoginRequest,
@@ -61,7 +58,7 @@ async def log_in(
     "/tokens",
     response_model=TokenResponse,
     summary="Exchange a refresh token for new tokens (the old one stops working)",
-    responses=_AUTH_ERRORS,
+    responses=problems(401, 409, 413, 422, 503),
 )
 async def refresh_tokens(
     body: RefreshRequest,
@@ -79,7 +76,12 @@ async def refresh_tokens(
             return error_response(error, request)
 
 
-@router.get("/sessions", response_model=SessionList, summary="My active sessions")
+@router.get(
+    "/sessions",
+    response_model=SessionList,
+    summary="My active sessions",
+    responses=problems(*AUTHENTICATED),
+)
 async def list_sessions(
     request: Request, principal: PrincipalDep, container: ContainerDep
 ) -> SessionList | JSONResponse:
@@ -92,7 +94,12 @@ async def list_sessions(
             return error_response(error, request)
 
 
-@router.delete("/sessions/current", status_code=status.HTTP_204_NO_CONTENT, summary="Log out")
+@router.delete(
+    "/sessions/current",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Log out",
+    responses=problems(*AUTHENTICATED, 409),
+)
 async def log_out(
     request: Request,
     principal: PrincipalDep,
@@ -106,7 +113,7 @@ async def log_out(
     "/sessions/{session_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="End one of my sessions",
-    responses={404: {"description": "no such session of mine"}},
+    responses=problems(*AUTHENTICATED, 404, 409, 422),
 )
 async def revoke_session(
     session_id: UUID,

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Annotated
@@ -20,7 +17,7 @@ from dashtam.application.finance.commands import (
 )
 from dashtam.core.errors import ValidationError
 from dashtam.core.result import Failure, Success
-from dashtam.domain.transactions.entities import Transaction
+from dashtam.domain.money import AMOUNT_SCALE, MAX_AMOUNT
 from dashtam.domain.transactions.repository import TransactionCursor, TransactionQuery
 from dashtam.presentation.api.cursors import decode_cursor_bytes, encode_cursor_bytes
 from dashtam.presentation.api.dependencies import (
@@ -28,6 +25,7 @@ from dashtam.presentation.api.dependencies import (
     ContainerDep,
     PrincipalDep,
 )
+from dashtam.presentation.api.finance.export import transactions_csv
 from dashtam.presentation.api.finance.schemas import (
     AccountList,
     AccountResponse,
@@ -37,17 +35,24 @@ from dashtam.presentation.api.finance.schemas import (
     NetWorthResponse,
     TransactionPage,
     TransactionResponse,
-    amount_text,
 )
+from dashtam.presentation.api.openapi import AUTHENTICATED, problems
 from dashtam.presentation.api.problems import error_response
+from dashtam.presentation.api.validators import NO_CONTROL_CHARACTERS_SCHEMA, NoControlCharacters
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 MAX_EXPORT_ROWS = 10_000
-# OWASP CSV injection: cells starting with these are formulas to Excel, LibreOffice, Sheets.
-_FORMULA_STARTS = frozenset("=+-@\t\r")
+# A signed decimal string below MAX_ABS_AMOUNT with at most AMOUNT_SCALE places: no stored
+# amount lies outside it, and a bound beyond it would overflow SQLite's scaled integer. A
+# pattern (not a Decimal with a range) so that the document states exactly what is accepted.
+AMOUNT_PATTERN = rf"^[+-]?[0-9]{{1,{len(str(int(MAX_AMOUNT)))}}}(\.[0-9]{{1,{AMOUNT_SCALE}}})?$"
+AmountFilter = Annotated[
+    str | None,
+    Query(pattern=AMOUNT_PATTERN, description="A decimal amount, e.g. -12.5", examples=["-12.5"]),
+]
 
 
-@router.get("/accounts", response_model=AccountList)
+@router.get("/accounts", response_model=AccountList, responses=problems(*AUTHENTICATED))
 async def list_accounts(
     request: Request,
     principal: PrincipalDep,
@@ -61,7 +66,11 @@ async def list_accounts(
             return error_response(error, request)
 
 
-@router.get("/accounts/{account_id}", response_model=AccountResponse)
+@router.get(
+    "/accounts/{account_id}",
+    response_model=AccountResponse,
+    responses=problems(*AUTHENTICATED, 404, 422),
+)
 async def get_account(
     account_id: UUID,
     request: Request,
@@ -76,7 +85,11 @@ async def get_account(
             return error_response(error, request)
 
 
-@router.get("/accounts/{account_id}/balance-history", response_model=BalanceHistory)
+@router.get(
+    "/accounts/{account_id}/balance-history",
+    response_model=BalanceHistory,
+    responses=problems(*AUTHENTICATED, 404, 422),
+)
 async def balance_history(
     account_id: UUID,
     request: Request,
@@ -96,7 +109,11 @@ async def balance_history(
             return error_response(error, request)
 
 
-@router.delete("/accounts/{account_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/accounts/{account_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(*AUTHENTICATED, 404, 409, 422),
+)
 async def delete_account(
     account_id: UUID,
     request: Request,
@@ -112,7 +129,11 @@ async def delete_account(
             return error_response(error, request)
 
 
-@router.get("/transactions", response_model=TransactionPage)
+@router.get(
+    "/transactions",
+    response_model=TransactionPage,
+    responses=problems(*AUTHENTICATED, 404, 422),
+)
 async def list_transactions(
     request: Request,
     principal: PrincipalDep,
@@ -121,9 +142,17 @@ async def list_transactions(
     account: UUID | None = None,
     from_: Annotated[date | None, Query(alias="from")] = None,
     to: date | None = None,
-    min_amount: Annotated[Decimal | None, Query(max_digits=20, decimal_places=4)] = None,
-    max_amount: Annotated[Decimal | None, Query(max_digits=20, decimal_places=4)] = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    min_amount: AmountFilter = None,
+    max_amount: AmountFilter = None,
+    q: Annotated[
+        str | None,
+        NoControlCharacters,
+        Query(
+            max_length=100,
+            description="Text in the description, payee or memo",
+            json_schema_extra=NO_CONTROL_CHARACTERS_SCHEMA,
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_TRANSACTION_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> TransactionPage | JSONResponse:
@@ -137,8 +166,8 @@ async def list_transactions(
             account_id=account,
             posted_from=from_,
             posted_to=to,
-            min_amount=min_amount,
-            max_amount=max_amount,
+            min_amount=Decimal(min_amount) if min_amount else None,
+            max_amount=Decimal(max_amount) if max_amount else None,
             text=q.strip() if q else None,
         ),
         after=after,
@@ -163,6 +192,13 @@ async def list_transactions(
     "/transactions.csv",
     response_class=Response,
     summary="My transactions as CSV (spreadsheet-safe), same filters as /transactions",
+    responses={
+        200: {
+            "description": "The transactions",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        **problems(*AUTHENTICATED, 404, 422),
+    },
 )
 async def export_transactions(
     request: Request,
@@ -192,7 +228,9 @@ async def export_transactions(
             return error_response(error, request)
 
 
-@router.get("/users/me/net-worth", response_model=NetWorthResponse)
+@router.get(
+    "/users/me/net-worth", response_model=NetWorthResponse, responses=problems(*AUTHENTICATED)
+)
 async def net_worth(
     request: Request,
     principal: PrincipalDep,
@@ -204,33 +242,6 @@ async def net_worth(
             return NetWorthResponse(items=[CurrencyNetWorth.of(t) for t in totals])
         case Failure(error):
             return error_response(error, request)
-
-
-def spreadsheet_safe(text: str | None) -> str:
-    """A text cell a spreadsheet shows as text: formula-starting cells get a leading quote."""
-    if not text:
-        return ""
-    return "'" + text if text[0] in _FORMULA_STARTS else text
-
-
-def transactions_csv(items: Sequence[Transaction]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["date", "amount", "currency", "description", "payee", "memo", "status", "id"])
-    for item in items:
-        writer.writerow(
-            [
-                item.posted_on.isoformat(),
-                amount_text(item.amount),  # a number, never text: left as is
-                item.currency,
-                spreadsheet_safe(item.description),
-                spreadsheet_safe(item.payee),
-                spreadsheet_safe(item.memo),
-                item.status.value,
-                spreadsheet_safe(item.provider_transaction_id),
-            ]
-        )
-    return buffer.getvalue()
 
 
 def encode_cursor(cursor: TransactionCursor) -> str:

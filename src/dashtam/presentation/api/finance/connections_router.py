@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated
 from uuid import UUID
 
@@ -17,6 +18,7 @@ from dashtam.application.finance.commands import (
 from dashtam.core.errors import ValidationError
 from dashtam.core.result import Failure, Success
 from dashtam.domain.imports.statement import CsvOptions
+from dashtam.infrastructure.importers.csv_presets import PRESETS
 from dashtam.presentation.api.dependencies import (
     AuthenticatedContextDep,
     ContainerDep,
@@ -28,13 +30,21 @@ from dashtam.presentation.api.finance.schemas import (
     CreateConnectionRequest,
     ImportResponse,
 )
+from dashtam.presentation.api.openapi import AUTHENTICATED, problems
 from dashtam.presentation.api.problems import error_response, problem_response
+from dashtam.presentation.api.validators import NO_CONTROL_CHARACTERS_SCHEMA, NoControlCharacters
 
 router = APIRouter(prefix="/api/v1/connections", tags=["connections"])
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CHUNK = 1024 * 1024
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ConnectionResponse)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ConnectionResponse,
+    responses=problems(*AUTHENTICATED, 409, 413, 422),
+)
 async def create_connection(
     body: CreateConnectionRequest,
     request: Request,
@@ -52,7 +62,7 @@ async def create_connection(
             return error_response(error, request)
 
 
-@router.get("", response_model=ConnectionList)
+@router.get("", response_model=ConnectionList, responses=problems(*AUTHENTICATED))
 async def list_connections(
     request: Request,
     principal: PrincipalDep,
@@ -66,7 +76,11 @@ async def list_connections(
             return error_response(error, request)
 
 
-@router.delete("/{connection_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{connection_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(*AUTHENTICATED, 404, 409, 422),
+)
 async def disconnect(
     connection_id: UUID,
     request: Request,
@@ -89,7 +103,7 @@ async def disconnect(
     "/{connection_id}/imports",
     response_model=ImportResponse,
     summary="Import an OFX/QFX or CSV export (all or nothing, idempotent)",
-    responses={413: {"description": "file too large"}, 422: {"description": "unreadable file"}},
+    responses=problems(*AUTHENTICATED, 404, 409, 413, 422),
 )
 async def import_file(
     connection_id: UUID,
@@ -98,9 +112,20 @@ async def import_file(
     container: ContainerDep,
     context: AuthenticatedContextDep,
     file: Annotated[UploadFile, File(description="The bank export")],
-    preset: Annotated[str | None, Form(max_length=64)] = None,
+    preset: Annotated[
+        str | None,
+        Form(max_length=64, json_schema_extra={"enum": sorted(PRESETS)}),
+    ] = None,
     mapping: Annotated[str | None, Form(max_length=4096, description="JSON column mapping")] = None,
-    account: Annotated[str | None, Form(max_length=64, description="CSV: account name")] = None,
+    account: Annotated[
+        str | None,
+        NoControlCharacters,
+        Form(
+            max_length=64,
+            description="CSV: account name",
+            json_schema_extra=NO_CONTROL_CHARACTERS_SCHEMA,
+        ),
+    ] = None,
 ) -> ImportResponse | JSONResponse:
     limit = container.settings.import_max_bytes
     data = await _read_limited(file, limit)
@@ -129,7 +154,8 @@ async def import_file(
         user_id=principal.user.id,
         connection_id=connection_id,
         data=data,
-        filename=file.filename,
+        # Recorded in the audit trail: control characters (NUL) would not store on PostgreSQL.
+        filename=_CONTROL.sub("", file.filename) if file.filename else None,
         csv=CsvOptions(preset=preset, mapping=parsed_mapping, account=account),
         context=context,
     )

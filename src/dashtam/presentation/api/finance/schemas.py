@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from dashtam.application.finance.commands import ImportReport
 from dashtam.application.finance.queries import CurrencyTotals
 from dashtam.domain.accounts.entities import Account, BalanceSnapshot
-from dashtam.domain.providers.entities import ProviderConnection
+from dashtam.domain.providers.entities import ProviderConnection, ProviderSlug
 from dashtam.domain.transactions.entities import Transaction
+from dashtam.presentation.api.validators import PlainText
 
 
 def amount_text(value: Decimal) -> str:
@@ -27,8 +28,14 @@ def amount_text(value: Decimal) -> str:
 class CreateConnectionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    provider: str = Field(max_length=32, examples=["ofx-file"])
-    label: str = Field(default="", max_length=100, examples=["Chase checking"])
+    # A string, not the enum type, so that an unknown provider reaches the handler, which
+    # audits the attempt and answers ``unknown_provider``; the document still lists the enum.
+    provider: str = Field(
+        max_length=32,
+        examples=["ofx-file"],
+        json_schema_extra={"enum": [slug.value for slug in ProviderSlug]},
+    )
+    label: PlainText = Field(default="", max_length=100, examples=["Chase checking"])
 
 
 class ConnectionResponse(BaseModel):

@@ -13,6 +13,7 @@ from dashtam.presentation.api.dependencies import (
     ContainerDep,
     PrincipalDep,
 )
+from dashtam.presentation.api.openapi import AUTHENTICATED, problems
 from dashtam.presentation.api.problems import error_response
 from dashtam.presentation.api.users.schemas import (
     ChangePasswordRequest,
@@ -29,7 +30,7 @@ router = APIRouter(prefix="/api/v1/users", tags=["users"])
     status_code=status.HTTP_201_CREATED,
     response_model=UserResponse,
     summary="Register a new user",
-    responses={409: {"description": "email taken"}, 422: {"description": "invalid input"}},
+    responses=problems(409, 413, 422, 503),
 )
 async def register_user(
     body: RegisterUserRequest,
@@ -45,7 +46,12 @@ async def register_user(
             return error_response(error, request)
 
 
-@router.get("/me", response_model=UserResponse, summary="The account I am logged in as")
+@router.get(
+    "/me",
+    response_model=UserResponse,
+    summary="The account I am logged in as",
+    responses=problems(*AUTHENTICATED),
+)
 async def get_me(principal: PrincipalDep) -> UserResponse:
     return UserResponse.of(principal.user)
 
@@ -54,7 +60,7 @@ async def get_me(principal: PrincipalDep) -> UserResponse:
     "/me/password",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Change my password (ends my other sessions)",
-    responses={409: {"description": "changed concurrently"}, 422: {"description": "rejected"}},
+    responses=problems(*AUTHENTICATED, 409, 413, 422, 429),
 )
 async def change_my_password(
     body: ChangePasswordRequest,
@@ -82,6 +88,7 @@ async def change_my_password(
     "/me",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Close my account (personal data removed, audit kept)",
+    responses=problems(*AUTHENTICATED, 409, 422, 429),
 )
 async def close_my_account(
     body: CloseAccountRequest,

@@ -1,0 +1,139 @@
+"""The OpenAPI document states every error the API answers, as RFC 9457 problems.
+
+Routes declare their error statuses with ``problems(...)``; ``install_openapi`` then rewrites
+the generated document so that every 4xx/5xx answer (FastAPI's own 422 included) is
+``application/problem+json`` with the ``Problem`` schema, which is what the API sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, ConfigDict, Field
+
+from dashtam.presentation.api.problems import PROBLEM_JSON
+
+PROBLEM_REF = "#/components/schemas/Problem"
+# FastAPI's default 422 body, which the API never sends (its 422s are problems).
+_FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+DESCRIPTIONS: dict[int, str] = {
+    401: "No valid access token (or bad credentials); see WWW-Authenticate",
+    403: "The caller is not an administrator",
+    404: "No such resource, or not the caller's",
+    409: "Conflicts with the current state, or a concurrent change: reload and retry",
+    413: "The request body is over its size limit",
+    422: "The request is not valid; `errors` says where",
+    429: "Too many failed attempts; see Retry-After",
+    503: "The database is unavailable; retry later",
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {
+        "WWW-Authenticate": {
+            "description": "The RFC 6750 Bearer challenge",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+    429: {
+        "Retry-After": {
+            "description": "Seconds to wait before the next attempt",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+    503: {
+        "Retry-After": {
+            "description": "Seconds to wait before retrying, when known",
+            "schema": {"type": "string"},
+        }
+    },
+}
+
+# Shorthands for the statuses most routes share.
+AUTHENTICATED = (401, 503)  # the token is checked against its session in the database
+ADMIN = (401, 403, 503)
+
+
+class ProblemErrorItem(BaseModel):
+    """One entry of ``errors``: where (``location``) and what; fields vary by error."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem, as every error of this API is answered."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="A URI naming the kind of problem")
+    title: str = Field(description="The HTTP status phrase")
+    status: int = Field(ge=400, le=599)
+    detail: str
+    code: str = Field(description="A stable, machine-readable code, e.g. `not_found`")
+    trace_id: str = Field(description="The request's trace id (also in X-Request-ID)")
+    instance: str | None = Field(default=None, description="The request path")
+    errors: list[ProblemErrorItem] | None = None
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route that can answer these error statuses."""
+    return {status: {"description": DESCRIPTIONS[status]} for status in sorted(set(statuses))}
+
+
+def _problem_response(status: int, description: str) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}},
+    }
+    if status in _HEADERS:
+        response["headers"] = _HEADERS[status]
+    return response
+
+
+def as_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` with every error response a problem (in place, and returned)."""
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    for operation in _operations(document):
+        responses: dict[str, Any] = operation.setdefault("responses", {})
+        for key, response in list(responses.items()):
+            if key.isdigit() and int(key) >= 400:
+                description = DESCRIPTIONS.get(int(key), response.get("description", ""))
+                responses[key] = _problem_response(int(key), description)
+    for name in _FASTAPI_VALIDATION_SCHEMAS:
+        components.pop(name, None)
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in schema.pop("$defs", {}).items():
+        components[name] = definition
+    components["Problem"] = schema
+    return document
+
+
+def _operations(document: dict[str, Any]) -> list[dict[str, Any]]:
+    methods = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+    return [
+        operation
+        for item in document.get("paths", {}).values()
+        for method, operation in item.items()
+        if method in methods
+    ]
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Serve the rewritten document at ``/openapi.json`` (built once, on first request)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+            )
+            app.openapi_schema = as_problems(document)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
