@@ -23,6 +23,7 @@ from dashtam.presentation.api.middleware import (
     JsonByDefaultMiddleware,
     TraceIdMiddleware,
 )
+from dashtam.presentation.api.openapi import install_openapi
 from dashtam.presentation.api.problems import install_problem_handlers
 from dashtam.presentation.api.users.router import router as users_router
 
@@ -92,6 +93,9 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
         version=__version__,
         summary="Self-hostable financial-data aggregation",
         lifespan=lifespan,
+        # A slash redirect is answered before authentication with a Location built from the
+        # client's Host header: an unknown path (trailing slash included) is a 404 problem.
+        redirect_slashes=False,
     )
     app.state.container = resolved
     app.add_middleware(JsonByDefaultMiddleware)
@@ -103,6 +107,7 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
     )
     app.add_middleware(TraceIdMiddleware)  # added last = outermost: traces everything
     install_problem_handlers(app)
+    install_openapi(app)
     app.include_router(health_router)
     app.include_router(users_router)
     app.include_router(auth_router)
