@@ -25,10 +25,13 @@ from dashtam.core.tracing import get_trace_id
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.infrastructure.errors import (
     DB_ERRORS,
+    SQLITE_PRIMARY_MASK,
+    SQLITE_READONLY,
     DatabaseReadOnlyError,
     StorageFullError,
     classify,
     is_connection_lost,
+    sqlite_code_of,
 )
 from dashtam.infrastructure.logging.setup import get_logger
 from dashtam.infrastructure.persistence.readiness import ReadinessProbe
@@ -295,7 +298,14 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except DB_ERRORS as exc:
+            # A read-only file cannot switch to WAL but can still be read: let reads work
+            # and writes fail, classified, when they come.
+            code = sqlite_code_of(exc)
+            if code is None or code & SQLITE_PRIMARY_MASK != SQLITE_READONLY:
+                raise
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
