@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import pytest
 
 from dashtam.infrastructure.persistence.models import (
     AuditLogModel,
@@ -179,3 +180,68 @@ async def test_the_failed_request_left_no_event_and_the_good_one_is_unaffected(
     assert ok.status_code == 201
     events = await fetch(container, OutboxEventModel)
     assert [e.payload["email"] for e in events] == ["y@example.com"]
+
+
+async def test_a_look_alike_of_a_registered_email_is_409(
+    client: httpx.AsyncClient, container: FastContainer
+) -> None:
+    first = await register(client, "ada@example.com")
+    # Fullwidth local part, fullwidth domain letter, ideographic stop: one address once folded.
+    look_alikes = ["\uff41\uff44\uff41@example.com", "ada@\uff45xample.com", "ada@example\u3002com"]
+    responses = [await register(client, email, "another passphrase") for email in look_alikes]
+
+    assert first.status_code == 201, first.text
+    for response in responses:
+        assert_problem(response, status=409, code="email_taken")
+    assert [u.email for u in await fetch(container, UserModel)] == ["ada@example.com"]
+
+
+async def test_the_stored_email_is_the_canonical_form(client: httpx.AsyncClient) -> None:
+    response = await register(client, "\uff21\uff24\uff21@\uff45xample.com")
+
+    assert response.status_code == 201, response.text
+    assert response.json()["email"] == "ada@example.com"
+
+
+def _password_schema(document: dict[str, Any], schema_name: str, field: str) -> dict[str, Any]:
+    schema: dict[str, Any] = document["components"]["schemas"][schema_name]["properties"][field]
+    return schema
+
+
+async def test_the_openapi_document_declares_the_password_policy_bounds(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+
+    for schema_name, field in [
+        ("RegisterUserRequest", "password"),
+        ("ChangePasswordRequest", "new_password"),
+    ]:
+        declared = _password_schema(document, schema_name, field)
+        assert (declared["minLength"], declared["maxLength"]) == (12, 128), schema_name
+    for schema_name, field in [
+        ("LoginRequest", "password"),
+        ("ChangePasswordRequest", "current_password"),
+        ("CloseAccountRequest", "password"),
+    ]:
+        assert _password_schema(document, schema_name, field)["maxLength"] == 128, schema_name
+
+
+@pytest.mark.parametrize(
+    ("length", "code"), [(11, "password_too_short"), (129, "password_too_long")]
+)
+async def test_out_of_bounds_passwords_get_the_policy_codes(
+    client: httpx.AsyncClient, length: int, code: str
+) -> None:
+    # The document's bounds are the policy's, and the policy (not the schema) answers.
+    response = await register(client, "ada@example.com", "ab" * (length // 2) + "c" * (length % 2))
+
+    body = assert_problem(response, status=422, code=code)
+    assert body["errors"] == [{"field": "password"}]
+
+
+async def test_an_absurdly_long_password_is_still_refused_before_hashing(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await register(client, "ada@example.com", "x" * 5000)
+    assert_problem(response, status=422, code="validation_error")
