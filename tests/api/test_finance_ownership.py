@@ -143,6 +143,7 @@ async def test_every_read_is_audited_as_a_sensitive_read(
         )
 
         assert response.status_code == 200, response.text
+        (await container.read_audit_log.flush()).unwrap()  # read records are written in batches
         [read] = [
             row for row in await fetch(container, AuditLogModel, reads) if row.id not in before
         ]

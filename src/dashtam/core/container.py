@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from dashtam.core.config import Settings, get_settings
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from dashtam.application.admin.handlers import (
         DenyAdminAccessHandler,
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     )
     from dashtam.application.finance.imports import ImportStatementHandler
     from dashtam.application.finance.queries import FinanceQueries
+    from dashtam.application.reads import ReadUnitOfWork
     from dashtam.application.unit_of_work import UnitOfWork
     from dashtam.application.users.account import ChangePasswordHandler, CloseAccountHandler
     from dashtam.application.users.handlers import AdminDeleteUserHandler, RegisterUserHandler
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from dashtam.domain.protocols.tokens import TokenService
     from dashtam.domain.users.password_policy import PasswordPolicy
     from dashtam.infrastructure.audit.chain import AuditChain
+    from dashtam.infrastructure.audit.read_buffer import BufferedReadAuditLog
     from dashtam.infrastructure.events.relay import OutboxRelay
     from dashtam.infrastructure.persistence.database import Database
 
@@ -111,6 +113,35 @@ class Container:
         )
 
     @cached_property
+    def read_sessions(self) -> async_sessionmaker[AsyncSession]:
+        from dashtam.infrastructure.persistence.read_unit_of_work import read_session_factory
+
+        return read_session_factory(self.database)
+
+    def read_unit_of_work(self) -> ReadUnitOfWork:
+        from dashtam.infrastructure.persistence.read_unit_of_work import SqlReadUnitOfWork
+
+        return SqlReadUnitOfWork(
+            database=self.database,
+            sessions=self.read_sessions,
+            signer=self.audit_signer,
+            logger=self.logger("dashtam.uow"),
+        )
+
+    @cached_property
+    def read_audit_log(self) -> BufferedReadAuditLog:
+        from dashtam.infrastructure.audit.read_buffer import BufferedReadAuditLog
+
+        return BufferedReadAuditLog(
+            database=self.database,
+            signer=self.audit_signer,
+            logger=self.logger("dashtam.audit"),
+            capacity=self.settings.read_audit_capacity,
+            flush_interval=self.settings.read_audit_flush_interval_seconds,
+            max_wait=self.settings.read_audit_max_wait_seconds,
+        )
+
+    @cached_property
     def tokens(self) -> TokenService:
         from dashtam.infrastructure.security.tokens import JwtTokenService
 
@@ -166,7 +197,7 @@ class Container:
     def authenticate_handler(self) -> AuthenticateHandler:
         from dashtam.application.auth.sessions import AuthenticateHandler
 
-        return AuthenticateHandler(uow_factory=self.unit_of_work, tokens=self.tokens)
+        return AuthenticateHandler(uow_factory=self.read_unit_of_work, tokens=self.tokens)
 
     def list_sessions_handler(self) -> ListSessionsHandler:
         from dashtam.application.auth.sessions import ListSessionsHandler
@@ -262,10 +293,14 @@ class Container:
     def finance_queries(self) -> FinanceQueries:
         from dashtam.application.finance.queries import FinanceQueries
 
-        return FinanceQueries(uow_factory=self.unit_of_work)
+        return FinanceQueries(uow_factory=self.read_unit_of_work, audit_log=self.read_audit_log)
 
     async def aclose(self) -> None:
         """Release app-scoped resources (the connection pool)."""
+        if "read_audit_log" in self.__dict__:
+            # Before the pool goes: the records still waiting are written now.
+            await self.__dict__.pop("read_audit_log").close()
+        self.__dict__.pop("read_sessions", None)
         if "database" in self.__dict__:
             await self.database.close()
             del self.__dict__["database"]

@@ -1,4 +1,5 @@
-"""FinanceQueries: owner-scoped reads, each audited once; net worth per currency."""
+"""FinanceQueries: owner-scoped reads, each audited once (through the read audit log, with
+no commit); net worth per currency."""
 
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ from dashtam.core.result import Result
 from dashtam.domain.accounts.entities import Account, AccountType
 from dashtam.domain.audit import AuditAction, AuditOutcome, ResourceType
 from dashtam.domain.transactions.repository import TransactionCursor, TransactionQuery
-from dashtam.infrastructure.errors import DatabaseError
+from dashtam.infrastructure.errors import DatabaseError, DatabaseUnavailableError
 from tests.fakes import FakeStore
+from tests.fakes.read_audit import FakeReadAuditLog
 from tests.unit.application.conftest import CONTEXT
 from tests.unit.application.finance_support import OWNER, STRANGER, seed_account, seed_connection
 from tests.unit.application.support import error_of
@@ -58,8 +60,13 @@ async def theirs(store: FakeStore) -> Account:
 
 
 @pytest.fixture
-def queries(store: FakeStore) -> FinanceQueries:
-    return FinanceQueries(uow_factory=store.uow)
+def read_audit(store: FakeStore) -> FakeReadAuditLog:
+    return FakeReadAuditLog(store)
+
+
+@pytest.fixture
+def queries(store: FakeStore, read_audit: FakeReadAuditLog) -> FinanceQueries:
+    return FinanceQueries(uow_factory=store.uow, audit_log=read_audit)
 
 
 @pytest.mark.parametrize("view", READS)
@@ -129,14 +136,60 @@ async def test_the_page_size_is_clamped(store: FakeStore, queries: FinanceQuerie
     assert len(first) + len(rest.unwrap()) == 12
 
 
-async def test_a_read_whose_audit_cannot_be_written_fails(
-    store: FakeStore, queries: FinanceQueries, mine: Account
+async def test_a_read_whose_audit_record_is_refused_fails(
+    store: FakeStore, queries: FinanceQueries, read_audit: FakeReadAuditLog, mine: Account
 ) -> None:
-    store.faults.fail_next("record", DatabaseError("audit down"))
-    assert isinstance(error_of(await queries.accounts(OWNER, CONTEXT)), DatabaseError)
+    refusal = DatabaseUnavailableError("audit records cannot be written now")
+    store.faults.fail_next("read_audit.record", refusal)
+    assert error_of(await queries.accounts(OWNER, CONTEXT)) == refusal
     store.faults.fail_next("accounts.list_for_user", DatabaseError("db down"))
     assert isinstance(error_of(await queries.net_worth(OWNER, CONTEXT)), DatabaseError)
+    assert read_audit.accepted == []
     assert store.audit_log == []
+
+
+@pytest.mark.parametrize("view", READS)
+async def test_a_read_hands_its_record_to_the_read_audit_log_and_commits_nothing(
+    store: FakeStore, mine: Account, view: str
+) -> None:
+    read_audit = FakeReadAuditLog(store, auto_flush=False)
+    queries = FinanceQueries(uow_factory=store.uow, audit_log=read_audit)
+    commits_before = store.commits
+    (await READS[view](queries, mine)).unwrap()
+    [entry] = read_audit.pending
+    assert (entry.action, entry.outcome) == (
+        AuditAction.FINANCIAL_DATA_READ,
+        AuditOutcome.SUCCEEDED,
+    )
+    assert store.commits == commits_before
+    assert store.audit_log == []  # written by the log's flush, not by the read
+    assert read_audit.flush() == 1
+    assert [e.id for e in store.audit_log] == [entry.id]
+
+
+async def test_a_commit_failure_elsewhere_does_not_fail_a_read(
+    store: FakeStore, queries: FinanceQueries, mine: Account
+) -> None:
+    # Defect 5: a read used to commit its record, so a busy writer failed it (409).
+    store.fail_next_commit(DatabaseError("database is busy", code="concurrent_update"))
+    assert [a.id for a in (await queries.accounts(OWNER, CONTEXT)).unwrap()] == [mine.id]
+    assert len(store.audit_entries(action=AuditAction.FINANCIAL_DATA_READ)) == 1
+
+
+@pytest.mark.parametrize("view", ["account", "balance_history", "transactions_of_account"])
+async def test_a_probe_for_another_users_account_is_recorded_as_failed_not_as_a_read(
+    store: FakeStore, mine: Account, theirs: Account, view: str
+) -> None:
+    read_audit = FakeReadAuditLog(store)
+    queries = FinanceQueries(uow_factory=store.uow, audit_log=read_audit)
+    error_of(await READS[view](queries, theirs))
+    [entry] = store.audit_log
+    assert (entry.outcome, entry.reason, entry.resource_id) == (
+        AuditOutcome.FAILED,
+        "not_found",
+        theirs.id,
+    )
+    assert read_audit.accepted == []
 
 
 async def test_net_worth_reads_the_owners_balances(

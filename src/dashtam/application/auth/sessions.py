@@ -7,6 +7,7 @@ from datetime import datetime
 
 from dashtam.application.auth.commands import Principal, RevokeSession
 from dashtam.application.failures import record_failure
+from dashtam.application.reads import ReadUnitOfWorkFactory
 from dashtam.application.unit_of_work import UnitOfWorkFactory
 from dashtam.core.clock import utcnow
 from dashtam.core.errors import AuthenticationError, Error, NotFoundError
@@ -23,12 +24,12 @@ def _revoked() -> AuthenticationError:
 
 
 class AuthenticateHandler:
-    """Checks an access token and that its session and user are still valid."""
+    """Checks an access token and that its session and user are still valid (a read only)."""
 
     def __init__(
         self,
         *,
-        uow_factory: UnitOfWorkFactory,
+        uow_factory: ReadUnitOfWorkFactory,
         tokens: TokenService,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:

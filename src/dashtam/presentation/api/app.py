@@ -77,10 +77,15 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
             if settings.audit_seal_interval_seconds > 0
             else None
         )
+        # Read audit records are written in batches by a background flusher (docs/audit.md).
+        read_audit = resolved.read_audit_log
+        read_audit.start()
         logger.info("api_started", redelivered_events=delivered, environment=settings.environment)
         try:
             yield
         finally:
+            # First, while the database is still open: a clean stop loses no read record.
+            await read_audit.close()
             await delivery.stop()
             stop_sealing.set()
             if sealing is not None:
