@@ -179,3 +179,14 @@ async def test_a_trailing_slash_is_404_never_a_redirect(
 
     assert_problem(response, status=404, code="not_found")
     assert "location" not in response.headers
+
+
+@pytest.mark.parametrize("path", [TRANSACTIONS_URL, TRANSACTIONS_URL + ".csv"])
+@pytest.mark.parametrize("value", ["0", "1700000000", "2026-1-2", "2026-11-02T00:00:00"])
+async def test_dates_are_iso_only(client: httpx.AsyncClient, path: str, value: str) -> None:
+    headers = await sign_up(client, "ada@example.com")
+
+    response = await client.get(path, params={"to": value}, headers=headers)
+
+    body = assert_problem(response, status=422, code="validation_error")
+    assert body["errors"][0]["location"] == ["query", "to"]

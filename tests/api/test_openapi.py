@@ -87,6 +87,8 @@ async def test_each_operation_declares_the_statuses_it_can_answer(
             assert {404, 422} <= statuses, where
         if "requestBody" in operation or operation.get("parameters"):
             assert 422 in statuses, where
+        if "requestBody" in operation:
+            assert 400 in statuses, where  # a body that cannot be decoded
         if "requestBody" in operation and method in ("post", "put", "patch"):
             assert 413 in statuses, where
         if (method, path) not in NO_DATABASE:
@@ -141,6 +143,13 @@ async def _sample_errors(client: httpx.AsyncClient) -> list[tuple[str, str, http
         ("post", "/api/v1/users", await client.post(USERS_URL, json=body)),
         (
             "post",
+            "/api/v1/sessions",
+            await client.post(
+                "/api/v1/sessions", content=b"\xff", headers={"content-type": "application/json"}
+            ),
+        ),
+        (
+            "post",
             "/api/v1/users",
             await client.post(USERS_URL, content=b"x" * (1024 * 1024 + 1)),
         ),
@@ -158,7 +167,7 @@ async def test_real_error_responses_are_declared_for_their_route(
     samples = await _sample_errors(client)
 
     statuses = sorted({response.status_code for _, _, response in samples})
-    assert statuses == [401, 403, 404, 409, 413, 422]
+    assert statuses == [400, 401, 403, 404, 409, 413, 422]
     problem = document["components"]["schemas"]["Problem"]
     for method, path, response in samples:
         responses = declared(document, method, path)

@@ -20,6 +20,7 @@ PROBLEM_REF = "#/components/schemas/Problem"
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 DESCRIPTIONS: dict[int, str] = {
+    400: "The body could not be decoded (not UTF-8, or broken multipart framing)",
     401: "No valid access token (or bad credentials); see WWW-Authenticate",
     403: "The caller is not an administrator",
     404: "No such resource, or not the caller's",
@@ -98,6 +99,8 @@ def as_problems(document: dict[str, Any]) -> dict[str, Any]:
     components = document.setdefault("components", {}).setdefault("schemas", {})
     for operation in _operations(document):
         responses: dict[str, Any] = operation.setdefault("responses", {})
+        if "requestBody" in operation:  # FastAPI answers 400 for a body it cannot decode
+            responses.setdefault("400", {})
         for key, response in list(responses.items()):
             if key.isdigit() and int(key) >= 400:
                 description = DESCRIPTIONS.get(int(key), response.get("description", ""))

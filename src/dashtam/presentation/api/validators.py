@@ -25,6 +25,17 @@ def refuse_control_characters(value: object) -> object:
 # clients, and schemathesis, know the rule.
 NoControlCharacters = BeforeValidator(refuse_control_characters)
 NO_CONTROL_CHARACTERS_SCHEMA = {"pattern": NO_CONTROL_CHARACTERS}
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def require_iso_date(value: object) -> object:
+    """A validator: only ``YYYY-MM-DD`` (pydantic alone also takes ``0`` as a Unix time)."""
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+IsoDate = BeforeValidator(require_iso_date)
 PlainText = Annotated[
     str, NoControlCharacters, Field(json_schema_extra=NO_CONTROL_CHARACTERS_SCHEMA)
 ]

@@ -38,7 +38,11 @@ from dashtam.presentation.api.finance.schemas import (
 )
 from dashtam.presentation.api.openapi import AUTHENTICATED, problems
 from dashtam.presentation.api.problems import error_response
-from dashtam.presentation.api.validators import NO_CONTROL_CHARACTERS_SCHEMA, NoControlCharacters
+from dashtam.presentation.api.validators import (
+    NO_CONTROL_CHARACTERS_SCHEMA,
+    IsoDate,
+    NoControlCharacters,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 MAX_EXPORT_ROWS = 10_000
@@ -140,8 +144,8 @@ async def list_transactions(
     container: ContainerDep,
     context: AuthenticatedContextDep,
     account: UUID | None = None,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: date | None = None,
+    from_: Annotated[date | None, IsoDate, Query(alias="from")] = None,
+    to: Annotated[date | None, IsoDate, Query()] = None,
     min_amount: AmountFilter = None,
     max_amount: AmountFilter = None,
     q: Annotated[
@@ -206,8 +210,8 @@ async def export_transactions(
     container: ContainerDep,
     context: AuthenticatedContextDep,
     account: UUID | None = None,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: date | None = None,
+    from_: Annotated[date | None, IsoDate, Query(alias="from")] = None,
+    to: Annotated[date | None, IsoDate, Query()] = None,
 ) -> Response:
     command = SearchTransactions(
         query=TransactionQuery(
