@@ -54,7 +54,6 @@ async def test_formula_cells_are_exported_as_text(
     assert formula["amount"] == "-3.50"
     assert all(not row["description"].startswith(("=", "+", "@")) for row in rows)
     (await container.read_audit_log.flush()).unwrap()  # read records are written in batches
-    (await container.read_audit_log.flush()).unwrap()  # read records are written in batches
     reads = await fetch(container, AuditLogModel, AuditLogModel.action == "financial_data.read")
     assert reads, "the export is a sensitive read and is audited"
 

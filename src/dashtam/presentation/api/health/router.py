@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from dashtam.core.result import Failure, Success
 from dashtam.infrastructure.errors import DatabaseUnavailableError
 from dashtam.presentation.api.dependencies import ContainerDep
+from dashtam.presentation.api.openapi import problems
 from dashtam.presentation.api.problems import problem_response
 
 router = APIRouter(tags=["health"])
@@ -28,6 +29,7 @@ async def health() -> dict[str, str]:
     "/ready",
     summary="The process can write to its database (answers within about a second)",
     response_model=None,
+    responses=problems(503),
 )
 async def ready(container: ContainerDep) -> dict[str, str] | JSONResponse:
     match await container.database.readiness():
