@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from dashtam.domain.users.password_policy import PasswordPolicy
     from dashtam.infrastructure.audit.chain import AuditChain
     from dashtam.infrastructure.audit.read_buffer import BufferedReadAuditLog
+    from dashtam.infrastructure.audit.signing import AuditRecordSigner
     from dashtam.infrastructure.events.relay import OutboxRelay
     from dashtam.infrastructure.persistence.database import Database
 
@@ -72,14 +73,14 @@ class Container:
             pool_size=self.settings.db_pool_size,
             max_overflow=self.settings.db_max_overflow,
             sqlite_busy_timeout_ms=self.settings.db_sqlite_busy_timeout_ms,
-        )
-
             connect_timeout=self.settings.db_connect_timeout,
             pool_timeout=self.settings.db_pool_timeout,
             statement_timeout=self.settings.db_statement_timeout,
             command_timeout=self.settings.db_command_timeout,
             idle_in_transaction_timeout=self.settings.db_idle_in_transaction_timeout,
             tcp_keepalives_idle=self.settings.db_tcp_keepalives_idle,
+        )
+
     @cached_property
     def password_hasher(self) -> PasswordHasher:
         from dashtam.infrastructure.security.password_hasher import Argon2PasswordHasher
@@ -98,10 +99,16 @@ class Container:
         )
 
     @cached_property
+    def audit_signer(self) -> AuditRecordSigner:
+        from dashtam.infrastructure.audit.signing import AuditKeyring, AuditRecordSigner
+
+        return AuditRecordSigner(AuditKeyring.from_settings(self.settings))
+
+    @cached_property
     def audit_chain(self) -> AuditChain:
         from dashtam.infrastructure.audit.chain import AuditChain
 
-        return AuditChain(database=self.database)
+        return AuditChain(database=self.database, signer=self.audit_signer)
 
     def unit_of_work(self) -> UnitOfWork:
         from dashtam.infrastructure.persistence.unit_of_work import SqlUnitOfWork
@@ -109,6 +116,7 @@ class Container:
         return SqlUnitOfWork(
             database=self.database,
             logger=self.logger("dashtam.uow"),
+            signer=self.audit_signer,
             on_committed=self.event_bus.deliver,
         )
 

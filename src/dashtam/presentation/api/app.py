@@ -71,7 +71,10 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
         sealing = (
             asyncio.create_task(
                 resolved.audit_chain.seal_until(
-                    stop_sealing, interval=settings.audit_seal_interval_seconds
+                    stop_sealing,
+                    interval=settings.audit_seal_interval_seconds,
+                    checkpoint_interval=settings.audit_checkpoint_interval_seconds,
+                    checkpoint_path=settings.audit_checkpoint_path,
                 )
             )
             if settings.audit_seal_interval_seconds > 0
