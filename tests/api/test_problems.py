@@ -26,6 +26,16 @@ async def test_wrong_method_is_405(client: httpx.AsyncClient) -> None:
     assert response.headers["allow"] == "POST"
 
 
+async def test_405_allows_every_method_of_every_route_on_the_path(
+    client: httpx.AsyncClient,
+) -> None:
+    # GET and POST /connections are two routes; the first alone would say "Allow: GET".
+    response = await client.put("/api/v1/connections")
+
+    assert_problem(response, status=405, code="method_not_allowed")
+    assert set(response.headers["allow"].split(", ")) == {"GET", "POST"}
+
+
 async def test_malformed_json_is_422(client: httpx.AsyncClient) -> None:
     response = await client.post(
         USERS, content=b'{"email": "a@b.co", ', headers={"content-type": "application/json"}
