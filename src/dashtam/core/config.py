@@ -39,9 +39,9 @@ class Settings(BaseSettings):
     # Bounds on every wait for PostgreSQL, in seconds (0 turns the server-side ones off).
     db_connect_timeout: float = Field(default=5.0, gt=0, validation_alias="DB_CONNECT_TIMEOUT")
     db_pool_timeout: float = Field(default=5.0, gt=0, validation_alias="DB_POOL_TIMEOUT")
-    db_statement_timeout: float = Field(default=30.0, ge=0, validation_alias="DB_STATEMENT_TIMEOUT")
+    db_statement_timeout: float = Field(default=15.0, ge=0, validation_alias="DB_STATEMENT_TIMEOUT")
     # Client side, per round trip: what ends a request during a silent network partition.
-    db_command_timeout: float = Field(default=35.0, gt=0, validation_alias="DB_COMMAND_TIMEOUT")
+    db_command_timeout: float = Field(default=20.0, gt=0, validation_alias="DB_COMMAND_TIMEOUT")
     db_idle_in_transaction_timeout: float = Field(
         default=60.0, ge=0, validation_alias="DB_IDLE_IN_TRANSACTION_TIMEOUT"
     )
