@@ -31,8 +31,10 @@ test: install lint typecheck contracts
 STRESS_TIMEOUT ?= 900
 TAMPER_TESTS = $(wildcard tests/integration/test_*tamper*.py)
 test-stress: install
-	timeout $(STRESS_TIMEOUT) $(BIN)/python -m pytest -q -m stress tests/stress
-	$(if $(TAMPER_TESTS),timeout 300 $(BIN)/python -m pytest -q $(TAMPER_TESTS))
+	@status=0; \
+	timeout $(STRESS_TIMEOUT) $(BIN)/python -m pytest -q -m stress tests/stress || status=1; \
+	$(if $(TAMPER_TESTS),timeout 300 $(BIN)/python -m pytest -q $(TAMPER_TESTS) || status=1;) \
+	exit $$status
 
 lint: install
 	$(BIN)/ruff check src tests bench

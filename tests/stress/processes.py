@@ -165,13 +165,11 @@ class Stack:
         return dashtam(self.env(), "audit", "verify", timeout=180)
 
 
-def sqlite_stack(workdir: Path) -> Stack:
+def sqlite_stack(workdir: Path, database: Path | None = None) -> Stack:
+    """Logs and checkpoints in ``workdir``; the database there too unless ``database`` says."""
     workdir.mkdir(parents=True, exist_ok=True)
-    return Stack(
-        backend="sqlite",
-        workdir=workdir,
-        direct_url=f"sqlite+aiosqlite:///{workdir / 'dashtam.db'}",
-    )
+    path = database or workdir / "dashtam.db"
+    return Stack(backend="sqlite", workdir=workdir, direct_url=f"sqlite+aiosqlite:///{path}")
 
 
 def postgres_stack(workdir: Path, server: PostgresServer) -> Stack:

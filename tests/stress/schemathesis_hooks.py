@@ -1,7 +1,9 @@
 """Schemathesis hooks (``SCHEMATHESIS_HOOKS=tests.stress.schemathesis_hooks``): a real log-in.
 
-The token is fetched by logging in and fetched again on a 401, since a fuzzed
-``DELETE /sessions/current`` may end the session it was using.
+The token is fetched by logging in, and fetched again on a 401: a fuzzed
+``DELETE /sessions/current`` may end the session it was using. The fuzzer reads the admins'
+emails and ids from ``GET /admin/users`` and may replay them, so it is kept from locking out
+(wrong passwords on ``POST /sessions``) or deleting its own identities, and holds several.
 """
 
 from __future__ import annotations
@@ -12,23 +14,40 @@ from typing import Any
 import httpx
 import schemathesis
 
-# The log-in comes from its own (trusted-proxy) address: fuzzed log-ins from 127.0.0.1 may reach
+# Log-ins come from their own (trusted-proxy) address: fuzzed log-ins from 127.0.0.1 may reach
 # the per-address failure limit, and that must not lock the fuzzer itself out.
 _LOGIN_FROM = {"x-forwarded-for": "192.0.2.77"}
+
+
+def _emails() -> list[str]:
+    return os.environ["STRESS_EMAILS"].split(",")
+
+
+@schemathesis.hook
+def filter_case(ctx: Any, case: Any) -> bool:
+    """Drop a case aimed at the fuzzer's own admins (log-in as them, change or delete them)."""
+    body = case.body if isinstance(case.body, dict) else {}
+    ids = os.environ["STRESS_ADMIN_IDS"].split(",")
+    aimed = body.get("email") in _emails() or (case.path_parameters or {}).get("user_id") in ids
+    return not aimed
 
 
 @schemathesis.auth(refresh_interval=60)
 class LogIn:
     def get(self, case: Any, ctx: Any) -> str:
-        response = httpx.post(
-            f"{os.environ['STRESS_BASE_URL']}/api/v1/sessions",
-            json={"email": os.environ["STRESS_EMAIL"], "password": os.environ["STRESS_PASSWORD"]},
-            headers=_LOGIN_FROM,
-            timeout=30,
-        )
-        response.raise_for_status()
-        token: str = response.json()["access_token"]
-        return token
+        refusals = []
+        for email in _emails():
+            response = httpx.post(
+                f"{os.environ['STRESS_BASE_URL']}/api/v1/sessions",
+                json={"email": email, "password": os.environ["STRESS_PASSWORD"]},
+                headers=_LOGIN_FROM,
+                timeout=30,
+            )
+            if response.status_code == 201:
+                token: str = response.json()["access_token"]
+                return token
+            refusals.append(f"{email}: {response.status_code} {response.text[:200]}")
+        raise RuntimeError("every log-in refused: " + "; ".join(refusals))
 
     def set(self, case: Any, data: str, ctx: Any) -> None:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.stress.processes import Stack, dashtam
@@ -16,30 +17,43 @@ pytestmark = pytest.mark.stress
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
-EMAIL = "fuzz-admin@example.com"
+EMAILS = [f"fuzz-admin-{n}@example.com" for n in range(3)]
 PASSWORD = "a long fuzzing passphrase"
 MAX_SECONDS = 150
 
 
-def test_schemathesis_finds_no_failure(stack: Stack) -> None:
+def _admin(stack: Stack, email: str) -> str:
+    """A new administrator's id."""
     created = dashtam(
         stack.env(),
         "users",
         "create-admin",
         "--email",
-        EMAIL,
+        email,
         "--password-stdin",
         input_text=PASSWORD,
     )
     assert created.returncode == 0, created.stderr
+    credentials = {"email": email, "password": PASSWORD}
+    logged_in = httpx.post(f"{stack.base_url}/api/v1/sessions", json=credentials, timeout=30)
+    assert logged_in.status_code == 201, logged_in.text
+    bearer = {"authorization": f"Bearer {logged_in.json()['access_token']}"}
+    me = httpx.get(f"{stack.base_url}/api/v1/users/me", headers=bearer, timeout=30)
+    ident: str = me.json()["id"]
+    return ident
+
+
+def test_schemathesis_finds_no_failure(stack: Stack) -> None:
+    ids = [_admin(stack, email) for email in EMAILS]
     report = stack.workdir / "schemathesis"
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "SCHEMATHESIS_HOOKS": "tests.stress.schemathesis_hooks",
         "STRESS_BASE_URL": stack.base_url,
-        "STRESS_EMAIL": EMAIL,
+        "STRESS_EMAILS": ",".join(EMAILS),
         "STRESS_PASSWORD": PASSWORD,
+        "STRESS_ADMIN_IDS": ",".join(ids),
     }
     command = [
         SCHEMATHESIS,
