@@ -394,6 +394,7 @@ async def test_queries_are_owned_and_every_read_is_audited(
     by_account = await queries.transactions(search(user_id, account.id))
     assert isinstance(by_account, Success)
     assert len(by_account.value) == 3
+    (await container.read_audit_log.flush()).unwrap()  # read records are written in batches
     audited = await audit_rows(container, "financial_data.read")
     assert len(audited) == 8
     assert {row.actor_id for row in audited} == {user_id}
