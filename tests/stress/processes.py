@@ -9,6 +9,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -59,6 +60,7 @@ class Stack:
     relay: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     ledger: list[Record] = field(default_factory=list)  # every request of every phase
+    logs: list[IO[bytes]] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -96,7 +98,7 @@ class Stack:
 
     def start_api(self) -> float:
         """Starts ``dashtam serve``; returns the seconds until ``/ready`` answered 200."""
-        log = (self.workdir / "api.log").open("ab")
+        log = self._log("api.log")
         self.api = subprocess.Popen(
             [DASHTAM, "serve", "--port", str(self.port)],
             env=self.env(self.api_url),
@@ -106,13 +108,18 @@ class Stack:
         return self.wait_ready()
 
     def start_relay(self) -> None:
-        log = (self.workdir / "relay.log").open("ab")
+        log = self._log("relay.log")
         self.relay = subprocess.Popen(
             [DASHTAM, "events", "relay", "--poll-interval", "0.2"],
             env=self.env(),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+    def _log(self, name: str) -> IO[bytes]:
+        log = (self.workdir / name).open("ab")
+        self.logs.append(log)
+        return log
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> float:
         started = time.monotonic()
@@ -152,6 +159,8 @@ class Stack:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait(timeout=5)
+        for log in self.logs:
+            log.close()
         if self.proxy is not None:
             self.proxy.close()
         if self.postgres is not None and self.database_name is not None:
