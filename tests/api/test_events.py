@@ -20,7 +20,8 @@ from tests.api.support import FastContainer, UndeliveredContainer, dashtam, fetc
 
 
 async def test_undelivered_event_is_delivered_at_the_next_start(settings: Settings) -> None:
-    crashed = UndeliveredContainer(settings)
+    # A process that dies right after commit: no background loop gets to deliver either.
+    crashed = UndeliveredContainer(settings.model_copy(update={"event_retry_interval_seconds": 0}))
     async with running(crashed) as (_app, client):
         response = await client.post(
             "/api/v1/users", json={"email": "ada@example.com", "password": "a long passphrase"}
