@@ -70,6 +70,7 @@ async def test_list_filters_by_email_fragment_role_and_active(
     assert emails(active_users) == ["grace@hopper.example"]
     assert "password" not in str(everyone)
     assert emails(await list_users(client, admin_headers, email="%")) == []  # LIKE is escaped
+    (await container.read_audit_log.flush()).unwrap()  # read records are written in batches
     listed = await fetch(container, AuditLogModel, AuditLogModel.action == "admin.users_listed")
     assert len(listed) == 6
     assert listed[1].details["email_contains"] == "HOPPER"

@@ -241,7 +241,7 @@ class Container:
     def list_users_handler(self) -> ListUsersHandler:
         from dashtam.application.admin.handlers import ListUsersHandler
 
-        return ListUsersHandler(uow_factory=self.unit_of_work)
+        return ListUsersHandler(uow_factory=self.read_unit_of_work, audit_log=self.read_audit_log)
 
     def update_user_handler(self) -> UpdateUserHandler:
         from dashtam.application.admin.handlers import UpdateUserHandler

@@ -28,6 +28,7 @@ from dashtam.domain.users.repository import UserFilter
 from dashtam.domain.users.value_objects import Role
 from dashtam.infrastructure.security.tokens import JwtTokenService
 from tests.fakes import FakeClock, FakePasswordHasher, FakeStore, RecordingLogger
+from tests.fakes.read_audit import FakeReadAuditLog
 from tests.unit.application.conftest import user_with_password
 from tests.unit.application.support import EMAIL, error_of, log_in, login_handler
 
@@ -78,7 +79,8 @@ async def list_users(
     command = ListUsers(
         criteria=criteria or UserFilter(), after=after, limit=limit, context=context
     )
-    return list((await ListUsersHandler(uow_factory=store.uow).handle(command)).unwrap())
+    handler = ListUsersHandler(uow_factory=store.uow, audit_log=FakeReadAuditLog(store))
+    return list((await handler.handle(command)).unwrap())
 
 
 async def change(

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from dashtam.application.admin.commands import MAX_PAGE_SIZE, DenyAdminAccess, ListUsers, UpdateUser
 from dashtam.application.failures import record_failure
+from dashtam.application.reads import ReadAuditLog, ReadUnitOfWorkFactory
 from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from dashtam.core.clock import utcnow
 from dashtam.core.errors import AuthorizationError, ConflictError, Error, NotFoundError
@@ -35,34 +36,34 @@ class DenyAdminAccessHandler:
 
 
 class ListUsersHandler:
-    def __init__(self, *, uow_factory: UnitOfWorkFactory) -> None:
+    """Administrators reading personal data: a read (no write lock), itself audited."""
+
+    def __init__(self, *, uow_factory: ReadUnitOfWorkFactory, audit_log: ReadAuditLog) -> None:
         self._uow_factory = uow_factory
+        self._audit_log = audit_log
 
     async def handle(self, command: ListUsers) -> Result[Sequence[User], Error]:
         limit = max(1, min(command.limit, MAX_PAGE_SIZE))
         async with self._uow_factory() as uow:
             found = await uow.users.search(command.criteria, after=command.after, limit=limit)
-            if isinstance(found, Failure):
-                return found
-            # Administrators reading personal data is itself audited.
-            uow.audit(
-                AuditEntry.of(
-                    command.context,
-                    action=AuditAction.ADMIN_USERS_LISTED,
-                    outcome=AuditOutcome.SUCCEEDED,
-                    resource_type=ResourceType.USER,
-                    metadata={
-                        "email_contains": command.criteria.email_contains,
-                        "role": command.criteria.role.value if command.criteria.role else None,
-                        "is_active": command.criteria.is_active,
-                        "returned": len(found.value),
-                    },
-                )
+        if isinstance(found, Failure):
+            return found
+        recorded = await self._audit_log.record(
+            AuditEntry.of(
+                command.context,
+                action=AuditAction.ADMIN_USERS_LISTED,
+                outcome=AuditOutcome.SUCCEEDED,
+                resource_type=ResourceType.USER,
+                metadata={
+                    "email_contains": command.criteria.email_contains,
+                    "role": command.criteria.role.value if command.criteria.role else None,
+                    "is_active": command.criteria.is_active,
+                    "returned": len(found.value),
+                },
             )
-            committed = await uow.commit()
-            if isinstance(committed, Failure):
-                return committed
-        return found
+        )
+        # No record, no answer: an unaudited read of personal data must not happen.
+        return recorded if isinstance(recorded, Failure) else found
 
 
 class UpdateUserHandler:
