@@ -234,3 +234,25 @@ async def test_an_admin_cannot_delete_themselves_here(
 
     assert_problem(response, status=409, code="self_deletion")
     assert (await client.get(ME_URL, headers=admin_headers)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body", [{"is_active": 0}, {"is_active": "false"}, {"role": None}, {"is_active": None}, {}]
+)
+async def test_an_update_is_given_exactly_or_refused(
+    client: httpx.AsyncClient,
+    container: FastContainer,
+    admin_headers: dict[str, str],
+    body: dict[str, object],
+) -> None:
+    ada = await create_user(container, "ada@lovelace.example")
+
+    response = await client.patch(f"{ADMIN_USERS_URL}/{ada}", json=body, headers=admin_headers)
+
+    assert_problem(response, status=422, code="validation_error")
+    schema = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    declared = schema["UpdateUserRequest"]
+    # What the API refuses, its document refuses too (schemathesis checks both directions).
+    assert declared["minProperties"] == 1
+    assert declared["properties"]["is_active"] == {"title": "Is Active", "type": "boolean"}
+    assert "anyOf" not in declared["properties"]["role"]
