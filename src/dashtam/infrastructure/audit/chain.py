@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.clock import utcnow
@@ -89,24 +89,8 @@ class AuditChain:
         if self._database.dialect_name == "postgresql":
             await session.execute(select(func.pg_advisory_xact_lock(_SEALER_LOCK_ID)))
         seq, prev_hash = await self._chain_end(session)
-        query = (
-            select(AuditLogModel)
-            .outerjoin(AuditSealModel, AuditSealModel.audit_id == AuditLogModel.id)
-            .where(AuditSealModel.id.is_(None))
-        )
-        if after is not None:
-            # Refused records stay unsealed: page past them instead of reading them forever.
-            query = query.where(
-                or_(
-                    AuditLogModel.created_at > after[0],
-                    and_(AuditLogModel.created_at == after[0], AuditLogModel.id > after[1]),
-                )
-            )
-        pending = (
-            await session.scalars(
-                query.order_by(AuditLogModel.created_at, AuditLogModel.id).limit(batch_size)
-            )
-        ).all()
+        # Refused records stay unsealed: page past them instead of reading them forever.
+        pending = (await session.scalars(_unsealed_after(after).limit(batch_size))).all()
         keyring = self._signer.keyring
         for record in pending:
             if not self._signer.check(record):
@@ -233,24 +217,8 @@ class AuditChain:
     async def _unsealed_records(self) -> AsyncIterator[AuditLogModel]:
         after: tuple[datetime, Any] | None = None
         while True:
-            query = (
-                select(AuditLogModel)
-                .outerjoin(AuditSealModel, AuditSealModel.audit_id == AuditLogModel.id)
-                .where(AuditSealModel.id.is_(None))
-            )
-            if after is not None:
-                query = query.where(
-                    or_(
-                        AuditLogModel.created_at > after[0],
-                        and_(AuditLogModel.created_at == after[0], AuditLogModel.id > after[1]),
-                    )
-                )
             async with self._database.get_session() as session:
-                rows = (
-                    await session.scalars(
-                        query.order_by(AuditLogModel.created_at, AuditLogModel.id).limit(_BATCH)
-                    )
-                ).all()
+                rows = (await session.scalars(_unsealed_after(after).limit(_BATCH))).all()
             for record in rows:
                 yield record
             if len(rows) < _BATCH:
@@ -278,6 +246,23 @@ class AuditChain:
                 "mac": record.mac,
                 "seal": None,
             }
+
+
+def _unsealed_after(after: tuple[datetime, Any] | None) -> Select[AuditLogModel]:
+    """Unsealed records, oldest first, after the (created_at, id) position ``after``."""
+    query = (
+        select(AuditLogModel)
+        .outerjoin(AuditSealModel, AuditSealModel.audit_id == AuditLogModel.id)
+        .where(AuditSealModel.id.is_(None))
+    )
+    if after is not None:
+        query = query.where(
+            or_(
+                AuditLogModel.created_at > after[0],
+                and_(AuditLogModel.created_at == after[0], AuditLogModel.id > after[1]),
+            )
+        )
+    return query.order_by(AuditLogModel.created_at, AuditLogModel.id)
 
 
 def _item(seal: AuditSealModel, record: AuditLogModel | None) -> SealedItem:

@@ -13,13 +13,11 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dashtam.core.errors import Error
-from dashtam.core.result import Failure, Result, Success
-from dashtam.core.tracing import get_trace_id
+from dashtam.core.result import Result
 from dashtam.domain.audit import AuditEntry
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.infrastructure.audit.signing import AuditRecordSigner
-from dashtam.infrastructure.audit.sql_audit import SqlAuditTrail
-from dashtam.infrastructure.errors import DB_ERRORS, classify
+from dashtam.infrastructure.audit.sql_audit import record_on_its_own
 from dashtam.infrastructure.persistence.database import READ_ONLY_OPTION, Database
 from dashtam.infrastructure.persistence.repositories.auth import SqlSessionRepository
 from dashtam.infrastructure.persistence.repositories.finance import (
@@ -92,16 +90,9 @@ class SqlReadUnitOfWork:
     async def record_failure(self, entry: AuditEntry) -> Result[None, Error]:
         # The read ends first: on a PostgreSQL pool it would hold a second connection meanwhile.
         await self._database.rollback_quietly(self.session)
-        try:
-            async with self._database.transaction() as session:
-                recorded = await SqlAuditTrail(session=session, signer=self._signer).record(entry)
-                if isinstance(recorded, Failure):
-                    raise _AuditWriteError(recorded.error)  # rolls the transaction back
-        except _AuditWriteError as exc:
-            return self._lost(exc.error, entry, error_type=type(exc.error).__name__)
-        except DB_ERRORS as exc:
-            return self._lost(classify(exc), entry, error_type=type(exc).__name__)
-        return Success(None)
+        return await record_on_its_own(
+            entry, database=self._database, signer=self._signer, logger=self._logger
+        )
 
     async def _end(self) -> None:
         session = self.session
@@ -111,21 +102,3 @@ class SqlReadUnitOfWork:
         finally:
             await self._database.close_quietly(session)
             self._session = None
-
-    def _lost(self, error: Error, entry: AuditEntry, *, error_type: str) -> Failure[Error]:
-        # Losing a FAILED record must be loud: it is the trail of an attempted access.
-        self._logger.error(
-            "audit_failure_record_lost",
-            code=error.code,
-            error_type=error_type,
-            action=entry.action.value,
-            outcome=entry.outcome.value,
-            trace_id=get_trace_id(),
-        )
-        return Failure(error)
-
-
-class _AuditWriteError(Exception):
-    def __init__(self, error: Error) -> None:
-        super().__init__(error.code)
-        self.error = error

@@ -16,7 +16,7 @@ from dashtam.domain.audit import AuditEntry
 from dashtam.domain.events import DomainEvent
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.infrastructure.audit.signing import AuditRecordSigner
-from dashtam.infrastructure.audit.sql_audit import SqlAuditTrail
+from dashtam.infrastructure.audit.sql_audit import record_on_its_own
 from dashtam.infrastructure.errors import DB_ERRORS, classify
 from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.models.outbox import OutboxEventModel
@@ -137,37 +137,12 @@ class SqlUnitOfWork:
         # Roll back first: the failed work must not commit, and on SQLite its write lock
         # would block the short transaction below.
         await self.rollback()
-        try:
-            async with self._database.transaction() as session:
-                recorded = await SqlAuditTrail(session=session, signer=self._signer).record(entry)
-                if isinstance(recorded, Failure):
-                    raise _AuditWriteError(recorded.error)
-        except _AuditWriteError as exc:
-            return self._audit_failed(exc.error, entry, error_type=type(exc.error).__name__)
-        except DB_ERRORS as exc:
-            return self._audit_failed(classify(exc), entry, error_type=type(exc).__name__)
-        return Success(None)
+        return await record_on_its_own(
+            entry, database=self._database, signer=self._signer, logger=self._logger
+        )
 
     def _commit_failed(self, error: Error) -> Failure[Error]:
         self._events.clear()
         self._audit_entries.clear()
         self._logger.warning("uow_commit_failed", code=error.code, trace_id=get_trace_id())
         return Failure(error)
-
-    def _audit_failed(self, error: Error, entry: AuditEntry, *, error_type: str) -> Failure[Error]:
-        # Losing a FAILED record must be loud: it is the trail of an attempted action.
-        self._logger.error(
-            "audit_failure_record_lost",
-            code=error.code,
-            error_type=error_type,
-            action=entry.action.value,
-            outcome=entry.outcome.value,
-            trace_id=get_trace_id(),
-        )
-        return Failure(error)
-
-
-class _AuditWriteError(Exception):
-    def __init__(self, error: Error) -> None:
-        super().__init__(error.code)
-        self.error = error
