@@ -57,6 +57,8 @@ def test_schemathesis_finds_no_failure(stack: Stack) -> None:
     }
     command = [
         SCHEMATHESIS,
+        "--config-file",
+        str(Path(__file__).with_name("schemathesis.toml")),
         "run",
         f"{stack.base_url}/openapi.json",
         "--checks",
