@@ -8,55 +8,49 @@ from uuid import UUID
 
 from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from dashtam.core.errors import ConflictError, Error, NotFoundError
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.auth.entities import AuthSession, LoginAttempt, RefreshToken
-from dashtam.infrastructure.errors import DB_ERRORS, classify
 from dashtam.infrastructure.persistence.models.auth import (
     AuthSessionModel,
     LoginAttemptModel,
     RefreshTokenModel,
 )
+from dashtam.infrastructure.persistence.repositories.boundary import classified
 from dashtam.infrastructure.persistence.types import UTCDateTime
+
+_STALE = ConflictError("the session was changed by someone else; retry", code="stale_version")
 
 
 class SqlSessionRepository:
     def __init__(self, *, session: AsyncSession) -> None:
         self._session = session
 
+    @classified
     async def add(self, session: AuthSession) -> Result[AuthSession, Error]:
         model = AuthSessionModel.from_entity(session)
         self._session.add(model)
-        try:
-            await self._session.flush()
-        except DB_ERRORS as exc:
-            return Failure(classify(exc))
+        await self._session.flush()
         return Success(model.to_entity())
 
+    @classified
     async def get(self, session_id: UUID) -> Result[AuthSession | None, Error]:
-        try:
-            model = await self._session.get(AuthSessionModel, session_id)
-        except DB_ERRORS as exc:
-            return Failure(classify(exc))
+        model = await self._session.get(AuthSessionModel, session_id)
         return Success(model.to_entity() if model is not None else None)
 
+    @classified(stale_version=_STALE)
     async def update(self, session: AuthSession) -> Result[AuthSession, Error]:
-        try:
-            model = await self._session.get(AuthSessionModel, session.id)
-            if model is None:
-                return Failure(NotFoundError("session not found"))
-            if model.version != session.version:
-                return Failure(_stale())
-            model.apply(session)
-            await self._session.flush()
-        except StaleDataError:
-            return Failure(_stale())
-        except DB_ERRORS as exc:
-            return Failure(classify(exc))
+        model = await self._session.get(AuthSessionModel, session.id)
+        if model is None:
+            return Failure(NotFoundError("session not found"))
+        if model.version != session.version:
+            return Failure(_STALE)
+        model.apply(session)
+        await self._session.flush()
         return Success(model.to_entity())
 
+    @classified
     async def list_active(
         self, user_id: UUID, *, now: datetime
     ) -> Result[Sequence[AuthSession], Error]:
@@ -69,12 +63,10 @@ class SqlSessionRepository:
             )
             .order_by(AuthSessionModel.id.desc())
         )
-        try:
-            rows = (await self._session.scalars(query)).all()
-        except DB_ERRORS as exc:
-            return Failure(classify(exc))
+        rows = (await self._session.scalars(query)).all()
         return Success([row.to_entity() for row in rows])
 
+    @classified
     async def revoke_all(
         self, user_id: UUID, *, reason: str, now: datetime, keep: UUID | None = None
     ) -> Result[Sequence[UUID], Error]:
@@ -97,10 +89,7 @@ class SqlSessionRepository:
             .returning(AuthSessionModel.id)
             .execution_options(synchronize_session=False)
         )
-        try:
-            revoked = list((await self._session.scalars(statement)).all())
-        except DB_ERRORS as exc:
-            return Failure(classify(exc))
+        revoked = list((await self._session.scalars(statement)).all())
         # Loaded copies in this session are now stale; make later reads see the revocation.
         self._session.expire_all()
         return Success(revoked)
@@ -110,25 +99,22 @@ class SqlRefreshTokenRepository:
     def __init__(self, *, session: AsyncSession) -> None:
         self._session = session
 
+    @classified
     async def add(self, token: RefreshToken) -> Result[RefreshToken, Error]:
         self._session.add(RefreshTokenModel.from_entity(token))
-        try:
-            await self._session.flush()
-        except DB_ERRORS as exc:
-            return Failure(classify(exc))
+        await self._session.flush()
         return Success(token)
 
+    @classified
     async def find_by_hash(self, token_hash: str) -> Result[RefreshToken | None, Error]:
-        try:
-            model = (
-                await self._session.scalars(
-                    select(RefreshTokenModel).where(RefreshTokenModel.token_hash == token_hash)
-                )
-            ).one_or_none()
-        except DB_ERRORS as exc:
-            return Failure(classify(exc))
+        model = (
+            await self._session.scalars(
+                select(RefreshTokenModel).where(RefreshTokenModel.token_hash == token_hash)
+            )
+        ).one_or_none()
         return Success(model.to_entity() if model is not None else None)
 
+    @classified
     async def mark_rotated(self, token_id: UUID, *, now: datetime) -> Result[bool, Error]:
         # Conditional UPDATE: of two concurrent uses of one token exactly one sees a row.
         statement = (
@@ -138,10 +124,7 @@ class SqlRefreshTokenRepository:
             .returning(RefreshTokenModel.id)
             .execution_options(synchronize_session=False)
         )
-        try:
-            won = (await self._session.scalars(statement)).one_or_none() is not None
-        except DB_ERRORS as exc:
-            return Failure(classify(exc))
+        won = (await self._session.scalars(statement)).one_or_none() is not None
         return Success(won)
 
 
@@ -149,6 +132,7 @@ class SqlLoginAttemptRepository:
     def __init__(self, *, session: AsyncSession) -> None:
         self._session = session
 
+    @classified
     async def lock_account(self, account_key: str) -> Result[None, Error]:
         # SQLite needs nothing: BEGIN IMMEDIATE already serialises every writing transaction.
         if self._session.get_bind().dialect.name != "postgresql":
@@ -156,27 +140,20 @@ class SqlLoginAttemptRepository:
         # A transaction-scoped advisory lock on the account: concurrent attempts check the
         # throttle one after another, each seeing the failures counted before it.
         lock_id = int.from_bytes(bytes.fromhex(account_key[:16]), "big", signed=True)
-        try:
-            await self._session.execute(select(func.pg_advisory_xact_lock(lock_id)))
-        except DB_ERRORS as exc:
-            return Failure(classify(exc))
+        await self._session.execute(select(func.pg_advisory_xact_lock(lock_id)))
         return Success(None)
 
+    @classified
     async def add(self, attempt: LoginAttempt) -> Result[None, Error]:
         self._session.add(LoginAttemptModel.from_entity(attempt))
-        try:
-            await self._session.flush()
-        except DB_ERRORS as exc:
-            return Failure(classify(exc))
+        await self._session.flush()
         return Success(None)
 
+    @classified
     async def remove(self, attempt_id: UUID) -> Result[None, Error]:
-        try:
-            await self._session.execute(
-                delete(LoginAttemptModel).where(LoginAttemptModel.id == attempt_id)
-            )
-        except DB_ERRORS as exc:
-            return Failure(classify(exc))
+        await self._session.execute(
+            delete(LoginAttemptModel).where(LoginAttemptModel.id == attempt_id)
+        )
         return Success(None)
 
     async def account_failures(
@@ -214,13 +191,7 @@ class SqlLoginAttemptRepository:
         )
         return await self._times(query)
 
+    @classified
     async def _times(self, query: object) -> Result[list[datetime], Error]:
-        try:
-            rows = (await self._session.scalars(query)).all()  # type: ignore[call-overload]
-        except DB_ERRORS as exc:
-            return Failure(classify(exc))
+        rows = (await self._session.scalars(query)).all()  # type: ignore[call-overload]
         return Success(list(rows))
-
-
-def _stale() -> ConflictError:
-    return ConflictError("the session was changed by someone else; retry", code="stale_version")

@@ -7,7 +7,6 @@ from uuid import UUID
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from dashtam.core.errors import ConflictError, Error, NotFoundError
 from dashtam.core.result import Failure, Result, Success
@@ -15,11 +14,14 @@ from dashtam.core.validation import fold_case
 from dashtam.domain.users.entities import User
 from dashtam.domain.users.repository import UserFilter
 from dashtam.domain.users.value_objects import Email
-from dashtam.infrastructure.errors import DB_ERRORS, classify
 from dashtam.infrastructure.persistence.models.users import UserModel
+from dashtam.infrastructure.persistence.repositories.boundary import classified
 from dashtam.infrastructure.persistence.sql import LIKE_ESCAPE, contains_pattern
 
 _EMAIL_TAKEN = ConflictError("an account with this email already exists", code="email_taken")
+_STALE = ConflictError(
+    "the user was changed by someone else; reload and retry", code="stale_version"
+)
 
 
 class SqlUserRepository:
@@ -28,61 +30,49 @@ class SqlUserRepository:
     def __init__(self, *, session: AsyncSession) -> None:
         self._session = session
 
+    @classified(unique_violation=_EMAIL_TAKEN)
     async def add(self, user: User) -> Result[User, Error]:
         model = UserModel.from_entity(user)
         # No savepoint: a failed flush poisons the transaction, and the unit of work then
         # rolls back the whole use case anyway (saves two round trips per write).
         self._session.add(model)
-        try:
-            await self._session.flush()
-        except DB_ERRORS as exc:
-            return Failure(classify(exc, unique_violation=_EMAIL_TAKEN))
+        await self._session.flush()
         return Success(model.to_entity())
 
+    @classified(unique_violation=_EMAIL_TAKEN, stale_version=_STALE)
     async def update(self, user: User) -> Result[User, Error]:
-        try:
-            model = await self._session.get(UserModel, user.id)
-            if model is None:
-                return Failure(NotFoundError("user not found"))
-            if model.version != user.version:
-                return Failure(_stale())
-            model.apply(user)
-            await self._session.flush()
-        except StaleDataError:
-            return Failure(_stale())
-        except DB_ERRORS as exc:
-            return Failure(classify(exc, unique_violation=_EMAIL_TAKEN))
+        model = await self._session.get(UserModel, user.id)
+        if model is None:
+            return Failure(NotFoundError("user not found"))
+        if model.version != user.version:
+            return Failure(_STALE)
+        model.apply(user)
+        await self._session.flush()
         return Success(model.to_entity())
 
+    @classified
     async def delete(self, user_id: UUID) -> Result[None, Error]:
-        try:
-            result = await self._session.execute(
-                delete(UserModel).where(UserModel.id == user_id).returning(UserModel.id)
-            )
-            deleted = result.scalar_one_or_none()
-        except DB_ERRORS as exc:
-            return Failure(classify(exc))
-        if deleted is None:
+        result = await self._session.execute(
+            delete(UserModel).where(UserModel.id == user_id).returning(UserModel.id)
+        )
+        if result.scalar_one_or_none() is None:
             return Failure(NotFoundError("user not found"))
         return Success(None)
 
+    @classified
     async def get(self, user_id: UUID) -> Result[User | None, Error]:
-        try:
-            model = await self._session.get(UserModel, user_id)
-        except DB_ERRORS as exc:
-            return Failure(classify(exc))
+        model = await self._session.get(UserModel, user_id)
         return Success(model.to_entity() if model is not None else None)
 
+    @classified
     async def find_by_email(self, email: Email) -> Result[User | None, Error]:
-        try:
-            result = await self._session.execute(
-                select(UserModel).where(UserModel.email == email.value)
-            )
-            model = result.scalar_one_or_none()
-        except DB_ERRORS as exc:
-            return Failure(classify(exc))
+        result = await self._session.execute(
+            select(UserModel).where(UserModel.email == email.value)
+        )
+        model = result.scalar_one_or_none()
         return Success(model.to_entity() if model is not None else None)
 
+    @classified
     async def search(
         self, criteria: UserFilter, *, after: UUID | None, limit: int
     ) -> Result[Sequence[User], Error]:
@@ -97,14 +87,5 @@ class SqlUserRepository:
             query = query.where(UserModel.role == criteria.role.value)
         if criteria.is_active is not None:
             query = query.where(UserModel.is_active.is_(criteria.is_active))
-        try:
-            rows = (await self._session.scalars(query)).all()
-        except DB_ERRORS as exc:
-            return Failure(classify(exc))
+        rows = (await self._session.scalars(query)).all()
         return Success([row.to_entity() for row in rows])
-
-
-def _stale() -> ConflictError:
-    return ConflictError(
-        "the user was changed by someone else; reload and retry", code="stale_version"
-    )
