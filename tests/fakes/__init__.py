@@ -20,7 +20,6 @@ from tests.fakes.unit_of_work import (
     FakeRepositories,
     FakeStore,
     FakeUnitOfWork,
-    fake_uow_factory,
 )
 from tests.fakes.users import FakeUserRepository
 
@@ -42,5 +41,4 @@ __all__ = [
     "FinanceTables",
     "LogRecord",
     "RecordingLogger",
-    "fake_uow_factory",
 ]

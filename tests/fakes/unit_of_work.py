@@ -164,10 +164,6 @@ class FakeRepositories:
         )
 
 
-def fake_uow_factory(store: FakeStore) -> Callable[[], FakeUnitOfWork]:
-    return store.uow
-
-
 class FakeUnitOfWork:
     """Stages repository writes, audit entries and events; ``commit`` publishes all or nothing."""
 
@@ -239,9 +235,12 @@ class FakeUnitOfWork:
 
     async def commit(self) -> Result[None, Error]:
         repositories = self.repositories
-        error = self._store.take_commit_failure() or repositories.check_staged()
-        if error is None:
-            error = self._check_audit_entries()
+        error = (
+            self._store.take_commit_failure()
+            or repositories.check_staged()
+            or self._check_audit_entries()
+            or self._check_events()
+        )
         if error is not None:
             self._discard()
             self._store.logger.warning("uow_commit_failed", code=error.code)
@@ -282,6 +281,15 @@ class FakeUnitOfWork:
                 as_stored(entry)
             except (TypeError, ValueError):
                 return DatabaseError("database operation failed")
+        return None
+
+    def _check_events(self) -> Error | None:
+        # The outbox's primary key is the event id: an event cannot be queued twice.
+        taken = {event.event_id for event in self._store.outbox}
+        for event in self._events:
+            if event.event_id in taken:
+                return FakeAuditTrail.duplicate()
+            taken.add(event.event_id)
         return None
 
     def _discard(self) -> None:
