@@ -222,6 +222,7 @@ class UnitOfWorkContract:
             result = await uow.commit()
             assert isinstance(result, Failure)
             assert isinstance(result.error, InfrastructureError)
+            assert result.error.code == "database_error"
         await self.assert_none_of(harness, done)
         assert await harness.committed_user(twin.id) is None
         assert harness.handovers == [[taken.event.event_id]]
