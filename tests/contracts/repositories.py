@@ -24,16 +24,14 @@ from dashtam.domain.providers.repository import ConnectionRepository
 from dashtam.domain.transactions.repository import TransactionRepository
 from dashtam.domain.users.repository import UserRepository
 from dashtam.infrastructure.persistence.database import Database
+from dashtam.infrastructure.persistence.repositories.accounts import SqlAccountRepository
 from dashtam.infrastructure.persistence.repositories.auth import (
     SqlLoginAttemptRepository,
     SqlRefreshTokenRepository,
     SqlSessionRepository,
 )
-from dashtam.infrastructure.persistence.repositories.finance import (
-    SqlAccountRepository,
-    SqlConnectionRepository,
-    SqlTransactionRepository,
-)
+from dashtam.infrastructure.persistence.repositories.connections import SqlConnectionRepository
+from dashtam.infrastructure.persistence.repositories.transactions import SqlTransactionRepository
 from dashtam.infrastructure.persistence.repositories.users import SqlUserRepository
 from tests.contracts.harness import Harness, SqlSessionHarness
 from tests.fakes import FakeRepositories, FakeStore

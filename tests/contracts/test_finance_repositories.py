@@ -6,23 +6,31 @@ from tests.contracts.finance_contract import (
     AccountRepositoryContract,
     ConnectionRepositoryContract,
 )
+from tests.contracts.finance_ownership_contract import (
+    AccountOwnershipContract,
+    ConnectionOwnershipContract,
+)
 from tests.contracts.repositories import FakeBackend, SqlBackend
 from tests.contracts.transaction_contract import TransactionRepositoryContract
 
 
-class TestFakeConnectionRepository(FakeBackend, ConnectionRepositoryContract):
+class TestFakeConnectionRepository(
+    FakeBackend, ConnectionRepositoryContract, ConnectionOwnershipContract
+):
     pass
 
 
-class TestSqlConnectionRepository(SqlBackend, ConnectionRepositoryContract):
+class TestSqlConnectionRepository(
+    SqlBackend, ConnectionRepositoryContract, ConnectionOwnershipContract
+):
     pass
 
 
-class TestFakeAccountRepository(FakeBackend, AccountRepositoryContract):
+class TestFakeAccountRepository(FakeBackend, AccountRepositoryContract, AccountOwnershipContract):
     pass
 
 
-class TestSqlAccountRepository(SqlBackend, AccountRepositoryContract):
+class TestSqlAccountRepository(SqlBackend, AccountRepositoryContract, AccountOwnershipContract):
     pass
 
 

@@ -34,6 +34,7 @@ from tests.fakes.finance_tables import (
     duplicate,
     integrity_error,
     money,
+    stale_version,
     utc,
 )
 
@@ -65,13 +66,25 @@ class FakeConnectionRepository(_FinanceRepository):
         current = self.tables.connections.get(connection_id)
         return Success(replace(current) if current is not None else None)
 
+    async def get_owned(
+        self, user_id: UUID, connection_id: UUID
+    ) -> Result[ProviderConnection | None, Error]:
+        if (refused := self.tables.refuse("connections.get_owned")) is not None:
+            return Failure(refused)
+        current = self.tables.connections.get(connection_id)
+        if current is None or current.user_id != user_id:
+            return Success(None)
+        return Success(replace(current))
+
     async def update(self, connection: ProviderConnection) -> Result[ProviderConnection, Error]:
         if (refused := self.tables.refuse("connections.update")) is not None:
             return Failure(refused)
         current = self.tables.connections.get(connection.id)
         if current is None:
             return Failure(NotFoundError("connection not found"))
-        # Only these columns are copied; the caller's version is not compared (as in SQL).
+        if current.version != connection.version:
+            return Failure(stale_version("connection"))
+        # Only the columns ``ConnectionModel.apply`` copies.
         changed = replace(
             current,
             label=connection.label,
@@ -156,6 +169,14 @@ class FakeAccountRepository(_FinanceRepository):
             return Failure(refused)
         current = self.tables.accounts.get(account_id)
         return Success(replace(current) if current is not None else None)
+
+    async def get_owned(self, user_id: UUID, account_id: UUID) -> Result[Account | None, Error]:
+        if (refused := self.tables.refuse("accounts.get_owned")) is not None:
+            return Failure(refused)
+        current = self.tables.accounts.get(account_id)
+        if current is None or current.user_id != user_id:
+            return Success(None)
+        return Success(replace(current))
 
     async def list_for_user(self, user_id: UUID) -> Result[Sequence[Account], Error]:
         if (refused := self.tables.refuse("accounts.list_for_user")) is not None:

@@ -25,6 +25,12 @@ def duplicate() -> ConflictError:
     return ConflictError("duplicate value", code="duplicate")
 
 
+def stale_version(what: str) -> ConflictError:
+    return ConflictError(
+        f"the {what} was changed by someone else; reload and retry", code="stale_version"
+    )
+
+
 def integrity_error() -> DatabaseError:
     """What ``classify`` makes of a foreign-key violation on both backends."""
     return DatabaseError("data violates an integrity constraint", code="integrity_error")

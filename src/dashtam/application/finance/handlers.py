@@ -106,11 +106,11 @@ class DisconnectConnectionHandler:
 
     async def handle(self, command: DisconnectConnection) -> Result[None, Error]:
         async with self._uow_factory() as uow:
-            loaded = await uow.connections.get(command.connection_id)
+            loaded = await uow.connections.get_owned(command.user_id, command.connection_id)
             if isinstance(loaded, Failure):
                 return await self._fail(uow, command, loaded.error)
             connection = loaded.value
-            if connection is None or connection.user_id != command.user_id:
+            if connection is None:
                 return await self._fail(uow, command, NotFoundError("connection not found"))
             if not connection.is_active and not command.purge:
                 return Success(None)  # already disconnected: nothing changes, nothing to tell
@@ -165,11 +165,11 @@ class DeleteAccountHandler:
 
     async def handle(self, command: DeleteAccount) -> Result[None, Error]:
         async with self._uow_factory() as uow:
-            loaded = await uow.accounts.get(command.account_id)
+            loaded = await uow.accounts.get_owned(command.user_id, command.account_id)
             if isinstance(loaded, Failure):
                 return await self._fail(uow, command, loaded.error)
             account = loaded.value
-            if account is None or account.user_id != command.user_id:
+            if account is None:
                 return await self._fail(uow, command, NotFoundError("account not found"))
             deleted = await uow.accounts.delete(account.id)
             if isinstance(deleted, Failure):

@@ -52,12 +52,11 @@ class ImportStatementHandler:
 
     async def handle(self, command: ImportStatement) -> Result[ImportReport, Error]:
         async with self._uow_factory() as uow:
-            loaded = await uow.connections.get(command.connection_id)
+            loaded = await uow.connections.get_owned(command.user_id, command.connection_id)
             if isinstance(loaded, Failure):
                 return await self._fail(uow, command, loaded.error)
             connection = loaded.value
-            # Another user's connection is reported exactly like a missing one.
-            if connection is None or connection.user_id != command.user_id:
+            if connection is None:  # missing, or another user's: reported alike
                 return await self._fail(uow, command, NotFoundError("connection not found"))
             if not connection.is_active:
                 error = ConflictError(

@@ -157,10 +157,10 @@ class FinanceQueries:
     async def _owned_account(
         uow: ReadUnitOfWork, user_id: UUID, account_id: UUID, context: AuditContext, view: str
     ) -> Result[Account, Error]:
-        found = await uow.accounts.get(account_id)
+        found = await uow.accounts.get_owned(user_id, account_id)
         if isinstance(found, Failure):
             return found
-        if found.value is None or found.value.user_id != user_id:
+        if found.value is None:
             # A probe for someone else's account is as worth auditing as a read of one's own.
             await uow.record_failure(
                 AuditEntry.of(

@@ -17,7 +17,15 @@ class ConnectionRepository(Protocol):
 
     async def get(self, connection_id: UUID) -> Result[ProviderConnection | None, Error]: ...
 
-    async def update(self, connection: ProviderConnection) -> Result[ProviderConnection, Error]: ...
+    async def get_owned(
+        self, user_id: UUID, connection_id: UUID
+    ) -> Result[ProviderConnection | None, Error]:
+        """The user's connection; None when it is missing or someone else's (never which)."""
+        ...
+
+    async def update(self, connection: ProviderConnection) -> Result[ProviderConnection, Error]:
+        """Save the changes; a ``version`` other than the stored one is a ``stale_version``."""
+        ...
 
     async def record_import(self, connection_id: UUID, *, now: datetime) -> Result[None, Error]: ...
 

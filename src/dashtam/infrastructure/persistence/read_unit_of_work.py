@@ -19,12 +19,10 @@ from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.infrastructure.audit.signing import AuditRecordSigner
 from dashtam.infrastructure.audit.sql_audit import record_on_its_own
 from dashtam.infrastructure.persistence.database import READ_ONLY_OPTION, Database
+from dashtam.infrastructure.persistence.repositories.accounts import SqlAccountRepository
 from dashtam.infrastructure.persistence.repositories.auth import SqlSessionRepository
-from dashtam.infrastructure.persistence.repositories.finance import (
-    SqlAccountRepository,
-    SqlConnectionRepository,
-    SqlTransactionRepository,
-)
+from dashtam.infrastructure.persistence.repositories.connections import SqlConnectionRepository
+from dashtam.infrastructure.persistence.repositories.transactions import SqlTransactionRepository
 from dashtam.infrastructure.persistence.repositories.users import SqlUserRepository
 
 

@@ -20,16 +20,14 @@ from dashtam.infrastructure.audit.sql_audit import record_on_its_own
 from dashtam.infrastructure.errors import DB_ERRORS, classify
 from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.models.outbox import OutboxEventModel
+from dashtam.infrastructure.persistence.repositories.accounts import SqlAccountRepository
 from dashtam.infrastructure.persistence.repositories.auth import (
     SqlLoginAttemptRepository,
     SqlRefreshTokenRepository,
     SqlSessionRepository,
 )
-from dashtam.infrastructure.persistence.repositories.finance import (
-    SqlAccountRepository,
-    SqlConnectionRepository,
-    SqlTransactionRepository,
-)
+from dashtam.infrastructure.persistence.repositories.connections import SqlConnectionRepository
+from dashtam.infrastructure.persistence.repositories.transactions import SqlTransactionRepository
 from dashtam.infrastructure.persistence.repositories.users import SqlUserRepository
 
 CommittedEventsHook = Callable[[Sequence[UUID]], Awaitable[object]]

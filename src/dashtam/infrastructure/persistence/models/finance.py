@@ -27,6 +27,8 @@ class ProviderModel(Base):
 
 
 class ConnectionModel(BaseMutableModel):
+    """A connection row. Not the domain entity: convert with ``to_entity``/``from_entity``."""
+
     __tablename__ = "provider_connections"
     __table_args__ = (Index("ix_provider_connections_user_id", "user_id"),)
 
@@ -50,6 +52,26 @@ class ConnectionModel(BaseMutableModel):
             updated_at=self.updated_at,
             version=self.version,
         )
+
+    @classmethod
+    def from_entity(cls, connection: ProviderConnection) -> ConnectionModel:
+        """A new row: its ``version`` starts at 1 whatever the entity carries."""
+        return cls(
+            id=connection.id,
+            user_id=connection.user_id,
+            provider=connection.provider.value,
+            label=connection.label,
+            status=connection.status.value,
+            last_import_at=connection.last_import_at,
+            created_at=connection.created_at,
+            updated_at=connection.updated_at,
+        )
+
+    def apply(self, connection: ProviderConnection) -> None:
+        """Copy the entity's mutable fields onto this row (``version`` is SQLAlchemy's job)."""
+        self.label = connection.label
+        self.status = connection.status.value
+        self.last_import_at = connection.last_import_at
 
 
 class AccountModel(BaseMutableModel):

@@ -1,0 +1,143 @@
+"""SQLAlchemy adapter of the ``AccountRepository`` port (accounts and their balance history)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dashtam.core.clock import utcnow
+from dashtam.core.errors import Error
+from dashtam.core.ids import new_id
+from dashtam.core.result import Result, Success
+from dashtam.domain.accounts.entities import Account, BalanceSnapshot
+from dashtam.domain.accounts.repository import AccountUpsert
+from dashtam.infrastructure.persistence.models.finance import AccountModel, BalanceSnapshotModel
+from dashtam.infrastructure.persistence.repositories.boundary import classified
+from dashtam.infrastructure.persistence.repositories.dialect import insert_for
+
+
+class SqlAccountRepository:
+    """Written by imports (upserts, never a read-modify-write); never commits."""
+
+    def __init__(self, *, session: AsyncSession) -> None:
+        self._session = session
+
+    @classified
+    async def upsert(self, data: AccountUpsert) -> Result[tuple[Account, bool], Error]:
+        now = utcnow()
+        # Concurrent imports of one file may both try to create the account: one wins.
+        inserted = await self._session.execute(
+            insert_for(self._session)(AccountModel)
+            .values(
+                id=new_id(),
+                user_id=data.user_id,
+                connection_id=data.connection_id,
+                provider_account_id=data.provider_account_id,
+                name=data.name,
+                account_type=data.account_type.value,
+                currency=data.currency,
+                created_at=now,
+                updated_at=now,
+                version=1,
+            )
+            .on_conflict_do_nothing(index_elements=["connection_id", "provider_account_id"])
+            .returning(AccountModel.id)
+        )
+        created = inserted.scalar_one_or_none() is not None
+        where = [
+            AccountModel.connection_id == data.connection_id,
+            AccountModel.provider_account_id == data.provider_account_id,
+        ]
+        if data.balance is not None:
+            as_of = data.balance_as_of or utcnow()
+            # A plain UPDATE, not the ORM's versioned one: concurrent imports of the same
+            # account must both succeed. The condition keeps an older statement imported
+            # later from rolling the balance back.
+            await self._session.execute(
+                update(AccountModel)
+                .where(
+                    *where,
+                    or_(AccountModel.balance_as_of.is_(None), AccountModel.balance_as_of <= as_of),
+                )
+                .values(
+                    balance=data.balance,
+                    balance_as_of=as_of,
+                    updated_at=utcnow(),
+                    version=AccountModel.version + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        model = (
+            await self._session.scalars(
+                select(AccountModel).where(*where).execution_options(populate_existing=True)
+            )
+        ).one()
+        return Success((model.to_entity(), created))
+
+    @classified
+    async def get(self, account_id: UUID) -> Result[Account | None, Error]:
+        model = await self._session.get(AccountModel, account_id)
+        return Success(model.to_entity() if model is not None else None)
+
+    @classified
+    async def get_owned(self, user_id: UUID, account_id: UUID) -> Result[Account | None, Error]:
+        # One query for both conditions: "someone else's" and "missing" look the same.
+        model = (
+            await self._session.scalars(
+                select(AccountModel).where(
+                    AccountModel.id == account_id, AccountModel.user_id == user_id
+                )
+            )
+        ).one_or_none()
+        return Success(model.to_entity() if model is not None else None)
+
+    @classified
+    async def list_for_user(self, user_id: UUID) -> Result[Sequence[Account], Error]:
+        query = (
+            select(AccountModel).where(AccountModel.user_id == user_id).order_by(AccountModel.id)
+        )
+        rows = (await self._session.scalars(query)).all()
+        return Success([row.to_entity() for row in rows])
+
+    @classified
+    async def delete(self, account_id: UUID) -> Result[None, Error]:
+        await self._session.execute(delete(AccountModel).where(AccountModel.id == account_id))
+        return Success(None)
+
+    @classified
+    async def delete_for_connection(self, connection_id: UUID) -> Result[int, Error]:
+        result = await self._session.execute(
+            delete(AccountModel)
+            .where(AccountModel.connection_id == connection_id)
+            .returning(AccountModel.id)
+        )
+        return Success(len(result.all()))
+
+    @classified
+    async def add_snapshot(self, snapshot: BalanceSnapshot) -> Result[bool, Error]:
+        result = await self._session.execute(
+            insert_for(self._session)(BalanceSnapshotModel)
+            .values(
+                id=snapshot.id,
+                account_id=snapshot.account_id,
+                balance=snapshot.balance,
+                as_of=snapshot.as_of,
+                created_at=snapshot.created_at,
+            )
+            .on_conflict_do_nothing(index_elements=["account_id", "as_of"])
+            .returning(BalanceSnapshotModel.id)
+        )
+        return Success(result.scalar_one_or_none() is not None)
+
+    @classified
+    async def balance_history(self, account_id: UUID) -> Result[Sequence[BalanceSnapshot], Error]:
+        query = (
+            select(BalanceSnapshotModel)
+            .where(BalanceSnapshotModel.account_id == account_id)
+            .order_by(BalanceSnapshotModel.as_of)
+        )
+        rows = (await self._session.scalars(query)).all()
+        return Success([row.to_entity() for row in rows])

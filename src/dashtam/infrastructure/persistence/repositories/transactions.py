@@ -1,0 +1,176 @@
+"""SQLAlchemy adapter of the ``TransactionRepository`` port: batch upserts, filtered search."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, func, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dashtam.core.clock import utcnow
+from dashtam.core.errors import Error
+from dashtam.core.ids import new_id
+from dashtam.core.result import Result, Success
+from dashtam.domain.imports.statement import ParsedTransaction
+from dashtam.domain.transactions.entities import Transaction
+from dashtam.domain.transactions.repository import (
+    TransactionCursor,
+    TransactionQuery,
+    UpsertCounts,
+)
+from dashtam.infrastructure.persistence.models.finance import AccountModel, TransactionModel
+from dashtam.infrastructure.persistence.repositories.boundary import classified
+from dashtam.infrastructure.persistence.repositories.dialect import insert_for
+from dashtam.infrastructure.persistence.sql import LIKE_ESCAPE, contains_pattern
+
+_COMPARED = ("amount", "posted_on", "description", "payee", "memo", "status")
+
+
+class SqlTransactionRepository:
+    """Rows are written in bulk (never one ORM object per row); reads are the owner's only."""
+
+    def __init__(self, *, session: AsyncSession) -> None:
+        self._session = session
+
+    @classified
+    async def upsert_batch(
+        self, account_id: UUID, currency: str, batch: Sequence[ParsedTransaction]
+    ) -> Result[UpsertCounts, Error]:
+        if not batch:
+            return Success(UpsertCounts())
+        # A file may repeat an id (some banks do): the last occurrence describes it best.
+        incoming = {item.provider_transaction_id: item for item in batch}
+        existing = await self._stored(account_id, list(incoming))
+        now = utcnow()
+        new_rows = [
+            _row(account_id, currency, item, now)
+            for key, item in incoming.items()
+            if key not in existing
+        ]
+        changed = [
+            {"id": existing[key].id, **_values(item), "updated_at": now}
+            for key, item in incoming.items()
+            if key in existing and _differs(existing[key], item)
+        ]
+        inserted = 0
+        if new_rows:
+            # executemany of one multi-row INSERT ... ON CONFLICT DO NOTHING: a row another
+            # import inserted meanwhile is skipped, never duplicated.
+            result = await self._session.execute(
+                insert_for(self._session)(TransactionModel)
+                .on_conflict_do_nothing(index_elements=["account_id", "provider_transaction_id"])
+                .returning(TransactionModel.id),
+                new_rows,
+            )
+            inserted = len(result.all())
+        if changed:
+            await self._session.execute(
+                update(TransactionModel).execution_options(synchronize_session=False), changed
+            )
+        unchanged = len(incoming) - len(new_rows) - len(changed)
+        return Success(
+            UpsertCounts(
+                new=inserted, updated=len(changed), unchanged=unchanged + len(new_rows) - inserted
+            )
+        )
+
+    async def _stored(self, account_id: UUID, keys: list[str]) -> dict[str, Any]:
+        """The compared columns of the account's rows with these provider ids, by id."""
+        rows = await self._session.execute(
+            select(
+                TransactionModel.id,
+                TransactionModel.provider_transaction_id,
+                *(getattr(TransactionModel, name) for name in _COMPARED),
+            ).where(
+                TransactionModel.account_id == account_id,
+                TransactionModel.provider_transaction_id.in_(keys),
+            )
+        )
+        return {row.provider_transaction_id: row for row in rows.all()}
+
+    @classified
+    async def search(
+        self, query: TransactionQuery, *, after: TransactionCursor | None, limit: int
+    ) -> Result[Sequence[Transaction], Error]:
+        statement = (
+            select(TransactionModel)
+            .join(AccountModel, AccountModel.id == TransactionModel.account_id)
+            .where(AccountModel.user_id == query.user_id)
+            .order_by(TransactionModel.posted_on.desc(), TransactionModel.id.desc())
+            .limit(limit)
+        )
+        if query.account_id is not None:
+            statement = statement.where(TransactionModel.account_id == query.account_id)
+        if query.posted_from is not None:
+            statement = statement.where(TransactionModel.posted_on >= query.posted_from)
+        if query.posted_to is not None:
+            statement = statement.where(TransactionModel.posted_on <= query.posted_to)
+        if query.min_amount is not None:
+            statement = statement.where(TransactionModel.amount >= query.min_amount)
+        if query.max_amount is not None:
+            statement = statement.where(TransactionModel.amount <= query.max_amount)
+        if query.text:
+            needle = contains_pattern(query.text)
+            sqlite = self._session.get_bind().dialect.name == "sqlite"
+            statement = statement.where(
+                or_(
+                    *(
+                        _icontains(column, needle, sqlite=sqlite)
+                        for column in (
+                            TransactionModel.description,
+                            TransactionModel.payee,
+                            TransactionModel.memo,
+                        )
+                    )
+                )
+            )
+        if after is not None:
+            statement = statement.where(
+                tuple_(TransactionModel.posted_on, TransactionModel.id)
+                < tuple_(after.posted_on, after.id)
+            )
+        rows = (await self._session.scalars(statement)).all()
+        return Success([row.to_entity() for row in rows])
+
+
+def _values(item: ParsedTransaction) -> dict[str, object]:
+    return {
+        "amount": item.amount,
+        "posted_on": item.posted_on,
+        "description": item.description,
+        "payee": item.payee,
+        "memo": item.memo,
+        "status": item.status.value,
+    }
+
+
+def _row(
+    account_id: UUID, currency: str, item: ParsedTransaction, now: datetime
+) -> dict[str, object]:
+    return {
+        "id": new_id(),
+        "account_id": account_id,
+        "provider_transaction_id": item.provider_transaction_id,
+        "currency": currency,
+        "created_at": now,
+        "updated_at": now,
+        **_values(item),
+    }
+
+
+def _differs(row: object, item: ParsedTransaction) -> bool:
+    stored = {name: getattr(row, name) for name in _COMPARED}
+    return stored != _values(item)
+
+
+def _icontains(column: Any, needle: str, *, sqlite: bool) -> ColumnElement[bool]:
+    """ILIKE; on SQLite through ``dashtam_fold`` (database.py), its lower() being ASCII-only."""
+    if sqlite:
+        result: ColumnElement[bool] = func.dashtam_fold(column).like(
+            func.dashtam_fold(needle), escape=LIKE_ESCAPE
+        )
+        return result
+    return column.ilike(needle, escape=LIKE_ESCAPE)  # type: ignore[no-any-return]
