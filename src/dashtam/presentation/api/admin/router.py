@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse
 from dashtam.application.admin.commands import MAX_PAGE_SIZE, ListUsers, UpdateUser
 from dashtam.application.users.commands import AdminDeleteUser
 from dashtam.core.errors import ValidationError
-from dashtam.core.result import Failure, Success
 from dashtam.domain.users.repository import UserFilter
 from dashtam.domain.users.value_objects import Role
 from dashtam.presentation.api.admin.schemas import UpdateUserRequest, UserPage
@@ -19,6 +18,7 @@ from dashtam.presentation.api.cursors import decode_cursor_bytes, encode_cursor_
 from dashtam.presentation.api.dependencies import AdminDep, AuthenticatedContextDep, ContainerDep
 from dashtam.presentation.api.openapi import ADMIN, problems
 from dashtam.presentation.api.problems import error_response
+from dashtam.presentation.api.responses import no_content, respond
 from dashtam.presentation.api.users.schemas import UserResponse
 from dashtam.presentation.api.validators import NO_CONTROL_CHARACTERS_SCHEMA, NoControlCharacters
 
@@ -68,12 +68,16 @@ async def list_users(
         limit=limit,
         context=context,
     )
-    match await container.list_users_handler().handle(command):
-        case Success(users):
-            next_cursor = encode_cursor(users[-1].id) if len(users) == limit else None
-            return UserPage(items=[UserResponse.of(u) for u in users], next_cursor=next_cursor)
-        case Failure(error):
-            return error_response(error, request)
+    result = await container.list_users_handler().handle(command)
+    return respond(
+        result,
+        request,
+        lambda users: UserPage(
+            items=[UserResponse.of(u) for u in users],
+            # A full page may have a next one; a short page is the last.
+            next_cursor=encode_cursor(users[-1].id) if len(users) == limit else None,
+        ),
+    )
 
 
 @router.patch(
@@ -91,11 +95,8 @@ async def update_user(
     context: AuthenticatedContextDep,
 ) -> UserResponse | JSONResponse:
     command = UpdateUser(user_id=user_id, role=body.role, is_active=body.is_active, context=context)
-    match await container.update_user_handler().handle(command):
-        case Success(user):
-            return UserResponse.of(user)
-        case Failure(error):
-            return error_response(error, request)
+    result = await container.update_user_handler().handle(command)
+    return respond(result, request, UserResponse.of)
 
 
 @router.delete(
@@ -112,8 +113,5 @@ async def delete_user(
     context: AuthenticatedContextDep,
 ) -> Response:
     command = AdminDeleteUser(user_id=user_id, context=context)
-    match await container.admin_delete_user_handler().handle(command):
-        case Success(_):
-            return Response(status_code=status.HTTP_204_NO_CONTENT)
-        case Failure(error):
-            return error_response(error, request)
+    result = await container.admin_delete_user_handler().handle(command)
+    return respond(result, request, no_content)

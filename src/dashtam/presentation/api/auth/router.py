@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from dashtam.application.auth.commands import LogIn, RefreshTokens, RevokeSession
-from dashtam.core.result import Failure, Success
 from dashtam.presentation.api.auth.schemas import (
     LoginRequest,
     RefreshRequest,
@@ -23,7 +22,7 @@ from dashtam.presentation.api.dependencies import (
     PrincipalDep,
 )
 from dashtam.presentation.api.openapi import AUTHENTICATED, problems
-from dashtam.presentation.api.problems import error_response
+from dashtam.presentation.api.responses import no_content, respond, with_headers
 
 router = APIRouter(prefix="/api/v1", tags=["sessions"])
 
@@ -46,12 +45,8 @@ async def log_in(
     context: AuditContextDep,
 ) -> TokenResponse | JSONResponse:
     command = LogIn(email=body.email, password=body.password, context=context)
-    match await container.login_handler().handle(command):
-        case Success(pair):
-            response.headers.update(_NO_STORE)
-            return TokenResponse.of(pair)
-        case Failure(error):
-            return error_response(error, request)
+    result = await container.login_handler().handle(command)
+    return respond(result, request, with_headers(response, _NO_STORE, TokenResponse.of))
 
 
 @router.post(
@@ -68,12 +63,8 @@ async def refresh_tokens(
     context: AuditContextDep,
 ) -> TokenResponse | JSONResponse:
     command = RefreshTokens(refresh_token=body.refresh_token, context=context)
-    match await container.refresh_tokens_handler().handle(command):
-        case Success(pair):
-            response.headers.update(_NO_STORE)
-            return TokenResponse.of(pair)
-        case Failure(error):
-            return error_response(error, request)
+    result = await container.refresh_tokens_handler().handle(command)
+    return respond(result, request, with_headers(response, _NO_STORE, TokenResponse.of))
 
 
 @router.get(
@@ -85,13 +76,14 @@ async def refresh_tokens(
 async def list_sessions(
     request: Request, principal: PrincipalDep, container: ContainerDep
 ) -> SessionList | JSONResponse:
-    match await container.list_sessions_handler().handle(principal):
-        case Success(sessions):
-            return SessionList(
-                items=[SessionResponse.of(s, current_id=principal.session.id) for s in sessions]
-            )
-        case Failure(error):
-            return error_response(error, request)
+    result = await container.list_sessions_handler().handle(principal)
+    return respond(
+        result,
+        request,
+        lambda sessions: SessionList(
+            items=[SessionResponse.of(s, current_id=principal.session.id) for s in sessions]
+        ),
+    )
 
 
 @router.delete(
@@ -133,8 +125,5 @@ async def _revoke(
     context: AuthenticatedContextDep,
 ) -> Response:
     command = RevokeSession(principal=principal, session_id=session_id, context=context)
-    match await container.revoke_session_handler().handle(command):
-        case Success(_):
-            return Response(status_code=status.HTTP_204_NO_CONTENT)
-        case Failure(error):
-            return error_response(error, request)
+    result = await container.revoke_session_handler().handle(command)
+    return respond(result, request, no_content)

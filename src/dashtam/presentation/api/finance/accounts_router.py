@@ -16,7 +16,6 @@ from dashtam.application.finance.commands import (
     SearchTransactions,
 )
 from dashtam.core.errors import ValidationError
-from dashtam.core.result import Failure, Success
 from dashtam.domain.money import AMOUNT_SCALE, MAX_AMOUNT
 from dashtam.domain.transactions.repository import TransactionCursor, TransactionQuery
 from dashtam.presentation.api.cursors import decode_cursor_bytes, encode_cursor_bytes
@@ -38,6 +37,7 @@ from dashtam.presentation.api.finance.schemas import (
 )
 from dashtam.presentation.api.openapi import AUTHENTICATED, problems
 from dashtam.presentation.api.problems import error_response
+from dashtam.presentation.api.responses import no_content, respond
 from dashtam.presentation.api.validators import (
     NO_CONTROL_CHARACTERS_SCHEMA,
     IsoDate,
@@ -63,11 +63,12 @@ async def list_accounts(
     container: ContainerDep,
     context: AuthenticatedContextDep,
 ) -> AccountList | JSONResponse:
-    match await container.finance_queries().accounts(principal.user.id, context):
-        case Success(accounts):
-            return AccountList(items=[AccountResponse.of(a) for a in accounts])
-        case Failure(error):
-            return error_response(error, request)
+    result = await container.finance_queries().accounts(principal.user.id, context)
+    return respond(
+        result,
+        request,
+        lambda accounts: AccountList(items=[AccountResponse.of(a) for a in accounts]),
+    )
 
 
 @router.get(
@@ -82,11 +83,8 @@ async def get_account(
     container: ContainerDep,
     context: AuthenticatedContextDep,
 ) -> AccountResponse | JSONResponse:
-    match await container.finance_queries().account(principal.user.id, account_id, context):
-        case Success(account):
-            return AccountResponse.of(account)
-        case Failure(error):
-            return error_response(error, request)
+    result = await container.finance_queries().account(principal.user.id, account_id, context)
+    return respond(result, request, AccountResponse.of)
 
 
 @router.get(
@@ -102,15 +100,16 @@ async def balance_history(
     context: AuthenticatedContextDep,
 ) -> BalanceHistory | JSONResponse:
     queries = container.finance_queries()
-    match await queries.balance_history(principal.user.id, account_id, context):
-        case Success((account, snapshots)):
-            return BalanceHistory(
-                account_id=account.id,
-                currency=account.currency,
-                items=[BalancePoint.of(s) for s in snapshots],
-            )
-        case Failure(error):
-            return error_response(error, request)
+    result = await queries.balance_history(principal.user.id, account_id, context)
+    return respond(
+        result,
+        request,
+        lambda found: BalanceHistory(
+            account_id=found[0].id,
+            currency=found[0].currency,
+            items=[BalancePoint.of(s) for s in found[1]],
+        ),
+    )
 
 
 @router.delete(
@@ -126,11 +125,8 @@ async def delete_account(
     context: AuthenticatedContextDep,
 ) -> Response:
     command = DeleteAccount(user_id=principal.user.id, account_id=account_id, context=context)
-    match await container.delete_account_handler().handle(command):
-        case Success(_):
-            return Response(status_code=status.HTTP_204_NO_CONTENT)
-        case Failure(error):
-            return error_response(error, request)
+    result = await container.delete_account_handler().handle(command)
+    return respond(result, request, no_content)
 
 
 @router.get(
@@ -178,18 +174,19 @@ async def list_transactions(
         limit=limit,
         context=context,
     )
-    match await container.finance_queries().transactions(command):
-        case Success(items):
-            next_cursor = (
+    result = await container.finance_queries().transactions(command)
+    return respond(
+        result,
+        request,
+        lambda items: TransactionPage(
+            items=[TransactionResponse.of(t) for t in items],
+            next_cursor=(
                 encode_cursor(TransactionCursor(items[-1].posted_on, items[-1].id))
                 if len(items) == limit
                 else None
-            )
-            return TransactionPage(
-                items=[TransactionResponse.of(t) for t in items], next_cursor=next_cursor
-            )
-        case Failure(error):
-            return error_response(error, request)
+            ),
+        ),
+    )
 
 
 @router.get(
@@ -221,15 +218,16 @@ async def export_transactions(
         limit=MAX_EXPORT_ROWS,
         context=context,
     )
-    match await container.finance_queries().transactions(command, max_limit=MAX_EXPORT_ROWS):
-        case Success(items):
-            return Response(
-                content=transactions_csv(items),
-                media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": 'attachment; filename="transactions.csv"'},
-            )
-        case Failure(error):
-            return error_response(error, request)
+    result = await container.finance_queries().transactions(command, max_limit=MAX_EXPORT_ROWS)
+    return respond(
+        result,
+        request,
+        lambda items: Response(
+            content=transactions_csv(items),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="transactions.csv"'},
+        ),
+    )
 
 
 @router.get(
@@ -241,11 +239,12 @@ async def net_worth(
     container: ContainerDep,
     context: AuthenticatedContextDep,
 ) -> NetWorthResponse | JSONResponse:
-    match await container.finance_queries().net_worth(principal.user.id, context):
-        case Success(totals):
-            return NetWorthResponse(items=[CurrencyNetWorth.of(t) for t in totals])
-        case Failure(error):
-            return error_response(error, request)
+    result = await container.finance_queries().net_worth(principal.user.id, context)
+    return respond(
+        result,
+        request,
+        lambda totals: NetWorthResponse(items=[CurrencyNetWorth.of(t) for t in totals]),
+    )
 
 
 def encode_cursor(cursor: TransactionCursor) -> str:

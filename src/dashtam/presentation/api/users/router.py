@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from dashtam.application.users.commands import ChangePassword, CloseAccount, RegisterUser
-from dashtam.core.result import Failure, Success
 from dashtam.presentation.api.dependencies import (
     AuditContextDep,
     AuthenticatedContextDep,
@@ -14,7 +13,7 @@ from dashtam.presentation.api.dependencies import (
     PrincipalDep,
 )
 from dashtam.presentation.api.openapi import AUTHENTICATED, problems
-from dashtam.presentation.api.problems import error_response
+from dashtam.presentation.api.responses import no_content, respond
 from dashtam.presentation.api.users.schemas import (
     ChangePasswordRequest,
     CloseAccountRequest,
@@ -39,11 +38,8 @@ async def register_user(
     context: AuditContextDep,
 ) -> UserResponse | JSONResponse:
     command = RegisterUser(email=body.email, password=body.password, context=context)
-    match await container.register_user_handler().handle(command):
-        case Success(user):
-            return UserResponse.of(user)
-        case Failure(error):
-            return error_response(error, request)
+    result = await container.register_user_handler().handle(command)
+    return respond(result, request, UserResponse.of)
 
 
 @router.get(
@@ -77,11 +73,8 @@ async def change_my_password(
         expected_version=principal.user.version,
         context=context,
     )
-    match await container.change_password_handler().handle(command):
-        case Success(_):
-            return Response(status_code=status.HTTP_204_NO_CONTENT)
-        case Failure(error):
-            return error_response(error, request)
+    result = await container.change_password_handler().handle(command)
+    return respond(result, request, no_content)
 
 
 @router.delete(
@@ -103,8 +96,5 @@ async def close_my_account(
         expected_version=principal.user.version,
         context=context,
     )
-    match await container.close_account_handler().handle(command):
-        case Success(_):
-            return Response(status_code=status.HTTP_204_NO_CONTENT)
-        case Failure(error):
-            return error_response(error, request)
+    result = await container.close_account_handler().handle(command)
+    return respond(result, request, no_content)
