@@ -16,7 +16,6 @@ from dashtam.application.finance.commands import (
     ImportStatement,
 )
 from dashtam.core.errors import ValidationError
-from dashtam.core.result import Failure, Success
 from dashtam.domain.imports.statement import CsvOptions
 from dashtam.infrastructure.importers.csv_presets import PRESETS
 from dashtam.presentation.api.dependencies import (
@@ -32,6 +31,7 @@ from dashtam.presentation.api.finance.schemas import (
 )
 from dashtam.presentation.api.openapi import AUTHENTICATED, problems
 from dashtam.presentation.api.problems import error_response, problem_response
+from dashtam.presentation.api.responses import no_content, respond
 from dashtam.presentation.api.validators import NO_CONTROL_CHARACTERS_SCHEMA, NoControlCharacters
 
 router = APIRouter(prefix="/api/v1/connections", tags=["connections"])
@@ -55,11 +55,8 @@ async def create_connection(
     command = CreateConnection(
         user_id=principal.user.id, provider=body.provider, label=body.label, context=context
     )
-    match await container.create_connection_handler().handle(command):
-        case Success(connection):
-            return ConnectionResponse.of(connection)
-        case Failure(error):
-            return error_response(error, request)
+    result = await container.create_connection_handler().handle(command)
+    return respond(result, request, ConnectionResponse.of)
 
 
 @router.get("", response_model=ConnectionList, responses=problems(*AUTHENTICATED))
@@ -69,11 +66,12 @@ async def list_connections(
     container: ContainerDep,
     context: AuthenticatedContextDep,
 ) -> ConnectionList | JSONResponse:
-    match await container.finance_queries().connections(principal.user.id, context):
-        case Success(connections):
-            return ConnectionList(items=[ConnectionResponse.of(c) for c in connections])
-        case Failure(error):
-            return error_response(error, request)
+    result = await container.finance_queries().connections(principal.user.id, context)
+    return respond(
+        result,
+        request,
+        lambda connections: ConnectionList(items=[ConnectionResponse.of(c) for c in connections]),
+    )
 
 
 @router.delete(
@@ -92,11 +90,8 @@ async def disconnect(
     command = DisconnectConnection(
         user_id=principal.user.id, connection_id=connection_id, purge=purge, context=context
     )
-    match await container.disconnect_connection_handler().handle(command):
-        case Success(_):
-            return Response(status_code=status.HTTP_204_NO_CONTENT)
-        case Failure(error):
-            return error_response(error, request)
+    result = await container.disconnect_connection_handler().handle(command)
+    return respond(result, request, no_content)
 
 
 @router.post(
@@ -159,11 +154,8 @@ async def import_file(
         csv=CsvOptions(preset=preset, mapping=parsed_mapping, account=account),
         context=context,
     )
-    match await container.import_statement_handler().handle(command):
-        case Success(report):
-            return ImportResponse.of(report)
-        case Failure(error):
-            return error_response(error, request)
+    result = await container.import_statement_handler().handle(command)
+    return respond(result, request, ImportResponse.of)
 
 
 async def _read_limited(upload: UploadFile, limit: int) -> bytes | None:
