@@ -11,7 +11,7 @@ from dashtam.core.errors import ConflictError, Error
 from dashtam.core.result import Failure, Result, Success
 from dashtam.infrastructure.errors import DatabaseError
 from dashtam.infrastructure.persistence.database import Database
-from dashtam.infrastructure.persistence.repositories.boundary import classified
+from dashtam.infrastructure.persistence.boundary import classified
 
 _TAKEN = ConflictError("that name is taken", code="name_taken")
 _STALE = ConflictError("changed meanwhile", code="stale_version")

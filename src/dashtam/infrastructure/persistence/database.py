@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -173,19 +174,19 @@ class Database:
         Called on failure paths, where the error that matters is already on its way: a
         rollback that cannot reach the server must not replace it.
         """
-        try:
-            await session.rollback()
-        except DB_ERRORS as exc:
-            self._log_lost("db_rollback_failed", exc)
-            with contextlib.suppress(*DB_ERRORS):
-                await session.invalidate()
+        await self._quietly(session, session.rollback, "db_rollback_failed")
 
     async def close_quietly(self, session: AsyncSession) -> None:
         """Close (returning the connection to the pool); a dead connection is dropped instead."""
+        await self._quietly(session, session.close, "db_close_failed")
+
+    async def _quietly(
+        self, session: AsyncSession, step: Callable[[], Awaitable[None]], event_name: str
+    ) -> None:
         try:
-            await session.close()
+            await step()
         except DB_ERRORS as exc:
-            self._log_lost("db_close_failed", exc)
+            self._log_lost(event_name, exc)
             with contextlib.suppress(*DB_ERRORS):
                 await session.invalidate()
 
@@ -300,7 +301,7 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
-        except DB_ERRORS as exc:
+        except sqlite3.Error as exc:  # the driver's own cursor: no SQLAlchemy wrapper here
             # A read-only file cannot switch to WAL but can still be read: let reads work
             # and writes fail, classified, when they come.
             code = sqlite_code_of(exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from dashtam.core.errors import Error
 from dashtam.core.result import Failure, Result, Success
 from dashtam.infrastructure.errors import (
-    DB_ERRORS,
     SQLITE_BUSY,
     SQLITE_LOCKED,
     SQLITE_PRIMARY_MASK,
@@ -23,9 +23,9 @@ from dashtam.infrastructure.errors import (
     DatabaseUnavailableError,
     SchemaNotCurrentError,
     StorageFullError,
-    classify,
     sqlite_code_of,
 )
+from dashtam.infrastructure.persistence.boundary import classified
 
 # The probe waits this long for SQLite's write lock: a writer holding it proves writes work.
 _PROBE_BUSY_TIMEOUT_MS = 100
@@ -79,14 +79,10 @@ class ReadinessProbe:
     async def _probe(self) -> Result[str | None, Error]:
         from dashtam.infrastructure.persistence import migrator
 
-        try:
-            async with self._engine.connect() as connection:
-                refusal = await _write_refusal(connection)
-                if refusal is not None:
-                    return Failure(refusal)
-                current = await connection.run_sync(migrator.schema_revision)
-        except DB_ERRORS as exc:
-            return Failure(_unavailable(classify(exc)))
+        probed = await _schema_revision_if_writable(self._engine)
+        if isinstance(probed, Failure):
+            return Failure(_unavailable(probed.error))
+        current = probed.value
         head = migrator.head_revision()
         if current != head:
             return Failure(SchemaNotCurrentError("the database needs 'dashtam db upgrade'"))
@@ -94,6 +90,20 @@ class ReadinessProbe:
         if fault is not None:
             return Failure(fault)
         return Success(head)
+
+
+@classified
+async def _schema_revision_if_writable(engine: AsyncEngine) -> Result[str | None, Error]:
+    """The schema revision, unless the database refuses writes (a typed refusal then)."""
+    from dashtam.infrastructure.persistence import migrator
+
+    async with engine.connect() as connection:
+        refusal = await _write_refusal(connection)
+        if refusal is not None:
+            # Already the specific kind (read-only, full): _unavailable keeps it.
+            return Failure(refusal)
+        revision: str | None = await connection.run_sync(migrator.schema_revision)
+        return Success(revision)
 
 
 async def _write_refusal(connection: AsyncConnection) -> Error | None:
@@ -119,7 +129,7 @@ def _sqlite_write_refusal(connection: Connection) -> Error | None:
         cursor.execute(f"PRAGMA busy_timeout={_PROBE_BUSY_TIMEOUT_MS}")
         try:
             cursor.execute("BEGIN IMMEDIATE")
-        except DB_ERRORS as exc:
+        except sqlite3.Error as exc:  # the driver's own cursor: no SQLAlchemy wrapper here
             code = sqlite_code_of(exc)
             if code is not None and code & SQLITE_PRIMARY_MASK in (SQLITE_BUSY, SQLITE_LOCKED):
                 return None

@@ -17,7 +17,7 @@ from dashtam.infrastructure.persistence.models.auth import (
     LoginAttemptModel,
     RefreshTokenModel,
 )
-from dashtam.infrastructure.persistence.repositories.boundary import classified
+from dashtam.infrastructure.persistence.boundary import classified
 from dashtam.infrastructure.persistence.types import UTCDateTime
 
 _STALE = ConflictError("the session was changed by someone else; retry", code="stale_version")
