@@ -10,8 +10,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from dashtam.core.errors import ConflictError, Error
 from dashtam.core.result import Failure, Result, Success
 from dashtam.infrastructure.errors import DatabaseError
-from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.boundary import classified
+from dashtam.infrastructure.persistence.database import Database
 
 _TAKEN = ConflictError("that name is taken", code="name_taken")
 _STALE = ConflictError("changed meanwhile", code="stale_version")

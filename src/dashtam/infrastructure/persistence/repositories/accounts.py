@@ -14,8 +14,8 @@ from dashtam.core.ids import new_id
 from dashtam.core.result import Result, Success
 from dashtam.domain.accounts.entities import Account, BalanceSnapshot
 from dashtam.domain.accounts.repository import AccountUpsert
-from dashtam.infrastructure.persistence.models.finance import AccountModel, BalanceSnapshotModel
 from dashtam.infrastructure.persistence.boundary import classified
+from dashtam.infrastructure.persistence.models.finance import AccountModel, BalanceSnapshotModel
 from dashtam.infrastructure.persistence.repositories.dialect import insert_for
 
 

@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dashtam.core.errors import ConflictError, Error, NotFoundError
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.auth.entities import AuthSession, LoginAttempt, RefreshToken
+from dashtam.infrastructure.persistence.boundary import classified
 from dashtam.infrastructure.persistence.models.auth import (
     AuthSessionModel,
     LoginAttemptModel,
     RefreshTokenModel,
 )
-from dashtam.infrastructure.persistence.boundary import classified
 from dashtam.infrastructure.persistence.types import UTCDateTime
 
 _STALE = ConflictError("the session was changed by someone else; retry", code="stale_version")

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dashtam.core.errors import ConflictError, Error, NotFoundError
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.providers.entities import ProviderConnection
-from dashtam.infrastructure.persistence.models.finance import ConnectionModel
 from dashtam.infrastructure.persistence.boundary import classified
+from dashtam.infrastructure.persistence.models.finance import ConnectionModel
 
 _STALE = ConflictError(
     "the connection was changed by someone else; reload and retry", code="stale_version"

@@ -21,8 +21,8 @@ from dashtam.domain.transactions.repository import (
     TransactionQuery,
     UpsertCounts,
 )
-from dashtam.infrastructure.persistence.models.finance import AccountModel, TransactionModel
 from dashtam.infrastructure.persistence.boundary import classified
+from dashtam.infrastructure.persistence.models.finance import AccountModel, TransactionModel
 from dashtam.infrastructure.persistence.repositories.dialect import insert_for
 from dashtam.infrastructure.persistence.sql import LIKE_ESCAPE, contains_pattern
 

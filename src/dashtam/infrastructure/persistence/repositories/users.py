@@ -14,8 +14,8 @@ from dashtam.core.validation import fold_case
 from dashtam.domain.users.entities import User
 from dashtam.domain.users.repository import UserFilter
 from dashtam.domain.users.value_objects import Email
-from dashtam.infrastructure.persistence.models.users import UserModel
 from dashtam.infrastructure.persistence.boundary import classified
+from dashtam.infrastructure.persistence.models.users import UserModel
 from dashtam.infrastructure.persistence.sql import LIKE_ESCAPE, contains_pattern
 
 _EMAIL_TAKEN = ConflictError("an account with this email already exists", code="email_taken")
