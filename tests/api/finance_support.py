@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from dashtam.core.container import Container
+from dashtam.bootstrap import Container
 from dashtam.infrastructure.persistence.base import BaseModel
 from dashtam.infrastructure.persistence.models import (
     AccountModel,

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from dashtam.application.unit_of_work import UnitOfWork
 from dashtam.application.users.commands import RegisterUser
+from dashtam.bootstrap import Container
 from dashtam.core.config import get_settings
-from dashtam.core.container import Container
 from dashtam.core.result import Success
 from dashtam.domain.protocols.password_hasher import PasswordHasher
 from dashtam.domain.users.value_objects import Role

@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from dashtam.application.finance.commands import CreateConnection
 from dashtam.application.users.commands import RegisterUser
+from dashtam.bootstrap import Container
 from dashtam.core.config import Settings
-from dashtam.core.container import Container
 from dashtam.core.result import Success
 from dashtam.domain.accounts.entities import Account, AccountType, BalanceSnapshot
 from dashtam.domain.accounts.repository import AccountUpsert

@@ -24,8 +24,8 @@ from dashtam.application.finance.commands import (
 )
 from dashtam.application.finance.imports import ImportStatementHandler
 from dashtam.application.users.commands import RegisterUser
+from dashtam.bootstrap import Container
 from dashtam.core.config import Settings
-from dashtam.core.container import Container
 from dashtam.core.errors import ConflictError, Error, NotFoundError
 from dashtam.core.result import Failure, Success
 from dashtam.domain.audit import AuditContext

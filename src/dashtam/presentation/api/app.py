@@ -10,9 +10,13 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashtam import __version__
-from dashtam.core.container import Container, get_container
-from dashtam.infrastructure.events.background import BackgroundDelivery
-from dashtam.infrastructure.logging.setup import configure_logging, get_logger
+from dashtam.bootstrap import (
+    BackgroundDelivery,
+    Container,
+    configure_logging,
+    get_container,
+    get_logger,
+)
 from dashtam.presentation.api.admin.router import router as admin_router
 from dashtam.presentation.api.auth.router import router as auth_router
 from dashtam.presentation.api.finance.accounts_router import router as accounts_router

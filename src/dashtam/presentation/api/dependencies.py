@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dashtam.application.admin.commands import DenyAdminAccess
 from dashtam.application.auth.commands import Principal
-from dashtam.core.container import Container
+from dashtam.bootstrap import Container
 from dashtam.core.errors import AuthenticationError
 from dashtam.core.result import Failure, Success
 from dashtam.core.tracing import get_trace_id

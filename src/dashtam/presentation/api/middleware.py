@@ -8,8 +8,8 @@ import time
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dashtam.bootstrap import get_logger
 from dashtam.core.tracing import bound_trace_id
-from dashtam.infrastructure.logging.setup import get_logger
 from dashtam.presentation.api.problems import (
     database_fault,
     database_fault_response,

@@ -11,6 +11,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from dashtam.bootstrap import (
+    DB_ERRORS,
+    DatabaseUnavailableError,
+    StorageFullError,
+    classify,
+    get_logger,
+)
 from dashtam.core.errors import (
     AuthenticationError,
     AuthorizationError,
@@ -22,13 +29,6 @@ from dashtam.core.errors import (
     ValidationError,
 )
 from dashtam.core.tracing import get_trace_id
-from dashtam.infrastructure.errors import (
-    DB_ERRORS,
-    DatabaseUnavailableError,
-    StorageFullError,
-    classify,
-)
-from dashtam.infrastructure.logging.setup import get_logger
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://dashtam.dev/problems/"

@@ -11,21 +11,19 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from dashtam.core.config import get_settings
-from dashtam.core.container import Container
-from dashtam.infrastructure.audit.chain import AuditChain
-from dashtam.infrastructure.audit.checkpoints import (
+from dashtam.bootstrap import (
+    AuditChain,
+    Checkpointed,
     CheckpointFileError,
+    Container,
+    ExportFileError,
+    VerificationReport,
     append_checkpoint,
     judge,
     read_checkpoints,
-)
-from dashtam.infrastructure.audit.verification import (
-    Checkpointed,
-    ExportFileError,
-    VerificationReport,
     verify_export,
 )
+from dashtam.core.config import get_settings
 
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 T = TypeVar("T")

@@ -9,10 +9,8 @@ import typer
 from alembic.util.exc import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashtam.bootstrap import describe_connection_error, mask_url, migrator
 from dashtam.core.config import get_settings, normalize_database_url
-from dashtam.infrastructure.errors import describe_connection_error
-from dashtam.infrastructure.persistence import migrator
-from dashtam.infrastructure.persistence.database import mask_url
 
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 

@@ -11,8 +11,8 @@ from uuid import UUID
 import typer
 
 from dashtam.application.finance.commands import CreateConnection, ImportReport, ImportStatement
+from dashtam.bootstrap import Container
 from dashtam.core.config import get_settings
-from dashtam.core.container import Container
 from dashtam.core.errors import Error, ValidationError
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.audit import AuditContext

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashtam.bootstrap import configure_logging
 from dashtam.core.config import Settings, get_settings
-from dashtam.infrastructure.logging.setup import configure_logging
 from dashtam.presentation.cli.audit import audit_app
 from dashtam.presentation.cli.db import db_app
 from dashtam.presentation.cli.imports import import_file
@@ -78,7 +78,7 @@ def events_relay(
     once: Annotated[bool, typer.Option(help="Deliver what is pending, then exit.")] = False,
 ) -> None:
     """Deliver pending events and seal the audit chain (safe to run in many processes)."""
-    from dashtam.core.container import Container
+    from dashtam.bootstrap import Container
 
     settings = get_settings()
     _require_valid_audit_keys(settings)
@@ -116,7 +116,7 @@ def events_relay(
 
 def _require_valid_audit_keys(settings: Settings) -> None:
     """A malformed audit key must stop start-up, not every write after it."""
-    from dashtam.infrastructure.audit.signing import AuditKeyring
+    from dashtam.bootstrap import AuditKeyring
 
     try:
         AuditKeyring.from_settings(settings)
@@ -126,9 +126,7 @@ def _require_valid_audit_keys(settings: Settings) -> None:
 
 def _require_current_schema(settings: Settings) -> None:
     """Refuse to serve a database the migrations have not brought up to date."""
-    from dashtam.core.container import Container
-    from dashtam.infrastructure.errors import describe_connection_error
-    from dashtam.infrastructure.persistence.database import mask_url
+    from dashtam.bootstrap import Container, describe_connection_error, mask_url
 
     async def _status() -> tuple[str | None, str | None]:
         container = Container(settings)

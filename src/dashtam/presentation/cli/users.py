@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from dashtam.application.users.commands import RegisterUser
+from dashtam.bootstrap import Container
 from dashtam.core.config import get_settings
-from dashtam.core.container import Container
 from dashtam.core.errors import Error
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.audit import AuditContext

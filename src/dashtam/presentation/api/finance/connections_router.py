@@ -15,9 +15,9 @@ from dashtam.application.finance.commands import (
     DisconnectConnection,
     ImportStatement,
 )
+from dashtam.bootstrap import PRESETS
 from dashtam.core.errors import ValidationError
 from dashtam.domain.imports.statement import CsvOptions
-from dashtam.infrastructure.importers.csv_presets import PRESETS
 from dashtam.presentation.api.dependencies import (
     AuthenticatedContextDep,
     ContainerDep,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from dashtam.bootstrap import DatabaseUnavailableError
 from dashtam.core.result import Failure, Success
-from dashtam.infrastructure.errors import DatabaseUnavailableError
 from dashtam.presentation.api.dependencies import ContainerDep
 from dashtam.presentation.api.openapi import problems
 from dashtam.presentation.api.problems import problem_response

@@ -1,16 +1,72 @@
-"""Composition root: the only place that knows which adapter implements which port.
+"""Composition root: the only module that knows which adapter implements which port.
 
-The API and the CLI ask the container for handlers; tests build a ``Container`` with their own
-``Settings`` (or subclass it to swap an adapter) instead of patching module internals.
+It sits above every layer (``core`` is the ground floor and imports none). The API and the CLI
+ask the container for handlers; tests build a ``Container`` with their own ``Settings`` (or
+subclass it to swap an adapter) instead of patching module internals.
+
+Presentation may not import infrastructure (an import-linter contract says so): what the API
+and the CLI need of it beyond the container is re-exported here, so this list is the whole of
+that dependency, in one place.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from dashtam.core.config import Settings, get_settings
+from dashtam.infrastructure.audit.chain import AuditChain
+from dashtam.infrastructure.audit.checkpoints import (
+    CheckpointFileError,
+    append_checkpoint,
+    judge,
+    read_checkpoints,
+)
+from dashtam.infrastructure.audit.signing import AuditKeyring
+from dashtam.infrastructure.audit.verification import (
+    Checkpointed,
+    ExportFileError,
+    VerificationReport,
+    verify_export,
+)
+from dashtam.infrastructure.errors import (
+    DB_ERRORS,
+    DatabaseUnavailableError,
+    StorageFullError,
+    classify,
+    describe_connection_error,
+)
+from dashtam.infrastructure.events.background import BackgroundDelivery
+from dashtam.infrastructure.importers.csv_presets import PRESETS
+from dashtam.infrastructure.logging.setup import configure_logging, get_logger
+from dashtam.infrastructure.persistence import migrator
+from dashtam.infrastructure.persistence.database import mask_url
+
+__all__ = [
+    "DB_ERRORS",
+    "PRESETS",
+    "AuditChain",
+    "AuditKeyring",
+    "BackgroundDelivery",
+    "CheckpointFileError",
+    "Checkpointed",
+    "Container",
+    "DatabaseUnavailableError",
+    "ExportFileError",
+    "StorageFullError",
+    "VerificationReport",
+    "append_checkpoint",
+    "classify",
+    "configure_logging",
+    "describe_connection_error",
+    "get_container",
+    "get_logger",
+    "judge",
+    "mask_url",
+    "migrator",
+    "read_checkpoints",
+    "verify_export",
+]
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -44,7 +100,6 @@ if TYPE_CHECKING:
     from dashtam.domain.protocols.password_hasher import PasswordHasher
     from dashtam.domain.protocols.tokens import TokenService
     from dashtam.domain.users.password_policy import PasswordPolicy
-    from dashtam.infrastructure.audit.chain import AuditChain
     from dashtam.infrastructure.audit.read_buffer import BufferedReadAuditLog
     from dashtam.infrastructure.audit.signing import AuditRecordSigner
     from dashtam.infrastructure.events.relay import OutboxRelay
@@ -58,8 +113,6 @@ class Container:
         self.settings = settings
 
     def logger(self, name: str = "dashtam") -> LoggerProtocol:
-        from dashtam.infrastructure.logging.setup import get_logger
-
         return get_logger(name)
 
     @cached_property
@@ -100,14 +153,12 @@ class Container:
 
     @cached_property
     def audit_signer(self) -> AuditRecordSigner:
-        from dashtam.infrastructure.audit.signing import AuditKeyring, AuditRecordSigner
+        from dashtam.infrastructure.audit.signing import AuditRecordSigner
 
         return AuditRecordSigner(AuditKeyring.from_settings(self.settings))
 
     @cached_property
     def audit_chain(self) -> AuditChain:
-        from dashtam.infrastructure.audit.chain import AuditChain
-
         return AuditChain(database=self.database, signer=self.audit_signer)
 
     def unit_of_work(self) -> UnitOfWork:
@@ -320,14 +371,3 @@ class Container:
 def get_container() -> Container:
     """The process-wide container, built from the environment."""
     return Container(get_settings())
-
-
-def get_database() -> Database:
-    """App-scoped database manager (cached with the container)."""
-    return get_container().database
-
-
-async def get_db_session() -> AsyncIterator[AsyncSession]:
-    """Request-scoped session: commits on success, rolls back on exception, always closes."""
-    async with get_database().get_session() as session:
-        yield session
