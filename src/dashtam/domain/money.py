@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from dashtam.core.errors import ValidationError
@@ -269,19 +268,3 @@ def _infer_separator(text: str) -> str:
 
 def _invalid(raw: str) -> ValidationError:
     return ValidationError(f"{raw.strip()!r} is not an amount", code="invalid_amount")
-
-
-def quantize(amount: Decimal) -> Decimal:
-    """The amount at storage scale (exact: parse_amount refuses finer amounts)."""
-    return amount.quantize(_QUANTUM)
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    amount: Decimal
-    currency: str
-
-    def __add__(self, other: Money) -> Money:
-        if other.currency != self.currency:
-            raise ValueError(f"cannot add {other.currency} to {self.currency}")
-        return Money(self.amount + other.amount, self.currency)

@@ -93,9 +93,7 @@ async def run(
 
 
 def failed_entries(store: FakeStore) -> list[AuditEntry]:
-    return store.audit_entries(
-        action=AuditAction.STATEMENT_IMPORT_FAILED, outcome=AuditOutcome.FAILED
-    )
+    return store.audit_entries(action=AuditAction.IMPORT_FAILED, outcome=AuditOutcome.FAILED)
 
 
 def assert_nothing_written(store: FakeStore, connection: ProviderConnection) -> None:
@@ -145,7 +143,7 @@ async def test_an_import_reports_counts_and_stores_everything(
     assert (event.transactions_new, event.transactions_updated) == (6, 0)
     [entry] = store.audit_log
     assert (entry.action, entry.outcome, entry.resource_id, entry.actor_id) == (
-        AuditAction.STATEMENT_IMPORTED,
+        AuditAction.IMPORT_SUCCEEDED,
         AuditOutcome.SUCCEEDED,
         connection.id,
         connection.user_id,
@@ -288,7 +286,7 @@ async def test_a_failed_commit_leaves_nothing_and_is_audited(
     assert_nothing_written(store, connection)
     [entry] = store.audit_log
     assert (entry.action, entry.outcome, entry.reason) == (
-        AuditAction.STATEMENT_IMPORT_FAILED,
+        AuditAction.IMPORT_FAILED,
         AuditOutcome.FAILED,
         error.code,
     )

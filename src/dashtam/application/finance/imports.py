@@ -228,9 +228,9 @@ class ImportStatementHandler:
         return AuditEntry.of(
             context,
             action=(
-                AuditAction.STATEMENT_IMPORTED
+                AuditAction.IMPORT_SUCCEEDED
                 if outcome is AuditOutcome.SUCCEEDED
-                else AuditAction.STATEMENT_IMPORT_FAILED
+                else AuditAction.IMPORT_FAILED
             ),
             outcome=outcome,
             resource_type=ResourceType.PROVIDER_CONNECTION,

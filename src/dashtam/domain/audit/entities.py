@@ -34,8 +34,8 @@ class AuditAction(StrEnum):
     ADMIN_ACCESS_DENIED = "admin.access_denied"
     CONNECTION_CREATED = "connection.created"
     CONNECTION_DISCONNECTED = "connection.disconnected"
-    STATEMENT_IMPORTED = "import.succeeded"
-    STATEMENT_IMPORT_FAILED = "import.failed"
+    IMPORT_SUCCEEDED = "import.succeeded"
+    IMPORT_FAILED = "import.failed"
     ACCOUNT_DELETED = "account.deleted"
     FINANCIAL_DATA_READ = "financial_data.read"
 
@@ -52,7 +52,6 @@ class ResourceType(StrEnum):
     PROVIDER_CONNECTION = "provider_connection"
     ACCOUNT = "account"
     TRANSACTION = "transaction"
-    IMPORT = "import"
 
 
 # Key fragments that must never reach the audit trail, whatever a caller passes.
