@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
@@ -17,6 +17,7 @@ from dashtam.bootstrap import (
     get_container,
     get_logger,
 )
+from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.presentation.api.admin.router import router as admin_router
 from dashtam.presentation.api.auth.router import router as auth_router
 from dashtam.presentation.api.finance.accounts_router import router as accounts_router
@@ -35,12 +36,9 @@ from dashtam.presentation.api.users.router import router as users_router
 JSON_BODY_LIMIT = 1024 * 1024
 
 
-def create_app(container: Container | None = None, *, configure_logs: bool = True) -> FastAPI:
-    """Build the API around ``container`` (the process-wide one by default)."""
-    resolved = container or get_container()
+def _lifespan(resolved: Container) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start-up checks, then the background work of one API process, stopped in reverse."""
     settings = resolved.settings
-    if configure_logs:
-        configure_logging(level=settings.log_level, log_format=settings.effective_log_format)
     logger = get_logger("dashtam.api")
 
     @asynccontextmanager
@@ -48,19 +46,7 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
         for problem in settings.check_production_safety():
             logger.error("unsafe_configuration", problem=problem)
             raise RuntimeError(problem)
-        try:
-            current, head = await resolved.database.schema_status()
-        except (SQLAlchemyError, OSError) as exc:
-            # Start anyway: /ready answers 503 until the database is back.
-            logger.warning("database_unavailable_at_startup", error_type=type(exc).__name__)
-            current = head = None
-        if current != head:
-            message = (
-                f"database schema is at {current or 'nothing'}, this release needs {head}: "
-                "run 'dashtam db upgrade' first"
-            )
-            logger.error("schema_not_current", current=current, head=head)
-            raise RuntimeError(message)
+        await _require_current_schema(resolved, logger)
         # Events committed before a crash are delivered now (at least once); a big backlog and
         # failed deliveries are carried on by a background loop, stopped below.
         delivery = BackgroundDelivery(
@@ -69,21 +55,8 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
             logger=get_logger("dashtam.events"),
         )
         delivered = await delivery.start()
-        # Seal the audit chain now and then every few seconds, off the request path (several
-        # workers may do so: sealers take turns on their own lock).
         stop_sealing = asyncio.Event()
-        sealing = (
-            asyncio.create_task(
-                resolved.audit_chain.seal_until(
-                    stop_sealing,
-                    interval=settings.audit_seal_interval_seconds,
-                    checkpoint_interval=settings.audit_checkpoint_interval_seconds,
-                    checkpoint_path=settings.audit_checkpoint_path,
-                )
-            )
-            if settings.audit_seal_interval_seconds > 0
-            else None
-        )
+        sealing = _start_sealing(resolved, stop_sealing)
         # Read audit records are written in batches by a background flusher (docs/audit.md).
         read_audit = resolved.read_audit_log
         read_audit.start()
@@ -100,11 +73,52 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
             await resolved.aclose()
             logger.info("api_stopped")
 
+    return lifespan
+
+
+async def _require_current_schema(resolved: Container, logger: LoggerProtocol) -> None:
+    try:
+        current, head = await resolved.database.schema_status()
+    except (SQLAlchemyError, OSError) as exc:
+        # Start anyway: /ready answers 503 until the database is back.
+        logger.warning("database_unavailable_at_startup", error_type=type(exc).__name__)
+        return
+    if current != head:
+        logger.error("schema_not_current", current=current, head=head)
+        raise RuntimeError(
+            f"database schema is at {current or 'nothing'}, this release needs {head}: "
+            "run 'dashtam db upgrade' first"
+        )
+
+
+def _start_sealing(resolved: Container, stop: asyncio.Event) -> asyncio.Task[None] | None:
+    """Seal the audit chain every few seconds, off the request path (several workers may:
+    sealers take turns on their own lock), and write signed checkpoints now and then."""
+    settings = resolved.settings
+    if settings.audit_seal_interval_seconds <= 0:
+        return None
+    return asyncio.create_task(
+        resolved.audit_chain.seal_until(
+            stop,
+            interval=settings.audit_seal_interval_seconds,
+            checkpoint_interval=settings.audit_checkpoint_interval_seconds,
+            checkpoint_path=settings.audit_checkpoint_path,
+        )
+    )
+
+
+def create_app(container: Container | None = None, *, configure_logs: bool = True) -> FastAPI:
+    """Build the API around ``container`` (the process-wide one by default)."""
+    resolved = container or get_container()
+    settings = resolved.settings
+    if configure_logs:
+        configure_logging(level=settings.log_level, log_format=settings.effective_log_format)
+
     app = FastAPI(
         title="Dashtam",
         version=__version__,
         summary="Self-hostable financial-data aggregation",
-        lifespan=lifespan,
+        lifespan=_lifespan(resolved),
         # A slash redirect is answered before authentication with a Location built from the
         # client's Host header: an unknown path (trailing slash included) is a 404 problem.
         redirect_slashes=False,
