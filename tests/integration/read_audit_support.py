@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,9 +17,13 @@ async def hold_write_lock(database_url: str) -> AsyncIterator[None]:
     INSERT. Reads go on; every write to the audit trail waits until the block ends."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        connection = sqlite3.connect(str(url.database), isolation_level=None)
+        connection = sqlite3.connect(
+            str(url.database), isolation_level=None, timeout=30, check_same_thread=False
+        )
         try:
-            connection.execute("BEGIN IMMEDIATE")  # nobody else writes yet: no wait
+            # In a thread: the app's own background writers (sealer, flusher, relay) run on this
+            # event loop and must be able to finish the transaction we may be waiting behind.
+            await asyncio.to_thread(connection.execute, "BEGIN IMMEDIATE")
             yield
             connection.execute("ROLLBACK")
         finally:
