@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import tempfile
 import time
@@ -69,6 +70,9 @@ def stack(request: pytest.FixtureRequest, stress_root: Path) -> Iterator[Stack]:
 @pytest.fixture
 def tmpfs(stress_root: Path) -> Iterator[Path]:
     """A 48 MiB tmpfs (root only), unmounted afterwards."""
+    if os.geteuid() != 0:
+        # Only root may mount; without it the phase cannot run here at all, and says so.
+        pytest.skip("the full-disk phase mounts a tmpfs, which needs root")
     path = stress_root / "tmpfs"
     path.mkdir(exist_ok=True)
     mounted = subprocess.run(
@@ -78,7 +82,8 @@ def tmpfs(stress_root: Path) -> Iterator[Path]:
         check=False,
     )
     if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.strip()}")
+        # As root the mount must work: a failure is the suite's, not a reason to skip.
+        pytest.fail(f"cannot mount a tmpfs: {mounted.stderr.strip()}")
     try:
         yield path
     finally:
