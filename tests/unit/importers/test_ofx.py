@@ -176,13 +176,12 @@ def test_description_falls_back_from_name_to_payee_to_memo_to_type() -> None:
 @pytest.mark.parametrize(
     ("data", "location", "element"),
     [
-        (bank_ofx(stmttrn(), stmttrn(fitid=None)), "STMTRS #1 STMTTRN #2", "FITID"),
         (bank_ofx(stmttrn(), stmttrn(fitid="2", amount=None)), "STMTRS #1 STMTTRN #2", "TRNAMT"),
         (bank_ofx(stmttrn(posted=None)), "STMTRS #1 STMTTRN #1", "DTPOSTED"),
         (bank_ofx(stmttrn(), currency=None), "STMTRS #1", "CURDEF"),
         (bank_ofx(stmttrn(), account_id=None), "STMTRS #1", "ACCTID"),
     ],
-    ids=["fitid", "trnamt", "dtposted", "curdef", "acctid"],
+    ids=["trnamt", "dtposted", "curdef", "acctid"],
 )
 def test_missing_required_elements_are_refused_where_they_are_missing(
     data: bytes, location: str, element: str

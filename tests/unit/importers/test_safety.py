@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from dashtam.domain.imports.statement import ImportLimits
@@ -14,19 +16,19 @@ from tests.unit.importers.support import LIMITS, bank_ofx, fixture, refused, stm
 
 
 class _TreeSpy:
-    """Stands in for ofxtools' tree: records that a parse was attempted."""
+    """Stands in for the OFX tokenizer: records that a parse was attempted."""
 
     calls = 0
 
-    def parse(self, source: object) -> None:
-        type(self).calls += 1
+    def __new__(cls, *args: object) -> _TreeSpy:
+        cls.calls += 1
         raise AssertionError("the parser must never see this file")
 
 
 @pytest.fixture
 def tree_spy(monkeypatch: pytest.MonkeyPatch) -> type[_TreeSpy]:
     _TreeSpy.calls = 0
-    monkeypatch.setattr(ofx, "OFXTree", _TreeSpy)
+    monkeypatch.setattr(ofx, "events", _TreeSpy)
     return _TreeSpy
 
 
@@ -58,9 +60,18 @@ def test_any_markup_declaration_anywhere_is_refused(
     assert tree_spy.calls == 0
 
 
-def test_the_real_parser_would_run_on_a_clean_file() -> None:
-    # The spy above proves nothing if the clean path never reaches ofxtools: check it does.
+def test_the_real_parser_would_run_on_a_clean_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The spy above proves nothing if the clean path never reaches the tokenizer: check it does.
+    calls: list[object] = []
+    real = ofx.events
+
+    def counted(*args: Any) -> Any:
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(ofx, "events", counted)
     assert OfxParser().parse(bank_ofx(stmttrn()), limits=LIMITS).is_success()
+    assert len(calls) == 1
 
 
 def test_file_too_large_is_refused_for_both_parsers(tree_spy: type[_TreeSpy]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,6 +23,8 @@ class ParsedTransaction:
     payee: str | None = None
     memo: str | None = None
     status: TransactionStatus = TransactionStatus.POSTED
+    check_number: str | None = None
+    reference: str | None = None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -34,6 +36,11 @@ class ParsedAccount:
     balance: Decimal | None = None
     balance_as_of: datetime | None = None
     transactions: list[ParsedTransaction] = field(default_factory=list)
+    available_balance: Decimal | None = None
+    available_balance_as_of: datetime | None = None
+    # How recent the statement is, so an older file imported later can be told apart from a
+    # newer one whose corrections must win.
+    statement_end: datetime | None = None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -88,6 +95,8 @@ class StatementPart:
     transactions: Sequence[ParsedTransaction]
     done: int
     total: int
+    # What the file holds but the parser does not import, e.g. {"investment statements": 1}.
+    skipped: Mapping[str, int] = field(default_factory=dict)
 
 
 class StatementParser(Protocol):
@@ -101,7 +110,7 @@ class StatementParser(Protocol):
     ) -> Iterator[Result[StatementPart, ValidationError]]:
         """Parts in file order; a ``Failure`` ends the stream (nothing after it is valid).
 
-        Memory stays bounded by ``batch_size`` where the format allows streaming (CSV).
+        Memory stays bounded by ``batch_size`` where the format allows streaming (CSV, OFX).
         """
         ...
 
@@ -130,6 +139,11 @@ def collect(
         )
         if meta.balance is not None:
             account.balance, account.balance_as_of = meta.balance, meta.balance_as_of
+        if meta.available_balance is not None:
+            account.available_balance = meta.available_balance
+            account.available_balance_as_of = meta.available_balance_as_of
+        if meta.statement_end is not None:
+            account.statement_end = meta.statement_end
         account.transactions.extend(part.value.transactions)
     return Success(ParsedStatement(format=format, accounts=list(accounts.values())))
 
@@ -138,5 +152,7 @@ class ParserFactory(Protocol):
     """Port: the parser for a provider's files (CSV ones need a preset or a mapping)."""
 
     def parser_for(
-        self, provider: str, options: CsvOptions
-    ) -> Result[StatementParser, ValidationError]: ...
+        self, provider: str, options: CsvOptions, *, data: bytes | None = None
+    ) -> Result[StatementParser, ValidationError]:
+        """With ``data``, a file whose content is of another format is refused here."""
+        ...

@@ -1,0 +1,107 @@
+"""OFX element values: amounts, dates, free text, and stable transaction ids."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from dashtam.core.result import Failure, Success
+from dashtam.domain.money import parse_amount
+from dashtam.infrastructure.importers.safety import check_date, clean_text, reject
+
+_DATE = re.compile(
+    r"^(?P<date>\d{8})(?P<time>\d{4}(\d{2})?)?(\.\d{1,6})?"
+    r"\s*(\[\s*(?P<offset>[+-]?\d{1,2}(\.\d+)?)\s*(:[A-Za-z]*)?\s*\])?$"
+)
+MAX_ID_LENGTH = 255
+
+
+def amount(text: str, location: str) -> Decimal:
+    """``-1,234.50``, ``+3``, ``-12,50`` (a decimal comma), surrounding spaces."""
+    match parse_amount(text):
+        case Success(value):
+            return value
+        case Failure(error):
+            reject(error.message, location=location, code="invalid_amount")
+    raise AssertionError("unreachable")
+
+
+def timestamp(text: str, location: str) -> datetime:
+    """``YYYYMMDD[HHMM[SS[.XXX]]][[+-]offset[:TZ]]``; no offset means GMT."""
+    match = _DATE.match(text.strip())
+    if match is None:
+        reject(f"{text!r} is not an OFX date", location=location, code="invalid_date")
+        raise AssertionError("unreachable")
+    d = (match.group("date") + (match.group("time") or "")).ljust(14, "0")
+    try:
+        naive = datetime(
+            int(d[:4]), int(d[4:6]), int(d[6:8]), int(d[8:10]), int(d[10:12]), int(d[12:])
+        )
+    except ValueError:
+        reject(f"{text!r} is not a valid date", location=location, code="invalid_date")
+        raise AssertionError("unreachable") from None
+    offset = match.group("offset")
+    try:
+        zone = timezone(timedelta(hours=float(offset))) if offset else UTC
+    except ValueError:  # beyond +-24 hours
+        reject(
+            f"{text!r} has an impossible time-zone offset", location=location, code="invalid_date"
+        )
+        raise AssertionError("unreachable") from None
+    # Bounded here, the local date stays representable once stored in UTC (at most a day away).
+    check_date(naive.date(), location=location, text=text)
+    return naive.replace(tzinfo=zone)
+
+
+def posting_date(text: str, location: str) -> date:
+    # The day the bank wrote, never shifted to UTC: 23:59 in New York is the same day there.
+    return timestamp(text, location).date()
+
+
+def free_text(value: str | None, limit: int) -> str | None:
+    """Text for people to read: control characters dropped (see docs/importing.md)."""
+    if not value:
+        return None
+    cleaned = clean_text(value).strip()
+    return cleaned[:limit] or None
+
+
+def digest(*values: object) -> bytes:
+    return hashlib.blake2b("\x1f".join(map(str, values)).encode(), digest_size=8).digest()
+
+
+class Identities:
+    """Stable ids within one statement, whatever the bank did with FITID.
+
+    Same file, same ids: a reused FITID keeps the first transaction's id and gives each other
+    content a suffix taken from that content; a missing FITID becomes a digest of the content
+    and its occurrence among identical ones. Exact repeats (same FITID, same content) are
+    the bank sending one transaction twice and are read once.
+    """
+
+    __slots__ = ("_first", "_others", "_unnamed")
+
+    def __init__(self) -> None:
+        # Digests, not the FITIDs: 8 bytes a transaction whatever the bank's id length.
+        self._first: dict[bytes, bytes] = {}
+        self._others: set[tuple[bytes, bytes]] = set()
+        self._unnamed: dict[bytes, int] = {}
+
+    def assign(self, fitid: str | None, content: bytes) -> str | None:
+        """The id for this transaction, or None when it repeats one already read."""
+        if fitid is None:
+            occurrence = self._unnamed.get(content, 0) + 1
+            self._unnamed[content] = occurrence
+            return f"ofx-{content.hex()}-{occurrence}"
+        key = digest(fitid)
+        first = self._first.get(key)
+        if first is None:
+            self._first[key] = content
+            return fitid
+        if first == content or (key, content) in self._others:
+            return None
+        self._others.add((key, content))
+        suffix = f"~{content.hex()[:10]}"
+        return fitid[: MAX_ID_LENGTH - len(suffix)] + suffix

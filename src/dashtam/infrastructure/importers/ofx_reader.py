@@ -1,0 +1,213 @@
+"""An incremental reader of OFX 1.x (SGML) and 2.x (XML) bodies: events, never a tree.
+
+SGML leaf elements have no end tag (``<TRNAMT>-12.50`` ends at the next tag) and banks leave
+aggregates unclosed too; the reader closes them the way the OFX 1.x DTD implies: an element
+closes when its parent closes or when an element that belongs to an ancestor starts.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from dashtam.infrastructure.importers.safety import reject
+
+START, END, LEAF = 0, 1, 2
+# (kind, element name, leaf text): small tuples, made and dropped one at a time.
+Event: TypeAlias = tuple[int, str, str]
+
+_BOM = b"\xef\xbb\xbf"
+_OFX_START = re.compile(rb"<\s*OFX\s*>", re.IGNORECASE)
+_OFX_END = re.compile(rb"<\s*/\s*OFX\s*>", re.IGNORECASE)
+# A tag, or anything else between angle brackets (a comment, a processing instruction);
+# a "<" that opens neither (``A<B CORP``) stays text.
+_MARKUP = re.compile(rb"<\s*(/?)\s*([A-Za-z][A-Za-z0-9._-]*)\s*(/?)\s*>|<[^<>]*>")
+_XML_ENCODING = re.compile(rb"<\?xml[^>]*\bencoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']", re.I)
+_HEADER_LINE = re.compile(rb"^\s*([A-Za-z]+)\s*:\s*(.*?)\s*$")
+_ENTITY = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z]{2,6});")
+_NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'", "nbsp": "\u00a0"}
+
+# Where each aggregate belongs in the OFX DTD, for the ones a bank statement uses; an element
+# not listed here closes nothing when it starts.
+_PARENTS: dict[str, frozenset[str]] = {
+    name: frozenset(parents.split())
+    for name, parents in {
+        "SONRS": "SIGNONMSGSRSV1",
+        "FI": "SONRS",
+        "STMTTRNRS": "BANKMSGSRSV1",
+        "STMTENDTRNRS": "BANKMSGSRSV1",
+        "CCSTMTTRNRS": "CREDITCARDMSGSRSV1",
+        "CCSTMTENDTRNRS": "CREDITCARDMSGSRSV1",
+        "INVSTMTTRNRS": "INVSTMTMSGSRSV1",
+        "STATUS": "SONRS STMTTRNRS CCSTMTTRNRS INVSTMTTRNRS STMTENDTRNRS CCSTMTENDTRNRS",
+        "STMTRS": "STMTTRNRS",
+        "CCSTMTRS": "CCSTMTTRNRS",
+        "INVSTMTRS": "INVSTMTTRNRS",
+        "BANKACCTFROM": "STMTRS",
+        "CCACCTFROM": "CCSTMTRS",
+        "BANKTRANLIST": "STMTRS CCSTMTRS",
+        "STMTTRN": "BANKTRANLIST INVBANKTRAN",
+        "PAYEE": "STMTTRN",
+        "BANKACCTTO": "STMTTRN",
+        "CCACCTTO": "STMTTRN",
+        "LEDGERBAL": "STMTRS CCSTMTRS",
+        "AVAILBAL": "STMTRS CCSTMTRS",
+        "BALLIST": "STMTRS CCSTMTRS INVBAL",
+        "MKTGINFO": "STMTRS CCSTMTRS INVSTMTRS",
+        "BALAMT": "LEDGERBAL AVAILBAL BAL",
+        "DTASOF": "LEDGERBAL AVAILBAL BAL INVSTMTRS",
+        "DTSTART": "BANKTRANLIST INVTRANLIST",
+        "DTEND": "BANKTRANLIST INVTRANLIST",
+    }.items()
+}
+# Leaves that are empty in some exports: with no text they must not be taken for aggregates.
+_LEAF_NAMES = """
+    TRNTYPE DTPOSTED DTUSER DTAVAIL TRNAMT FITID CORRECTFITID CORRECTACTION SRVRTID CHECKNUM
+    REFNUM SIC PAYEEID NAME EXTDNAME MEMO INV401KSOURCE CURDEF BANKID BRANCHID ACCTID ACCTTYPE
+    ACCTKEY DTSTART DTEND BALAMT DTASOF CODE SEVERITY MESSAGE DTSERVER LANGUAGE TRNUID ORG FID
+    ADDR1 ADDR2 ADDR3 CITY STATE POSTALCODE COUNTRY PHONE CURRATE CURSYM DTPROFUP DTACCTUP
+    USERKEY TSKEYEXPIRE SESSCOOKIE ACCESSKEY INTU.BID INTU.USERID INTU.ACCTID INTU.BANKID
+"""
+_LEAVES = frozenset(_LEAF_NAMES.split())
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """Where the OFX element starts and ends in the file, and how its text is encoded."""
+
+    start: int
+    end: int
+    encoding: str | None  # None: undeclared
+
+
+def locate_body(data: bytes) -> Body:
+    """Find ``<OFX>`` ... ``</OFX>`` after any header, blank lines or BOM; junk after is ignored."""
+    opening = _OFX_START.search(data)
+    if opening is None:
+        reject("this is not an OFX file (it has no <OFX> element)", code="invalid_ofx")
+        raise AssertionError("unreachable")
+    # Without the closing tag the download was cut: the transaction at the cut may be half read.
+    closing = _OFX_END.search(data, opening.end())
+    if closing is None:
+        reject("the file ends before </OFX> (is it complete?)", code="invalid_ofx")
+        raise AssertionError("unreachable")
+    return Body(opening.end(), closing.start(), _declared_encoding(data[: opening.start()]))
+
+
+def _declared_encoding(header: bytes) -> str | None:
+    header = header.lstrip(b"\x00\t\r\n ").removeprefix(_BOM)
+    xml = _XML_ENCODING.search(header)
+    if xml is not None:
+        return _known_codec(xml.group(1).decode("ascii"))
+    if header.startswith(b"<?"):
+        return "utf-8"  # XML without an encoding declaration is UTF-8
+    keys: dict[str, str] = {}
+    for line in re.split(rb"\r\n|\r|\n", header):
+        match = _HEADER_LINE.match(line)
+        if match:
+            keys[match.group(1).decode().upper()] = match.group(2).decode("latin-1").upper()
+    if not keys:
+        return None
+    if keys.get("ENCODING", "").replace("-", "") == "UTF8":
+        return "utf-8"
+    charset = keys.get("CHARSET", "NONE")
+    if charset in ("1252", "WINDOWS-1252", "CP1252"):
+        return "cp1252"
+    if charset in ("ISO-8859-1", "8859-1", "ISO8859-1", "LATIN-1"):
+        return "latin-1"
+    return _known_codec(charset) if charset != "NONE" else "ascii"
+
+
+def _known_codec(name: str) -> str | None:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def decode_value(raw: bytes, encoding: str | None) -> str:
+    """One element's text: the declared charset, else UTF-8, else cp1252 (banks mislabel)."""
+    text = raw.decode("ascii") if raw.isascii() else _decode_non_ascii(raw, encoding)
+    if "&" in text:
+        text = _ENTITY.sub(_entity, text)
+    return text.strip()
+
+
+def _decode_non_ascii(raw: bytes, encoding: str | None) -> str:
+    # A valid multi-byte UTF-8 sequence is next to impossible in cp1252 text, so an "ASCII"
+    # file that has one was written in UTF-8; cp1252 then latin-1 take whatever is left.
+    for candidate in (encoding, "utf-8", "cp1252"):
+        if candidate is None:
+            continue
+        try:
+            return raw.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
+
+
+def _entity(match: re.Match[str]) -> str:
+    name = match.group(1)
+    if name[0] != "#":
+        return _NAMED.get(name.lower(), match.group(0))
+    code = int(name[2:], 16) if name[1] in "xX" else int(name[1:])
+    if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        return match.group(0)
+    return chr(code)
+
+
+def events(data: bytes, body: Body) -> Iterator[Event]:
+    """START/END/LEAF events of the elements inside ``<OFX>``, in file order."""
+    stack: list[str] = []
+    names: dict[bytes, str] = {}
+    pending: str | None = None  # a start tag whose content is not known yet
+    text_start = body.start
+    for markup in _MARKUP.finditer(data, body.start, body.end):
+        raw_name = markup.group(2)
+        if raw_name is None:
+            continue  # a comment, a processing instruction, or text that holds a "<"
+        name = names.get(raw_name)
+        if name is None:
+            name = names[raw_name] = raw_name.decode("ascii").upper()
+        closing = markup.group(1) == b"/"
+        if pending is not None:
+            text = data[text_start : markup.start()]
+            if text.strip():
+                yield LEAF, pending, decode_value(text, body.encoding)
+            elif (closing and name == pending) or pending in _LEAVES:
+                yield LEAF, pending, ""
+            else:
+                stack.append(pending)
+                yield START, pending, ""
+            if closing and name == pending:
+                pending = None
+                text_start = markup.end()
+                continue
+            pending = None
+        text_start = markup.end()
+        if closing:
+            if name in stack:
+                while (top := stack.pop()) != name:
+                    yield END, top, ""
+                yield END, top, ""
+            continue
+        if name in _PARENTS and stack and stack[-1] not in _PARENTS[name]:
+            yield from _close_for(stack, _PARENTS[name])
+        if markup.group(3):  # <NAME/>
+            yield LEAF, name, ""
+        else:
+            pending = name
+    if pending is not None:
+        yield LEAF, pending, decode_value(data[text_start : body.end], body.encoding)
+    while stack:
+        yield END, stack.pop(), ""
+
+
+def _close_for(stack: list[str], parents: frozenset[str]) -> Iterator[Event]:
+    """Close what a starting element cannot be inside of, when one of its parents is open."""
+    if any(open_name in parents for open_name in stack):
+        while stack[-1] not in parents:
+            yield END, stack.pop(), ""

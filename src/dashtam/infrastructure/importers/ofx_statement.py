@@ -1,0 +1,156 @@
+"""One bank or credit card statement (STMTRS, CCSTMTRS) as its elements are read."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+
+from dashtam.core.result import Failure, Success
+from dashtam.domain.accounts.entities import AccountType
+from dashtam.domain.imports.statement import ParsedAccount, ParsedTransaction
+from dashtam.domain.money import parse_currency
+from dashtam.infrastructure.importers.ofx_fields import (
+    Identities,
+    amount,
+    digest,
+    free_text,
+    posting_date,
+    timestamp,
+)
+from dashtam.infrastructure.importers.safety import check_identifier, reject
+
+_ACCOUNT_TYPES = {
+    "CHECKING": AccountType.CHECKING,
+    "SAVINGS": AccountType.SAVINGS,
+    "MONEYMRKT": AccountType.SAVINGS,
+    "CD": AccountType.SAVINGS,
+    "CREDITLINE": AccountType.LOAN,
+}
+_SOURCES = {"STMTRS": "BANKACCTFROM", "CCSTMTRS": "CCACCTFROM"}
+
+
+class Statement:
+    """Transactions batch up here; the account is described once the file has named it."""
+
+    __slots__ = ("_account", "_fields", "_ids", "_position", "_tag", "batch", "kept", "where")
+
+    def __init__(self, tag: str, number: int, fields: dict[str, str]) -> None:
+        self.where = f"{tag} #{number}"
+        self.batch: list[ParsedTransaction] = []
+        self.kept = 0
+        self._tag = tag
+        # The statement's own leaves, filled in by the reader as the file goes by.
+        self._fields = fields
+        self._ids = Identities()
+        self._account: ParsedAccount | None = None
+        self._position = 0
+
+    def add(self, fields: dict[str, str]) -> None:
+        self._position += 1
+        transaction, content = _transaction(fields, f"{self.where} STMTTRN #{self._position}")
+        fitid = transaction.provider_transaction_id or None
+        chosen = self._ids.assign(fitid, content)
+        if chosen is None:
+            return
+        if chosen != fitid:
+            transaction = replace(transaction, provider_transaction_id=chosen)
+        self.batch.append(transaction)
+        self.kept += 1
+
+    def take(self) -> list[ParsedTransaction]:
+        batch, self.batch = self.batch, []
+        return batch
+
+    def account(self) -> ParsedAccount | None:
+        """The account, or None while its currency or number is still ahead in the file."""
+        source = _SOURCES[self._tag]
+        if self._account is None and {"CURDEF", f"{source}/ACCTID"} <= self._fields.keys():
+            self._account = self._describe()
+        return self._account
+
+    def closing(self, server_time: str | None) -> ParsedAccount:
+        """The account with what follows the transactions: balances, the statement's end."""
+        account = self._account or self._describe()
+        balance, balance_as_of = self._balance("LEDGERBAL")
+        available, available_as_of = self._balance("AVAILBAL")
+        return replace(
+            account,
+            balance=balance,
+            balance_as_of=balance_as_of,
+            available_balance=available,
+            available_balance_as_of=available_as_of,
+            statement_end=self._end(server_time),
+        )
+
+    def _describe(self) -> ParsedAccount:
+        where, source = self.where, _SOURCES[self._tag]
+        currency_text = self._fields.get("CURDEF")
+        if not currency_text:
+            reject("CURDEF (currency) is missing", location=where)
+        match parse_currency(currency_text or ""):
+            case Failure(error):
+                reject(error.message, location=f"{where} CURDEF")
+                raise AssertionError("unreachable")
+            case Success(currency):
+                pass
+        account_id = self._fields.get(f"{source}/ACCTID")
+        if not account_id:
+            reject(f"{source}/ACCTID is missing", location=where)
+        check_identifier(account_id or "", location=f"{where} {source}/ACCTID", field="ACCTID")
+        if self._tag == "CCSTMTRS":
+            account_type = AccountType.CREDIT_CARD
+        else:
+            kind = self._fields.get(f"{source}/ACCTTYPE", "").upper()
+            account_type = _ACCOUNT_TYPES.get(kind, AccountType.OTHER)
+        return ParsedAccount(
+            provider_account_id=str(account_id),
+            account_type=account_type,
+            currency=currency,
+        )
+
+    def _balance(self, tag: str) -> tuple[Decimal | None, datetime | None]:
+        text = self._fields.get(f"{tag}/BALAMT")
+        if not text:
+            return None, None
+        value = amount(text, f"{self.where} {tag}/BALAMT")
+        as_of = self._fields.get(f"{tag}/DTASOF")
+        return value, timestamp(as_of, f"{self.where} {tag}/DTASOF") if as_of else None
+
+    def _end(self, server_time: str | None) -> datetime | None:
+        for key in ("BANKTRANLIST/DTEND", "LEDGERBAL/DTASOF"):
+            text = self._fields.get(key)
+            if text:
+                return timestamp(text, f"{self.where} {key}")
+        return timestamp(server_time, "SONRS DTSERVER") if server_time else None
+
+
+def _transaction(fields: dict[str, str], location: str) -> tuple[ParsedTransaction, bytes]:
+    """The transaction (its id still the bank's FITID, or empty) and a digest of its content."""
+    fitid = fields.get("FITID") or ""
+    check_identifier(fitid, location=f"{location} FITID", field="FITID")
+    amount_text = fields.get("TRNAMT")
+    if not amount_text:
+        reject("TRNAMT (amount) is missing", location=location)
+    posted_text = fields.get("DTPOSTED")
+    if not posted_text:
+        reject("DTPOSTED (posting date) is missing", location=location)
+    value = amount(amount_text or "", f"{location} TRNAMT")
+    posted_on = posting_date(posted_text or "", f"{location} DTPOSTED")
+    payee = free_text(fields.get("NAME") or fields.get("PAYEE/NAME"), 255)
+    memo = free_text(fields.get("MEMO"), 500)
+    kind = free_text(fields.get("TRNTYPE"), 40)
+    check_number = free_text(fields.get("CHECKNUM"), 32)
+    reference = free_text(fields.get("REFNUM"), 255)
+    content = digest(posted_on, value.normalize(), kind, payee, memo, check_number, reference)
+    transaction = ParsedTransaction(
+        provider_transaction_id=fitid,
+        amount=value,
+        posted_on=posted_on,
+        description=(payee or memo or (kind.title() if kind else "Transaction"))[:500],
+        payee=payee,
+        memo=memo,
+        check_number=check_number,
+        reference=reference,
+    )
+    return transaction, content
