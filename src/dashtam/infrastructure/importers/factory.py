@@ -8,14 +8,34 @@ from dashtam.domain.imports.statement import CsvOptions, StatementParser
 from dashtam.domain.providers.entities import ProviderSlug
 from dashtam.infrastructure.importers.csv_file import CsvParser, layout_from
 from dashtam.infrastructure.importers.ofx import OfxParser
+from dashtam.infrastructure.importers.sniff import sniff_format
+
+# What each file-import provider reads, and how a file of the other kind is explained.
+_PROVIDER_FORMATS: dict[str, str] = {ProviderSlug.OFX_FILE: "ofx", ProviderSlug.CSV_FILE: "csv"}
+_MISMATCH = {
+    "csv": (
+        "this file is a CSV export, but the connection takes OFX/QFX/QBO files: "
+        "create a csv-file connection for it"
+    ),
+    "ofx": (
+        "this file is an OFX/QFX/QBO statement, but the connection takes CSV files: "
+        "create an ofx-file connection for it"
+    ),
+}
 
 
 class StatementParsers:
     """The ``ParserFactory`` port."""
 
     def parser_for(
-        self, provider: str, options: CsvOptions
+        self, provider: str, options: CsvOptions, *, data: bytes | None = None
     ) -> Result[StatementParser, ValidationError]:
+        expected = _PROVIDER_FORMATS.get(provider)
+        if expected is not None and data is not None:
+            found = sniff_format(data)
+            # An unrecognised file goes to the parser, whose refusal says what it expected.
+            if found is not None and found != expected:
+                return Failure(ValidationError(_MISMATCH[found], code="format_mismatch"))
         if provider == ProviderSlug.OFX_FILE:
             return Success(OfxParser())
         if provider == ProviderSlug.CSV_FILE:
