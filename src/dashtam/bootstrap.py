@@ -261,7 +261,7 @@ class Container:
     def list_sessions_handler(self) -> ListSessionsHandler:
         from dashtam.application.auth.sessions import ListSessionsHandler
 
-        return ListSessionsHandler(uow_factory=self.unit_of_work)
+        return ListSessionsHandler(uow_factory=self.read_unit_of_work)
 
     def revoke_session_handler(self) -> RevokeSessionHandler:
         from dashtam.application.auth.sessions import RevokeSessionHandler

@@ -249,7 +249,7 @@ class UnitOfWorkContract:
             result = await uow.commit()
             assert isinstance(result, Failure)
             assert isinstance(result.error, InfrastructureError)
-            recorded = await uow.record_failure(failure(done.user.id))
+            recorded = await uow.audit_after_rollback(failure(done.user.id))
             assert recorded == Success(None)
         await self.assert_none_of(harness, done)
         outcomes = [e.outcome for e in await harness.committed_audit(done.user.id)]
@@ -263,7 +263,7 @@ class UnitOfWorkContract:
             async with harness.uow() as uow:
                 done = await register(uow, "refused@example.com")
                 denied = failure(done.user.id, AuditOutcome.DENIED)
-                assert await uow.record_failure(denied) == Success(None)
+                assert await uow.audit_after_rollback(denied) == Success(None)
                 # Durable already, in its own transaction: visible before the block ends.
                 stored = await harness.committed_audit(done.user.id)
                 assert [(e.id, e.outcome) for e in stored] == [(denied.id, AuditOutcome.DENIED)]
@@ -277,7 +277,7 @@ class UnitOfWorkContract:
     ) -> None:
         async with harness.uow() as uow:
             done = await register(uow, "pending@example.com")
-            assert await uow.record_failure(failure(done.user.id)) == Success(None)
+            assert await uow.audit_after_rollback(failure(done.user.id)) == Success(None)
             assert await uow.commit() == Success(None)
         await self.assert_none_of(harness, done)
         assert harness.handovers == []
@@ -287,8 +287,8 @@ class UnitOfWorkContract:
     ) -> None:
         entry = failure(None)
         async with harness.uow() as uow:
-            assert await uow.record_failure(entry) == Success(None)
-            again = await uow.record_failure(entry)  # the same id: the trail refuses it
+            assert await uow.audit_after_rollback(entry) == Success(None)
+            again = await uow.audit_after_rollback(entry)  # the same id: the trail refuses it
         assert isinstance(again, Failure)
         assert [r.fields["code"] for r in harness.logger.find("audit_failure_record_lost")] == [
             again.error.code

@@ -258,7 +258,7 @@ class FakeUnitOfWork:
     async def rollback(self) -> None:
         self._discard()
 
-    async def record_failure(self, entry: AuditEntry) -> Result[None, Error]:
+    async def audit_after_rollback(self, entry: AuditEntry) -> Result[None, Error]:
         await self.rollback()
         trail = FakeAuditTrail(entries=self._store.audit_log, faults=self._store.faults)
         recorded = await trail.record(entry)

@@ -194,7 +194,7 @@ async def test_a_lost_failure_record_is_logged_at_error_with_its_cause(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
                 name,
             )
-            recorded = await uow.record_failure(_failed_entry())
+            recorded = await uow.audit_after_rollback(_failed_entry())
     finally:
         await _admin(postgres_server, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         await database.close()

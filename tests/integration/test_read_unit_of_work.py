@@ -83,7 +83,7 @@ async def test_sqlite_reads_begin_deferred_and_writes_immediate(database: Databa
 async def test_a_refusal_recorded_from_a_read_is_a_signed_write(database: Database) -> None:
     entry = _entry(outcome=AuditOutcome.FAILED)
     async with read_uow(database) as uow:
-        assert await uow.record_failure(entry) == Success(None)
+        assert await uow.audit_after_rollback(entry) == Success(None)
     outcome = await chain_for_tests(database).seal_pending()
     assert (outcome.sealed, outcome.refused) == (1, [])
 

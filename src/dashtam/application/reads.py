@@ -48,7 +48,7 @@ class ReadUnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    async def record_failure(self, entry: AuditEntry) -> Result[None, Error]:
+    async def audit_after_rollback(self, entry: AuditEntry) -> Result[None, Error]:
         """End the read, then record ``entry`` (FAILED/DENIED) in its own short transaction."""
         ...
 

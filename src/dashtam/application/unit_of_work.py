@@ -71,7 +71,7 @@ class UnitOfWork(Protocol):
 
     async def rollback(self) -> None: ...
 
-    async def record_failure(self, entry: AuditEntry) -> Result[None, Error]:
+    async def audit_after_rollback(self, entry: AuditEntry) -> Result[None, Error]:
         """Roll back, then record ``entry`` (FAILED/DENIED) in its own short transaction."""
         ...
 

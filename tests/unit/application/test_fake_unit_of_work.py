@@ -70,7 +70,7 @@ async def test_record_failure_discards_pending_work_then_appends_the_entry(
         (await uow.users.add(make_user("a@example.com"))).unwrap()
         uow.audit(entry())
         uow.raise_event(UserRegistered(user_id=new_id(), email="a@example.com"))
-        assert await uow.record_failure(failed) == Success(None)
+        assert await uow.audit_after_rollback(failed) == Success(None)
         assert await uow.commit() == Success(None)  # nothing left to commit
     assert store.users == {}
     assert store.outbox == []

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from dashtam.application.auth.commands import LogIn, RefreshTokens, TokenPair
 from dashtam.application.auth.throttle import account_key, check_throttle
 from dashtam.application.auth.timing import DummyPasswordCheck
-from dashtam.application.failures import record_failure
+from dashtam.application.lifecycle import AuditNote, Audits, UseCaseRunner
 from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from dashtam.core.clock import utcnow
 from dashtam.core.errors import AuthenticationError, Error
+from dashtam.core.ids import new_id
 from dashtam.core.result import Failure, Result, Success
-from dashtam.domain.audit import AuditAction, AuditContext, AuditEntry, AuditOutcome, ResourceType
+from dashtam.domain.audit import AuditAction, ResourceType
 from dashtam.domain.auth.entities import AuthSession, LoginAttempt, RefreshToken, ThrottlePolicy
 from dashtam.domain.auth.events import RefreshTokenReuseDetected, UserLoggedIn, UserLoginFailed
 from dashtam.domain.protocols.identifiers import IdentifierDigest
@@ -36,7 +38,25 @@ def _bad_refresh() -> AuthenticationError:
     return AuthenticationError("the refresh token is not valid", code="invalid_refresh_token")
 
 
+_LOGIN = Audits(
+    action=AuditAction.USER_LOGIN_SUCCEEDED,
+    failed_action=AuditAction.USER_LOGIN_FAILED,
+    resource_type=ResourceType.USER,
+    failure_event="user_login_failed",
+)
+# Counting the attempt is a step: its success is told by the log-in's own record.
+_COUNTING = replace(_LOGIN, action=None, failure_event=None)
+
+
 class LoginHandler:
+    """Log-in, in three explicit steps: count the attempt, check the password, open a session.
+
+    The attempt is counted as failed and committed *before* the password is checked, under
+    the account's lock: a burst of parallel guesses cannot slip past the limit. The slow hash
+    check runs outside any transaction, as slowly for every outcome. A success removes the
+    provisional failure and records a success, which resets the count.
+    """
+
     def __init__(
         self,
         *,
@@ -49,7 +69,7 @@ class LoginHandler:
         throttle: ThrottlePolicy | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._uow_factory = uow_factory
+        self._runner = UseCaseRunner(uow_factory, logger=logger)
         self._hasher = hasher
         self._tokens = tokens
         self._dummy_check = dummy_check
@@ -60,59 +80,75 @@ class LoginHandler:
 
     async def handle(self, command: LogIn) -> Result[TokenPair, Error]:
         now = self._clock()
-        context = command.context
-        key = account_key(command.email)
-        parsed = Email.parse(command.email)
-        email = parsed.value if isinstance(parsed, Success) else None
-
-        async with self._uow_factory() as uow:
-            locked = await uow.login_attempts.lock_account(key)
-            if isinstance(locked, Failure):
-                return await self._audit_only(uow, context, None, locked.error, command)
-            throttled = await check_throttle(
-                uow, self._throttle, key=key, ip_address=context.ip_address, now=now
-            )
-            if isinstance(throttled, Failure):
-                return await self._audit_only(uow, context, None, throttled.error, command)
-            user: User | None = None
-            if email is not None:
-                found = await uow.users.find_by_email(email)
-                if isinstance(found, Failure):
-                    return await self._audit_only(uow, context, None, found.error, command)
-                user = found.value
-            # Counted as failed *before* the password is checked, under the account lock:
-            # a burst of parallel guesses cannot slip past the limit. A success then records
-            # a success, which resets the count.
-            counted_attempt = LoginAttempt(
-                account_key=key, ip_address=context.ip_address, succeeded=False, created_at=now
-            )
-            provisional = await uow.login_attempts.add(counted_attempt)
-            if isinstance(provisional, Failure):
-                return await self._audit_only(uow, context, user, provisional.error, command)
-            # Fail closed: an attempt that cannot be counted is not checked either.
-            counted = await uow.commit()
-            if isinstance(counted, Failure):
-                return await self._audit_only(uow, context, user, counted.error, command)
-
-        # The slow hash check runs outside any transaction, and as slowly for every outcome.
+        attempt = LoginAttempt(
+            account_key=account_key(command.email),
+            ip_address=command.context.ip_address,
+            succeeded=False,
+            created_at=now,
+        )
+        failing = _COUNTING.note(command.context)
+        failing.metadata.update(self._attempted_email(command))
+        counted = await self._runner.run(
+            failing, lambda uow: self._count(uow, command, failing, attempt)
+        )
+        if isinstance(counted, Failure):
+            return counted
+        user = counted.value
         if user is None or user.is_closed:
             await self._dummy_check.verify(command.password)
-            return await self._failed(context, user, "unknown_account", command)
+            return await self._rejected(failing, user, "unknown_account")
         if not await self._hasher.verify(user.password_hash, command.password):
-            return await self._failed(context, user, "wrong_password", command)
+            return await self._rejected(failing, user, "wrong_password")
         if not user.can_log_in:
-            return await self._failed(context, user, "account_disabled", command)
-        return await self._succeeded(context, key, user, command.password, now, counted_attempt)
+            return await self._rejected(failing, user, "account_disabled")
+        return await self._open_session(command, user, attempt, now)
 
-    async def _succeeded(
-        self,
-        context: AuditContext,
-        key: str,
-        user: User,
-        password: str,
-        now: datetime,
-        counted_attempt: LoginAttempt,
+    async def _count(
+        self, uow: UnitOfWork, command: LogIn, failing: AuditNote, attempt: LoginAttempt
+    ) -> Result[User | None, Error]:
+        """Step 1, committed on its own: the attempt counted as a failure, and its user."""
+        locked = await uow.login_attempts.lock_account(attempt.account_key)
+        if isinstance(locked, Failure):
+            return locked
+        throttled = await check_throttle(
+            uow,
+            self._throttle,
+            key=attempt.account_key,
+            ip_address=attempt.ip_address,
+            now=attempt.created_at,
+        )
+        if isinstance(throttled, Failure):
+            return throttled
+        user: User | None = None
+        match Email.parse(command.email):
+            case Success(email):
+                found = await uow.users.find_by_email(email)
+                if isinstance(found, Failure):
+                    return found
+                user = found.value
+        if user is not None:
+            failing.resource_id = failing.actor_id = user.id
+        # Fail closed: an attempt that cannot be counted is not checked either.
+        provisional = await uow.login_attempts.add(attempt)
+        return provisional.map(lambda _: user)
+
+    async def _rejected(
+        self, failing: AuditNote, user: User | None, reason: str
     ) -> Result[TokenPair, Error]:
+        """The failure keeps its event (the attempt was counted already)."""
+
+        async def reject(uow: UnitOfWork) -> Result[TokenPair, Error]:
+            uow.raise_event(UserLoginFailed(user_id=user.id if user else None, reason=reason))
+            failing.keep_failure()
+            failing.failed_because(reason)
+            return Failure(_bad_credentials())
+
+        return await self._runner.run(failing, reject)
+
+    async def _open_session(
+        self, command: LogIn, user: User, counted: LoginAttempt, now: datetime
+    ) -> Result[TokenPair, Error]:
+        context = command.context
         refresh_token = self._tokens.new_refresh_token()
         session = AuthSession(
             user_id=user.id,
@@ -122,12 +158,16 @@ class LoginHandler:
             created_at=now,
             last_used_at=now,
         )
-        rehashed = (
-            await self._hasher.hash(password)
-            if self._hasher.needs_rehash(user.password_hash)
-            else None
-        )
-        async with self._uow_factory() as uow:
+        if self._hasher.needs_rehash(user.password_hash):
+            # Parameters were raised since this hash was made: upgrade it while we can.
+            user.password_hash = await self._hasher.hash(command.password)
+            rehashed = True
+        else:
+            rehashed = False
+        note = _LOGIN.note(context, resource_id=user.id, actor_id=user.id)
+        note.on_success(resource=(ResourceType.SESSION, session.id))
+
+        async def open_session(uow: UnitOfWork) -> Result[None, Error]:
             steps: list[Result[object, Error]] = [
                 await uow.sessions.add(session),
                 await uow.refresh_tokens.add(
@@ -140,37 +180,20 @@ class LoginHandler:
                 ),
                 # It was no failure after all: uncount it (for the per-ip limit too) and
                 # record the success, which resets the account's count.
-                await uow.login_attempts.remove(counted_attempt.id),
-                await uow.login_attempts.add(
-                    LoginAttempt(
-                        account_key=key,
-                        ip_address=context.ip_address,
-                        succeeded=True,
-                        created_at=now,
-                    )
-                ),
+                await uow.login_attempts.remove(counted.id),
+                await uow.login_attempts.add(replace(counted, id=new_id(), succeeded=True)),
             ]
-            if rehashed is not None:
-                # Parameters were raised since this hash was made: upgrade it while we can.
-                user.password_hash = rehashed
+            if rehashed:
                 steps.append(await uow.users.update(user))
-            failed = next((step for step in steps if isinstance(step, Failure)), None)
-            if failed is not None:
-                return await self._audit_only(uow, context, user, failed.error, None)
+            for step in steps:
+                if isinstance(step, Failure):
+                    return step
             uow.raise_event(UserLoggedIn(user_id=user.id, session_id=session.id))
-            uow.audit(
-                AuditEntry.of(
-                    context,
-                    action=AuditAction.USER_LOGIN_SUCCEEDED,
-                    outcome=AuditOutcome.SUCCEEDED,
-                    resource_type=ResourceType.SESSION,
-                    resource_id=session.id,
-                    actor_id=user.id,
-                )
-            )
-            committed = await uow.commit()
-            if isinstance(committed, Failure):
-                return await self._audit_only(uow, context, user, committed.error, None)
+            return Success(None)
+
+        opened = await self._runner.run(note, open_session)
+        if isinstance(opened, Failure):
+            return opened
         self._logger.info("user_logged_in", user_id=str(user.id), session_id=str(session.id))
         return Success(
             TokenPair(
@@ -182,48 +205,6 @@ class LoginHandler:
                 user_id=user.id,
                 session_id=session.id,
             )
-        )
-
-    async def _failed(
-        self, context: AuditContext, user: User | None, reason: str, command: LogIn
-    ) -> Failure[Error]:
-        """Raise the event and audit the failure (the attempt was counted already)."""
-        async with self._uow_factory() as uow:
-            uow.raise_event(UserLoginFailed(user_id=user.id if user else None, reason=reason))
-            uow.audit(self._failure_entry(context, user, reason, command))
-            committed = await uow.commit()
-            if isinstance(committed, Failure):
-                # The event could not be stored; the audit record must still be written.
-                self._logger.error("login_failure_event_lost", code=committed.error.code)
-                await uow.record_failure(self._failure_entry(context, user, reason, command))
-        self._logger.info("user_login_failed", reason=reason)
-        return Failure(_bad_credentials())
-
-    async def _audit_only(
-        self,
-        uow: UnitOfWork,
-        context: AuditContext,
-        user: User | None,
-        error: Error,
-        command: LogIn | None,
-    ) -> Failure[Error]:
-        await record_failure(
-            self._uow_factory, uow, self._failure_entry(context, user, error.code, command)
-        )
-        return Failure(error)
-
-    def _failure_entry(
-        self, context: AuditContext, user: User | None, reason: str, command: LogIn | None
-    ) -> AuditEntry:
-        return AuditEntry.of(
-            context,
-            action=AuditAction.USER_LOGIN_FAILED,
-            outcome=AuditOutcome.FAILED,
-            resource_type=ResourceType.USER,
-            resource_id=user.id if user else None,
-            actor_id=user.id if user else None,
-            reason=reason,
-            metadata=self._attempted_email(command) if command else {},
         )
 
     def _attempted_email(self, command: LogIn) -> dict[str, object]:
@@ -246,6 +227,12 @@ class LoginHandler:
 class RefreshTokensHandler:
     """Rotates a refresh token; a token used twice revokes its whole session (theft)."""
 
+    audits = Audits(
+        action=AuditAction.TOKEN_REFRESHED,
+        failed_action=AuditAction.TOKEN_REFRESH_FAILED,
+        resource_type=ResourceType.SESSION,
+    )
+
     def __init__(
         self,
         *,
@@ -254,62 +241,21 @@ class RefreshTokensHandler:
         logger: LoggerProtocol,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._uow_factory = uow_factory
+        self._runner = UseCaseRunner(uow_factory, logger=logger)
         self._tokens = tokens
         self._logger = logger
         self._clock = clock
 
     async def handle(self, command: RefreshTokens) -> Result[TokenPair, Error]:
         now = self._clock()
-        context = command.context
-        async with self._uow_factory() as uow:
-            found = await uow.refresh_tokens.find_by_hash(
-                self._tokens.hash_refresh_token(command.refresh_token)
-            )
-            if isinstance(found, Failure):
-                return await self._fail(uow, context, None, found.error.code, found.error)
-            token = found.value
-            if token is None:
-                return await self._fail(uow, context, None, "unknown_token", _bad_refresh())
-            loaded = await uow.sessions.get(token.session_id)
-            if isinstance(loaded, Failure):
-                return await self._fail(uow, context, None, loaded.error.code, loaded.error)
-            session = loaded.value
-            if session is None or not session.is_active(now) or token.expires_at <= now:
-                return await self._fail(uow, context, session, "session_ended", _bad_refresh())
-            if token.rotated_at is not None:
-                return await self._reused(uow, context, session, now)
-            won = await uow.refresh_tokens.mark_rotated(token.id, now=now)
-            if isinstance(won, Failure):
-                return await self._fail(uow, context, session, won.error.code, won.error)
-            if not won.value:
-                return await self._reused(uow, context, session, now)
-            owner = await uow.users.get(session.user_id)
-            if isinstance(owner, Failure) or owner.value is None or not owner.value.can_log_in:
-                return await self._fail(uow, context, session, "account_disabled", _bad_refresh())
-
-            new_token = self._tokens.new_refresh_token()
-            session.last_used_at = now
-            # Sliding expiry, capped: a session lives at most MAX_SESSION_LIFETIME after log-in.
-            session.expires_at = min(
-                now + self._tokens.refresh_token_ttl, session.created_at + MAX_SESSION_LIFETIME
-            )
-            added = await uow.refresh_tokens.add(
-                RefreshToken(
-                    session_id=session.id,
-                    token_hash=self._tokens.hash_refresh_token(new_token),
-                    expires_at=session.expires_at,
-                    created_at=now,
-                )
-            )
-            updated = await uow.sessions.update(session)
-            for step in (added, updated):
-                if isinstance(step, Failure):
-                    return await self._fail(uow, context, session, step.error.code, step.error)
-            uow.audit(self._entry(context, session, AuditAction.TOKEN_REFRESHED, None))
-            committed = await uow.commit()
-            if isinstance(committed, Failure):
-                return await self._fail(uow, context, session, "commit_failed", committed.error)
+        note = self.audits.note(command.context)
+        new_token = self._tokens.new_refresh_token()
+        rotated = await self._runner.run(
+            note, lambda uow: self._rotate(uow, command, note, new_token, now)
+        )
+        if isinstance(rotated, Failure):
+            return rotated
+        session = rotated.value
         return Success(
             TokenPair(
                 access_token=self._tokens.issue_access_token(
@@ -322,31 +268,75 @@ class RefreshTokensHandler:
             )
         )
 
-    async def _reused(
-        self, uow: UnitOfWork, context: AuditContext, session: AuthSession, now: datetime
-    ) -> Failure[Error]:
-        """A rotated token came back: someone holds a copy. End the session for everyone."""
-        await uow.rollback()
-        session_now = await uow.sessions.get(session.id)
-        current = session_now.value if isinstance(session_now, Success) else None
-        if current is not None:
-            current.revoke("refresh_token_reuse", now)
-            await uow.sessions.update(current)
-        uow.raise_event(RefreshTokenReuseDetected(user_id=session.user_id, session_id=session.id))
-        uow.audit(
-            AuditEntry.of(
-                context,
-                action=AuditAction.REFRESH_TOKEN_REUSED,
-                outcome=AuditOutcome.DENIED,
-                resource_type=ResourceType.SESSION,
-                resource_id=session.id,
-                actor_id=session.user_id,
-                reason="refresh_token_reuse",
+    async def _rotate(
+        self,
+        uow: UnitOfWork,
+        command: RefreshTokens,
+        note: AuditNote,
+        new_token: str,
+        now: datetime,
+    ) -> Result[AuthSession, Error]:
+        found = await uow.refresh_tokens.find_by_hash(
+            self._tokens.hash_refresh_token(command.refresh_token)
+        )
+        if isinstance(found, Failure):
+            return found
+        token = found.value
+        if token is None:
+            note.failed_because("unknown_token")
+            return Failure(_bad_refresh())
+        loaded = await uow.sessions.get(token.session_id)
+        if isinstance(loaded, Failure):
+            return loaded
+        session = loaded.value
+        if session is not None:
+            note.resource_id, note.actor_id = session.id, session.user_id
+        if session is None or not session.is_active(now) or token.expires_at <= now:
+            note.failed_because("session_ended")
+            return Failure(_bad_refresh())
+        won = await uow.refresh_tokens.mark_rotated(token.id, now=now)
+        if isinstance(won, Failure):
+            return won
+        if token.rotated_at is not None or not won.value:
+            return await self._reused(uow, note, session, now)
+        owner = await uow.users.get(session.user_id)
+        if isinstance(owner, Failure) or owner.value is None or not owner.value.can_log_in:
+            note.failed_because("account_disabled")
+            return Failure(_bad_refresh())
+        session.last_used_at = now
+        # Sliding expiry, capped: a session lives at most MAX_SESSION_LIFETIME after log-in.
+        session.expires_at = min(
+            now + self._tokens.refresh_token_ttl, session.created_at + MAX_SESSION_LIFETIME
+        )
+        added = await uow.refresh_tokens.add(
+            RefreshToken(
+                session_id=session.id,
+                token_hash=self._tokens.hash_refresh_token(new_token),
+                expires_at=session.expires_at,
+                created_at=now,
             )
         )
-        committed = await uow.commit()
-        if isinstance(committed, Failure):
-            self._logger.error("token_reuse_revocation_failed", code=committed.error.code)
+        if isinstance(added, Failure):
+            return added
+        return (await uow.sessions.update(session)).map(lambda _: session)
+
+    async def _reused(
+        self, uow: UnitOfWork, note: AuditNote, session: AuthSession, now: datetime
+    ) -> Failure[Error]:
+        """A rotated token came back: someone holds a copy. End the session for everyone.
+
+        The session's end and its event are the refusal's own trace: kept, with the DENIED
+        record, in the same transaction.
+        """
+        # Start over from what is committed: a concurrent rotation may have changed the session.
+        await uow.rollback()
+        match await uow.sessions.get(session.id):
+            case Success(AuthSession() as current):
+                current.revoke("refresh_token_reuse", now)
+                await uow.sessions.update(current)
+        uow.raise_event(RefreshTokenReuseDetected(user_id=session.user_id, session_id=session.id))
+        note.refused(action=AuditAction.REFRESH_TOKEN_REUSED, reason="refresh_token_reuse")
+        note.keep_failure()
         self._logger.warning(
             "refresh_token_reuse_detected",
             session_id=str(session.id),
@@ -357,33 +347,4 @@ class RefreshTokensHandler:
                 "the refresh token was already used; the session has been ended",
                 code="refresh_token_reused",
             )
-        )
-
-    async def _fail(
-        self,
-        uow: UnitOfWork,
-        context: AuditContext,
-        session: AuthSession | None,
-        reason: str,
-        error: Error,
-    ) -> Failure[Error]:
-        entry = self._entry(context, session, AuditAction.TOKEN_REFRESH_FAILED, reason)
-        await record_failure(self._uow_factory, uow, entry)
-        return Failure(error)
-
-    @staticmethod
-    def _entry(
-        context: AuditContext,
-        session: AuthSession | None,
-        action: AuditAction,
-        reason: str | None,
-    ) -> AuditEntry:
-        return AuditEntry.of(
-            context,
-            action=action,
-            outcome=AuditOutcome.SUCCEEDED if reason is None else AuditOutcome.FAILED,
-            resource_type=ResourceType.SESSION,
-            resource_id=session.id if session else None,
-            actor_id=session.user_id if session else None,
-            reason=reason,
         )

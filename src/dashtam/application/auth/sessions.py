@@ -6,13 +6,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from dashtam.application.auth.commands import Principal, RevokeSession
-from dashtam.application.failures import record_failure
-from dashtam.application.reads import ReadUnitOfWorkFactory
-from dashtam.application.unit_of_work import UnitOfWorkFactory
+from dashtam.application.lifecycle import Audits, ReadRunner, UseCaseRunner
+from dashtam.application.reads import ReadUnitOfWork, ReadUnitOfWorkFactory
+from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from dashtam.core.clock import utcnow
 from dashtam.core.errors import AuthenticationError, Error, NotFoundError
 from dashtam.core.result import Failure, Result, Success
-from dashtam.domain.audit import AuditAction, AuditEntry, AuditOutcome, ResourceType
+from dashtam.domain.audit import AuditAction, ResourceType
 from dashtam.domain.auth.entities import AuthSession
 from dashtam.domain.auth.events import SessionRevoked
 from dashtam.domain.protocols.logger import LoggerProtocol
@@ -33,7 +33,7 @@ class AuthenticateHandler:
         tokens: TokenService,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._uow_factory = uow_factory
+        self._runner = ReadRunner(uow_factory)
         self._tokens = tokens
         self._clock = clock
 
@@ -43,8 +43,9 @@ class AuthenticateHandler:
         if isinstance(verified, Failure):
             return verified
         claims = verified.value
+
         # Checked on every request so that log-out and revocation take effect at once.
-        async with self._uow_factory() as uow:
+        async def check(uow: ReadUnitOfWork) -> Result[Principal, Error]:
             session = await uow.sessions.get(claims.session_id)
             if isinstance(session, Failure):
                 return session
@@ -59,19 +60,23 @@ class AuthenticateHandler:
                 return user
             if user.value is None or not user.value.can_log_in:
                 return Failure(_revoked())
-        return Success(Principal(user=user.value, session=session.value))
+            return Success(Principal(user=user.value, session=session.value))
+
+        return await self._runner.read(None, check)
 
 
 class ListSessionsHandler:
     def __init__(
-        self, *, uow_factory: UnitOfWorkFactory, clock: Callable[[], datetime] = utcnow
+        self, *, uow_factory: ReadUnitOfWorkFactory, clock: Callable[[], datetime] = utcnow
     ) -> None:
-        self._uow_factory = uow_factory
+        self._runner = ReadRunner(uow_factory)
         self._clock = clock
 
     async def handle(self, principal: Principal) -> Result[Sequence[AuthSession], Error]:
-        async with self._uow_factory() as uow:
-            return await uow.sessions.list_active(principal.user.id, now=self._clock())
+        now = self._clock()
+        return await self._runner.read(
+            None, lambda uow: uow.sessions.list_active(principal.user.id, now=now)
+        )
 
 
 class RevokeSessionHandler:
@@ -84,7 +89,7 @@ class RevokeSessionHandler:
         logger: LoggerProtocol,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._uow_factory = uow_factory
+        self._runner = UseCaseRunner(uow_factory)
         self._logger = logger
         self._clock = clock
 
@@ -92,49 +97,33 @@ class RevokeSessionHandler:
         now = self._clock()
         user_id = command.principal.user.id
         is_current = command.session_id == command.principal.session.id
-        action = AuditAction.USER_LOGGED_OUT if is_current else AuditAction.SESSION_REVOKED
-        async with self._uow_factory() as uow:
+        audits = Audits(
+            action=AuditAction.USER_LOGGED_OUT if is_current else AuditAction.SESSION_REVOKED,
+            resource_type=ResourceType.SESSION,
+        )
+        note = audits.note(command.context, resource_id=command.session_id, actor_id=user_id)
+
+        async def revoke(uow: UnitOfWork) -> Result[None, Error]:
             loaded = await uow.sessions.get(command.session_id)
             if isinstance(loaded, Failure):
                 return loaded
             session = loaded.value
             # Another user's session is reported exactly like a missing one.
             if session is None or session.user_id != user_id or not session.is_active(now):
-                entry = self._entry(command, action, AuditOutcome.FAILED, "not_found")
-                await record_failure(self._uow_factory, uow, entry)
                 return Failure(NotFoundError("session not found"))
             session.revoke("logout" if is_current else "revoked_by_user", now)
             updated = await uow.sessions.update(session)
-            if isinstance(updated, Failure):
-                entry = self._entry(command, action, AuditOutcome.FAILED, updated.error.code)
-                await record_failure(self._uow_factory, uow, entry)
-                return updated
-            uow.raise_event(
-                SessionRevoked(
-                    user_id=user_id,
-                    session_id=session.id,
-                    reason=session.revoked_reason or "revoked",
+            if isinstance(updated, Success):
+                uow.raise_event(
+                    SessionRevoked(
+                        user_id=user_id,
+                        session_id=session.id,
+                        reason=session.revoked_reason or "revoked",
+                    )
                 )
-            )
-            uow.audit(self._entry(command, action, AuditOutcome.SUCCEEDED, None))
-            committed = await uow.commit()
-            if isinstance(committed, Failure):
-                entry = self._entry(command, action, AuditOutcome.FAILED, committed.error.code)
-                await record_failure(self._uow_factory, uow, entry)
-                return committed
-        self._logger.info("session_revoked", session_id=str(command.session_id))
-        return Success(None)
+            return updated.map(lambda _: None)
 
-    @staticmethod
-    def _entry(
-        command: RevokeSession, action: AuditAction, outcome: AuditOutcome, reason: str | None
-    ) -> AuditEntry:
-        return AuditEntry.of(
-            command.context,
-            action=action,
-            outcome=outcome,
-            resource_type=ResourceType.SESSION,
-            resource_id=command.session_id,
-            actor_id=command.principal.user.id,
-            reason=reason,
-        )
+        revoked = await self._runner.run(note, revoke)
+        if isinstance(revoked, Success):
+            self._logger.info("session_revoked", session_id=str(command.session_id))
+        return revoked

@@ -14,11 +14,12 @@ from typing import TypeVar
 from uuid import UUID
 
 from dashtam.application.finance.commands import MAX_TRANSACTION_PAGE, SearchTransactions
+from dashtam.application.lifecycle import AuditNote, Audits, ReadRunner, found
 from dashtam.application.reads import ReadAuditLog, ReadUnitOfWork, ReadUnitOfWorkFactory
-from dashtam.core.errors import Error, NotFoundError
+from dashtam.core.errors import Error
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.accounts.entities import Account, BalanceSnapshot
-from dashtam.domain.audit import AuditAction, AuditContext, AuditEntry, AuditOutcome, ResourceType
+from dashtam.domain.audit import AuditAction, AuditContext, ResourceType
 from dashtam.domain.providers.entities import ProviderConnection
 from dashtam.domain.transactions.entities import Transaction
 
@@ -36,145 +37,105 @@ class CurrencyTotals:
         return self.assets + self.liabilities
 
 
+_READ = Audits(action=AuditAction.FINANCIAL_DATA_READ, resource_type=ResourceType.ACCOUNT)
+
+
 class FinanceQueries:
     """Every method reads the caller's own data only; anything else is 'not found'."""
 
     def __init__(self, *, uow_factory: ReadUnitOfWorkFactory, audit_log: ReadAuditLog) -> None:
-        self._uow_factory = uow_factory
-        self._audit_log = audit_log
+        self._runner = ReadRunner(uow_factory, audit_log=audit_log)
 
     async def connections(
         self, user_id: UUID, context: AuditContext
     ) -> Result[Sequence[ProviderConnection], Error]:
-        async with self._uow_factory() as uow:
-            found = await uow.connections.list_for_user(user_id)
-        if isinstance(found, Failure):
-            return found
-        return await self._audited(
-            context, ResourceType.PROVIDER_CONNECTION, None, {"view": "connections"}, found
-        )
+        note = _note(context, ResourceType.PROVIDER_CONNECTION, None, "connections")
+        return await self._runner.read(note, lambda uow: uow.connections.list_for_user(user_id))
 
     async def accounts(
         self, user_id: UUID, context: AuditContext
     ) -> Result[Sequence[Account], Error]:
-        async with self._uow_factory() as uow:
+        note = _note(context, ResourceType.ACCOUNT, None, "accounts")
+
+        async def read(uow: ReadUnitOfWork) -> Result[Sequence[Account], Error]:
             found = await uow.accounts.list_for_user(user_id)
-        if isinstance(found, Failure):
+            if isinstance(found, Success):
+                note.on_success(count=len(found.value))
             return found
-        metadata: dict[str, object] = {"view": "accounts", "count": len(found.value)}
-        return await self._audited(context, ResourceType.ACCOUNT, None, metadata, found)
+
+        return await self._runner.read(note, read)
 
     async def account(
         self, user_id: UUID, account_id: UUID, context: AuditContext
     ) -> Result[Account, Error]:
-        async with self._uow_factory() as uow:
-            found = await self._owned_account(uow, user_id, account_id, context, "account")
-        if isinstance(found, Failure):
-            return found
-        return await self._audited(
-            context, ResourceType.ACCOUNT, account_id, {"view": "account"}, found
+        note = _note(context, ResourceType.ACCOUNT, account_id, "account")
+        return await self._runner.read(
+            note, lambda uow: _owned_account(uow, note, user_id, account_id)
         )
 
     async def balance_history(
         self, user_id: UUID, account_id: UUID, context: AuditContext
     ) -> Result[tuple[Account, Sequence[BalanceSnapshot]], Error]:
-        async with self._uow_factory() as uow:
-            found = await self._owned_account(uow, user_id, account_id, context, "balance_history")
-            if isinstance(found, Failure):
-                return found
+        note = _note(context, ResourceType.ACCOUNT, account_id, "balance_history")
+
+        async def read(
+            uow: ReadUnitOfWork,
+        ) -> Result[tuple[Account, Sequence[BalanceSnapshot]], Error]:
+            owned = await _owned_account(uow, note, user_id, account_id)
+            if isinstance(owned, Failure):
+                return owned
             history = await uow.accounts.balance_history(account_id)
-        if isinstance(history, Failure):
-            return history
-        return await self._audited(
-            context,
-            ResourceType.ACCOUNT,
-            account_id,
-            {"view": "balance_history"},
-            Success((found.value, history.value)),
-        )
+            return history.map(lambda snapshots: (owned.value, snapshots))
+
+        return await self._runner.read(note, read)
 
     async def transactions(
         self, command: SearchTransactions, *, max_limit: int = MAX_TRANSACTION_PAGE
     ) -> Result[Sequence[Transaction], Error]:
         limit = max(1, min(command.limit, max_limit))
         query = command.query
-        async with self._uow_factory() as uow:
+        note = _note(command.context, ResourceType.TRANSACTION, query.account_id, "transactions")
+
+        async def read(uow: ReadUnitOfWork) -> Result[Sequence[Transaction], Error]:
             if query.account_id is not None:
-                owned = await self._owned_account(
-                    uow, query.user_id, query.account_id, command.context, "transactions"
-                )
+                owned = await _owned_account(uow, note, query.user_id, query.account_id)
                 if isinstance(owned, Failure):
                     return owned
             found = await uow.transactions.search(query, after=command.after, limit=limit)
-        if isinstance(found, Failure):
+            if isinstance(found, Success):
+                note.on_success(count=len(found.value))
             return found
-        return await self._audited(
-            command.context,
-            ResourceType.TRANSACTION,
-            query.account_id,
-            {"view": "transactions", "count": len(found.value)},
-            found,
-        )
+
+        return await self._runner.read(note, read)
 
     async def net_worth(
         self, user_id: UUID, context: AuditContext
     ) -> Result[Sequence[CurrencyTotals], Error]:
-        async with self._uow_factory() as uow:
+        note = _note(context, ResourceType.ACCOUNT, None, "net_worth")
+
+        async def read(uow: ReadUnitOfWork) -> Result[Sequence[CurrencyTotals], Error]:
             found = await uow.accounts.list_for_user(user_id)
-        if isinstance(found, Failure):
-            return found
-        totals = Success(net_worth_by_currency(found.value))
-        return await self._audited(
-            context, ResourceType.ACCOUNT, None, {"view": "net_worth"}, totals
-        )
+            return found.map(net_worth_by_currency)
 
-    async def _audited(
-        self,
-        context: AuditContext,
-        resource_type: ResourceType,
-        resource_id: UUID | None,
-        metadata: dict[str, object],
-        read: Success[T],
-    ) -> Result[T, Error]:
-        """``read``, once its record is accepted by the read audit log (a refusal fails it).
+        return await self._runner.read(note, read)
 
-        Called after the read's transaction has ended: waiting for room in a full log must
-        not hold a connection.
-        """
-        accepted = await self._audit_log.record(
-            AuditEntry.of(
-                context,
-                action=AuditAction.FINANCIAL_DATA_READ,
-                outcome=AuditOutcome.SUCCEEDED,
-                resource_type=resource_type,
-                resource_id=resource_id,
-                metadata=metadata,
-            )
-        )
-        return accepted if isinstance(accepted, Failure) else read
 
-    @staticmethod
-    async def _owned_account(
-        uow: ReadUnitOfWork, user_id: UUID, account_id: UUID, context: AuditContext, view: str
-    ) -> Result[Account, Error]:
-        found = await uow.accounts.get_owned(user_id, account_id)
-        if isinstance(found, Failure):
-            return found
-        if found.value is None:
-            # A probe for someone else's account is as worth auditing as a read of one's own.
-            await uow.record_failure(
-                AuditEntry.of(
-                    context,
-                    action=AuditAction.FINANCIAL_DATA_READ,
-                    outcome=AuditOutcome.FAILED,
-                    resource_type=ResourceType.ACCOUNT,
-                    resource_id=account_id,
-                    reason="not_found",
-                    metadata={"view": view},
-                )
-            )
-            return Failure(NotFoundError("account not found"))
-        return Success(found.value)
+def _note(
+    context: AuditContext, resource_type: ResourceType, resource_id: UUID | None, view: str
+) -> AuditNote:
+    note = _READ.note(context, resource_id=resource_id, view=view)
+    note.resource_type = resource_type
+    return note
+
+
+async def _owned_account(
+    uow: ReadUnitOfWork, note: AuditNote, user_id: UUID, account_id: UUID
+) -> Result[Account, Error]:
+    owned = found(await uow.accounts.get_owned(user_id, account_id), "account")
+    if isinstance(owned, Failure):
+        # A probe for someone else's account is recorded against that account.
+        note.resource_type, note.resource_id = ResourceType.ACCOUNT, account_id
+    return owned
 
 
 def net_worth_by_currency(accounts: Sequence[Account]) -> list[CurrencyTotals]:

@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from uuid import UUID
 
 from dashtam.application.auth.throttle import account_key, check_throttle
-from dashtam.application.failures import record_failure
+from dashtam.application.lifecycle import AuditNote, Audits, UseCaseRunner
 from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from dashtam.application.users.commands import ChangePassword, CloseAccount
 from dashtam.core.clock import utcnow
 from dashtam.core.errors import ConflictError, Error, NotFoundError, ValidationError
 from dashtam.core.result import Failure, Result, Success
-from dashtam.domain.audit import AuditAction, AuditContext, AuditEntry, AuditOutcome, ResourceType
+from dashtam.domain.audit import AuditAction, ResourceType
 from dashtam.domain.auth.entities import LoginAttempt, ThrottlePolicy
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.domain.protocols.password_hasher import PasswordHasher
@@ -38,6 +37,8 @@ def _wrong_password(field: str) -> ValidationError:
 class _PasswordConfirmed:
     """Shared steps: load the caller, respect throttling, check a password off the loop."""
 
+    audits: Audits
+
     def __init__(
         self,
         *,
@@ -47,70 +48,75 @@ class _PasswordConfirmed:
         throttle: ThrottlePolicy | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._uow_factory = uow_factory
+        self._runner = UseCaseRunner(uow_factory, logger=logger)
         self._hasher = hasher
         self._logger = logger
         self._throttle = throttle or ThrottlePolicy()
         self._clock = clock
 
     async def _confirm(
-        self,
-        *,
-        user_id: UUID,
-        expected_version: int,
-        password: str,
-        field: str,
-        context: AuditContext,
-        action: AuditAction,
-        now: datetime,
+        self, note: AuditNote, *, expected_version: int, password: str, field: str, now: datetime
     ) -> Result[User, Error]:
-        async with self._uow_factory() as uow:
-            loaded = await uow.users.get(user_id)
+        """The caller as loaded, once ``password`` is confirmed as theirs; failures recorded."""
+        user_id = note.actor_id
+        checking = replace(self.audits, action=None).note(note.context, actor_id=user_id)
+
+        async def load(uow: UnitOfWork) -> Result[User, Error]:
+            checking.nothing_changed()  # a read: nothing to commit
+            loaded = await uow.users.get(user_id) if user_id is not None else Success(None)
             if isinstance(loaded, Failure):
-                return await self._fail(uow, context, action, None, loaded.error)
+                return loaded
             user = loaded.value
             if user is None or not user.can_log_in:
-                return await self._fail(uow, context, action, None, NotFoundError("no such user"))
+                return Failure(NotFoundError("no such user"))
+            checking.resource_id = note.resource_id = user.id
             if user.version != expected_version:
                 # Changed since the caller's request began (e.g. a concurrent password change).
-                return await self._fail(uow, context, action, user, _stale())
-            key = account_key(user.email.value)
+                return Failure(_stale())
             throttled = await check_throttle(
-                uow, self._throttle, key=key, ip_address=context.ip_address, now=now
+                uow,
+                self._throttle,
+                key=account_key(user.email.value),
+                ip_address=checking.context.ip_address,
+                now=now,
             )
-            if isinstance(throttled, Failure):
-                return await self._fail(uow, context, action, user, throttled.error)
-        if await self._hasher.verify(user.password_hash, password):
-            return Success(user)
-        # A wrong password here is a guess with a stolen token: it counts like a failed log-in.
-        async with self._uow_factory() as uow:
-            await uow.login_attempts.add(
+            return throttled.map(lambda _: user)
+
+        loaded = await self._runner.run(checking, load)
+        if isinstance(loaded, Failure) or await self._hasher.verify(
+            loaded.value.password_hash, password
+        ):
+            return loaded
+        user = loaded.value
+
+        async def count_the_guess(uow: UnitOfWork) -> Result[User, Error]:
+            # A wrong password here is a guess with a stolen token: it counts like a failed
+            # log-in, and the count is kept with the failure record (not rolled back).
+            added = await uow.login_attempts.add(
                 LoginAttempt(
-                    account_key=key, ip_address=context.ip_address, succeeded=False, created_at=now
+                    account_key=account_key(user.email.value),
+                    ip_address=note.context.ip_address,
+                    succeeded=False,
+                    created_at=now,
                 )
             )
-            entry = _entry(context, action, user, AuditOutcome.FAILED, "wrong_password")
-            uow.audit(entry)
-            committed = await uow.commit()
-            if isinstance(committed, Failure):
-                await uow.record_failure(entry)
-        return Failure(_wrong_password(field))
+            if isinstance(added, Failure):
+                return added
+            checking.keep_failure()
+            checking.failed_because("wrong_password")
+            return Failure(_wrong_password(field))
 
-    async def _fail(
-        self,
-        uow: UnitOfWork | None,
-        context: AuditContext,
-        action: AuditAction,
-        user: User | None,
-        error: Error,
-    ) -> Failure[Error]:
-        entry = _entry(context, action, user, AuditOutcome.FAILED, error.code)
-        await record_failure(self._uow_factory, uow, entry)
-        return Failure(error)
+        return await self._runner.run(checking, count_the_guess)
 
 
 class ChangePasswordHandler(_PasswordConfirmed):
     """Needs the current password; ends every other session; a concurrent change gets 409."""
+
+    audits = Audits(
+        action=AuditAction.USER_PASSWORD_CHANGED,
+        failed_action=AuditAction.USER_PASSWORD_CHANGE_FAILED,
+        resource_type=ResourceType.USER,
+    )
 
     def __init__(
         self,
@@ -129,15 +135,12 @@ class ChangePasswordHandler(_PasswordConfirmed):
 
     async def handle(self, command: ChangePassword) -> Result[None, Error]:
         now = self._clock()
-        action = AuditAction.USER_PASSWORD_CHANGED
-        failed_action = AuditAction.USER_PASSWORD_CHANGE_FAILED
+        note = self.audits.note(command.context, actor_id=command.user_id)
         confirmed = await self._confirm(
-            user_id=command.user_id,
+            note,
             expected_version=command.expected_version,
             password=command.current_password,
             field="current_password",
-            context=command.context,
-            action=failed_action,
             now=now,
         )
         if isinstance(confirmed, Failure):
@@ -147,94 +150,62 @@ class ChangePasswordHandler(_PasswordConfirmed):
         policy = self._policy.check(command.new_password, email=user.email)
         if isinstance(policy, Failure):
             error = replace(policy.error, details={"field": "new_password"})
-            return await self._fail(None, command.context, failed_action, user, error)
+            return await self._runner.refuse(note, error)
         user.password_hash = await self._hasher.hash(command.new_password)
 
-        async with self._uow_factory() as uow:
+        async def change(uow: UnitOfWork) -> Result[None, Error]:
             updated = await uow.users.update(user)
             if isinstance(updated, Failure):
-                return await self._fail(uow, command.context, failed_action, user, updated.error)
+                return updated
             revoked = await uow.sessions.revoke_all(
                 user.id, reason="password_changed", now=now, keep=command.session_id
             )
             if isinstance(revoked, Failure):
-                return await self._fail(uow, command.context, failed_action, user, revoked.error)
+                return revoked
             uow.raise_event(UserPasswordChanged(user_id=user.id))
-            uow.audit(
-                _entry(
-                    command.context,
-                    action,
-                    user,
-                    AuditOutcome.SUCCEEDED,
-                    None,
-                    {"sessions_revoked": len(revoked.value)},
-                )
-            )
-            committed = await uow.commit()
-            if isinstance(committed, Failure):
-                return await self._fail(uow, command.context, failed_action, user, committed.error)
-        self._logger.info("password_changed", user_id=str(user.id))
-        return Success(None)
+            note.on_success(sessions_revoked=len(revoked.value))
+            return Success(None)
+
+        changed = await self._runner.run(note, change)
+        if isinstance(changed, Success):
+            self._logger.info("password_changed", user_id=str(user.id))
+        return changed
 
 
 class CloseAccountHandler(_PasswordConfirmed):
     """Closes the caller's account: no more log-ins, personal data removed, audit kept."""
 
+    audits = Audits(
+        action=AuditAction.USER_ACCOUNT_CLOSED,
+        failed_action=AuditAction.USER_ACCOUNT_CLOSE_FAILED,
+        resource_type=ResourceType.USER,
+    )
+
     async def handle(self, command: CloseAccount) -> Result[None, Error]:
         now = self._clock()
-        failed_action = AuditAction.USER_ACCOUNT_CLOSE_FAILED
+        note = self.audits.note(command.context, actor_id=command.user_id)
         confirmed = await self._confirm(
-            user_id=command.user_id,
+            note,
             expected_version=command.expected_version,
             password=command.password,
             field="password",
-            context=command.context,
-            action=failed_action,
             now=now,
         )
         if isinstance(confirmed, Failure):
             return confirmed
         user = confirmed.value
         user.close(now)
-        async with self._uow_factory() as uow:
+
+        async def close(uow: UnitOfWork) -> Result[None, Error]:
             updated = await uow.users.update(user)
             if isinstance(updated, Failure):
-                return await self._fail(uow, command.context, failed_action, user, updated.error)
+                return updated
             revoked = await uow.sessions.revoke_all(user.id, reason="account_closed", now=now)
-            if isinstance(revoked, Failure):
-                return await self._fail(uow, command.context, failed_action, user, revoked.error)
-            uow.raise_event(UserAccountClosed(user_id=user.id))
-            uow.audit(
-                _entry(
-                    command.context,
-                    AuditAction.USER_ACCOUNT_CLOSED,
-                    user,
-                    AuditOutcome.SUCCEEDED,
-                    None,
-                )
-            )
-            committed = await uow.commit()
-            if isinstance(committed, Failure):
-                return await self._fail(uow, command.context, failed_action, user, committed.error)
-        self._logger.info("account_closed", user_id=str(user.id))
-        return Success(None)
+            if isinstance(revoked, Success):
+                uow.raise_event(UserAccountClosed(user_id=user.id))
+            return revoked.map(lambda _: None)
 
-
-def _entry(
-    context: AuditContext,
-    action: AuditAction,
-    user: User | None,
-    outcome: AuditOutcome,
-    reason: str | None,
-    metadata: dict[str, object] | None = None,
-) -> AuditEntry:
-    return AuditEntry.of(
-        context,
-        action=action,
-        outcome=outcome,
-        resource_type=ResourceType.USER,
-        resource_id=user.id if user else None,
-        actor_id=user.id if user else context.actor_id,
-        reason=reason,
-        metadata=metadata,
-    )
+        closed = await self._runner.run(note, close)
+        if isinstance(closed, Success):
+            self._logger.info("account_closed", user_id=str(user.id))
+        return closed

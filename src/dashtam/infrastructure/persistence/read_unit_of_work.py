@@ -85,7 +85,7 @@ class SqlReadUnitOfWork:
     ) -> None:
         await self._end()
 
-    async def record_failure(self, entry: AuditEntry) -> Result[None, Error]:
+    async def audit_after_rollback(self, entry: AuditEntry) -> Result[None, Error]:
         # The read ends first: on a PostgreSQL pool it would hold a second connection meanwhile.
         await self._database.rollback_quietly(self.session)
         return await record_on_its_own(

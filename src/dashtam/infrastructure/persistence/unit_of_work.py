@@ -131,7 +131,7 @@ class SqlUnitOfWork:
         self._audit_entries.clear()
         await self._database.rollback_quietly(self.session)
 
-    async def record_failure(self, entry: AuditEntry) -> Result[None, Error]:
+    async def audit_after_rollback(self, entry: AuditEntry) -> Result[None, Error]:
         # Roll back first: the failed work must not commit, and on SQLite its write lock
         # would block the short transaction below.
         await self.rollback()
