@@ -17,6 +17,7 @@ from dashtam.infrastructure.persistence.read_unit_of_work import read_session_fa
 from dashtam.infrastructure.persistence.repositories.users import SqlUserRepository
 from dashtam.infrastructure.persistence.unit_of_work import SqlUnitOfWork
 from tests.audit_keys import signer_for_tests
+from tests.contracts.lifecycle_contract import LifecycleContract
 from tests.contracts.unit_of_work_contract import UnitOfWorkContract, UnitOfWorkHarness
 from tests.fakes import FakeStore, FakeUnitOfWork
 from tests.fakes.logger import RecordingLogger
@@ -90,13 +91,13 @@ class SqlUnitOfWorkHarness:
         await install_failing_insert_trigger(self._database, "event_outbox")
 
 
-class TestFakeUnitOfWork(UnitOfWorkContract):
+class TestFakeUnitOfWork(UnitOfWorkContract, LifecycleContract):
     @pytest.fixture
     def harness(self) -> UnitOfWorkHarness:
         return FakeUnitOfWorkHarness()
 
 
-class TestSqlUnitOfWork(UnitOfWorkContract):
+class TestSqlUnitOfWork(UnitOfWorkContract, LifecycleContract):
     """Runs on both backends: ``database`` is parametrized by the root ``backend`` fixture."""
 
     @pytest.fixture
