@@ -88,7 +88,6 @@ class _Frame:
 class _Census:
     """What a quick scan of the tags finds, before a single part is handed out."""
 
-    statements: int = 0
     investments: int = 0
     transactions: int = 0
 
@@ -157,8 +156,8 @@ class _Reader:
                 census.transactions += 0 if investing else 1
             elif name == b"INVSTMTRS":
                 census.investments, investing = census.investments + 1, True
-            elif name != b"INVSTMTTRNRS":
-                census.statements, investing = census.statements + 1, False
+            elif name != b"INVSTMTTRNRS":  # a bank or card statement
+                investing = False
         if census.transactions > self._limits.max_transactions:
             reject(f"more than {self._limits.max_transactions} transactions", code="too_many_rows")
         if census.investments:
@@ -177,11 +176,12 @@ class _Reader:
             if statement is None:
                 return None  # a transaction outside any bank statement: not ours to read
             self._done += 1
-            statement.add(frame.fields)
-            if statement.kept > self._limits.max_transactions:
+            # The census refused too many already; this holds if it ever counts differently.
+            if self._done > self._limits.max_transactions:
                 reject(
                     f"more than {self._limits.max_transactions} transactions", code="too_many_rows"
                 )
+            statement.add(frame.fields)
             if len(statement.batch) < self._batch_size:
                 return None
             account = statement.account()

@@ -33,12 +33,11 @@ _SOURCES = {"STMTRS": "BANKACCTFROM", "CCSTMTRS": "CCACCTFROM"}
 class Statement:
     """Transactions batch up here; the account is described once the file has named it."""
 
-    __slots__ = ("_account", "_fields", "_ids", "_position", "_tag", "batch", "kept", "where")
+    __slots__ = ("_account", "_fields", "_ids", "_position", "_tag", "batch", "where")
 
     def __init__(self, tag: str, number: int, fields: dict[str, str]) -> None:
         self.where = f"{tag} #{number}"
         self.batch: list[ParsedTransaction] = []
-        self.kept = 0
         self._tag = tag
         # The statement's own leaves, filled in by the reader as the file goes by.
         self._fields = fields
@@ -56,7 +55,6 @@ class Statement:
         if chosen != fitid:
             transaction = replace(transaction, provider_transaction_id=chosen)
         self.batch.append(transaction)
-        self.kept += 1
 
     def take(self) -> list[ParsedTransaction]:
         batch, self.batch = self.batch, []
