@@ -145,7 +145,7 @@ async def test_csv_with_control_characters(
     bad_id = b"Date,Description,Amount,Memo,Id\n2026-11-02,Coffee,-3.50,m,T\x001\n"
     response = await upload(client, headers, csv, "bad.csv", data=bad_id, mapping=CSV_MAPPING)
     body = assert_problem(response, status=422, code="invalid_file")
-    assert body["errors"] == [{"location": "line 2 Id"}]
+    assert body["errors"] == [{"location": 'line 2 column "Id"'}]
     response = await upload(
         client, headers, csv, "a.csv", data=bad_id, mapping=CSV_MAPPING, account="a\x00"
     )

@@ -156,7 +156,12 @@ async def test_a_later_csv_updates_pending_rows_and_adds_only_new_ones(
     ("name", "form", "code", "location"),
     [
         ("malformed_amount.ofx", {}, "invalid_amount", "STMTRS #1 STMTTRN #4 TRNAMT"),
-        ("malformed_amount.csv", {"preset": "chase-checking"}, "invalid_amount", "line 3 Amount"),
+        (
+            "malformed_amount.csv",
+            {"preset": "chase-checking"},
+            "invalid_amount",
+            'line 3 column "Amount"',
+        ),
         ("malformed_date.csv", {"preset": "chase-checking"}, "invalid_date", "line 3"),
         ("xxe.ofx", {}, "unsafe_file", "line 2"),
         ("billion_laughs.ofx", {}, "unsafe_file", "line 2"),
@@ -213,7 +218,7 @@ async def test_a_file_failing_after_writes_began_leaves_no_row(
 
 BAD_CSV_OPTIONS: list[tuple[dict[str, Any], str]] = [
     ({}, "invalid_mapping"),
-    ({"preset": "wells-fargo"}, "invalid_mapping"),
+    ({"preset": "no-such-bank"}, "invalid_mapping"),
     ({"mapping": "not json"}, "invalid_mapping"),
     ({"mapping": '["date"]'}, "invalid_mapping"),
     (

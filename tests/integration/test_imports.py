@@ -168,7 +168,12 @@ async def assert_nothing_stored(container: Container, user_id: UUID) -> None:
     [
         ("malformed_amount.ofx", {}, "invalid_amount", "STMTRS #1 STMTTRN #4 TRNAMT"),
         ("malformed_date.csv", {"preset": "chase-checking"}, "invalid_date", "line 3"),
-        ("malformed_amount.csv", {"preset": "chase-checking"}, "invalid_amount", "line 3 Amount"),
+        (
+            "malformed_amount.csv",
+            {"preset": "chase-checking"},
+            "invalid_amount",
+            'line 3 column "Amount"',
+        ),
     ],
 )
 async def test_a_file_invalid_at_its_last_row_leaves_nothing(

@@ -13,7 +13,7 @@ from dashtam.domain.accounts.entities import AccountType
 from dashtam.domain.imports.statement import ImportLimits, ParsedStatement
 from dashtam.domain.transactions.entities import TransactionStatus
 from dashtam.infrastructure.importers.csv_file import CSV_ACCOUNT_ID, CsvParser, layout_from
-from dashtam.infrastructure.importers.csv_presets import PRESETS
+from dashtam.infrastructure.importers.csv_presets import PRESETS, CsvLayout
 from tests.unit.importers.support import LIMITS, fixture, parsed, refused
 
 EUROPEAN = {
@@ -95,6 +95,10 @@ def test_bank_of_america_header_is_found_after_the_summary_block() -> None:
     # The "Beginning balance" line carries a balance, not a transaction; oldest first here.
     assert account.balance == Decimal("2254.33")
     assert account.balance_as_of == datetime(2026, 11, 19, tzinfo=UTC)
+    *_, last = CsvParser(PRESETS["bank-of-america"]).stream(
+        fixture("bank_of_america.csv"), limits=LIMITS, batch_size=10
+    )
+    assert last.unwrap().skipped == {"balance lines": 1}
 
 
 def test_european_semicolon_decimal_comma_cp1252() -> None:
@@ -204,7 +208,7 @@ def test_account_name_option_names_the_provider_account() -> None:
     ("name", "preset", "code", "location"),
     [
         ("malformed_date.csv", "chase-checking", "invalid_date", "line 3"),
-        ("malformed_amount.csv", "chase-checking", "invalid_amount", "line 3 Amount"),
+        ("malformed_amount.csv", "chase-checking", "invalid_amount", 'line 3 column "Amount"'),
     ],
 )
 def test_malformed_fixtures_name_the_line(name: str, preset: str, code: str, location: str) -> None:
@@ -216,10 +220,18 @@ def test_malformed_fixtures_name_the_line(name: str, preset: str, code: str, loc
     ("data", "code", "location"),
     [
         (b"Date,Description,Amount\n2026-11-02,,-1\n", "invalid_file", "line 2"),
-        (b"Date,Description,Amount\n2026-11-02,X,1e3\n", "invalid_amount", "line 2 Amount"),
-        (b"Date,Description,Amount\n2026-11-02,X,1.23456\n", "invalid_amount", "line 2 Amount"),
+        (
+            b"Date,Description,Amount\n2026-11-02,X,1e3\n",
+            "invalid_amount",
+            'line 2 column "Amount"',
+        ),
+        (
+            b"Date,Description,Amount\n2026-11-02,X,1.23456\n",
+            "invalid_amount",
+            'line 2 column "Amount"',
+        ),
         (b"Date,Description,Amount\nyesterday,X,1\n", "invalid_date", "line 2"),
-        (b"Date,Description\n2026-11-02\n", "invalid_csv", "line 2"),
+        (b"Date,Description,Amount\n2026-11-02\n", "invalid_csv", "line 2"),
     ],
 )
 def test_bad_rows_are_refused_with_their_line(data: bytes, code: str, location: str) -> None:
@@ -293,6 +305,7 @@ def test_layout_from_refuses_unknown_currency_and_normalises_known() -> None:
     assert result.error.code == "invalid_currency"
     layout = layout_from(None, {**SIMPLE, "currency": " eur ", "account_type": "savings"})
     assert isinstance(layout, Success)
+    assert isinstance(layout.value, CsvLayout)  # a mapping is one layout, not a preset
     assert layout.value.currency == "EUR"
     assert layout.value.account_type is AccountType.SAVINGS
     assert layout.value.negate is False

@@ -79,7 +79,7 @@ def test_csv_description_of_only_controls_is_empty_and_refused() -> None:
 
 def test_csv_transaction_id_with_a_control_character_is_refused() -> None:
     error = refused(csv_parse(csv_row(ident="T\x001")), "invalid_file")
-    assert error.details["location"] == "line 2 Id"
+    assert error.details["location"] == 'line 2 column "Id"'
     assert "control character" in error.message
 
 
@@ -125,7 +125,7 @@ def test_the_largest_accepted_amount_parses() -> None:
 def test_csv_amounts_beyond_what_both_databases_hold_are_refused(amount: str) -> None:
     data = f"Date,Description,Amount\n2026-11-02,Big,{amount}\n".encode()
     error = refused(csv_parse(data, SIMPLE), "invalid_amount")
-    assert error.details["location"] == "line 2 Amount"
+    assert error.details["location"] == 'line 2 column "Amount"'
 
 
 @pytest.mark.parametrize(
