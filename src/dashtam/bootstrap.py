@@ -94,6 +94,7 @@ if TYPE_CHECKING:
     from dashtam.application.unit_of_work import UnitOfWork
     from dashtam.application.users.account import ChangePasswordHandler, CloseAccountHandler
     from dashtam.application.users.handlers import AdminDeleteUserHandler, RegisterUserHandler
+    from dashtam.application.users.queries import FindActiveUser
     from dashtam.domain.imports.statement import ImportLimits, ParserFactory
     from dashtam.domain.protocols.identifiers import IdentifierDigest
     from dashtam.domain.protocols.logger import LoggerProtocol
@@ -310,6 +311,11 @@ class Container:
         return AdminDeleteUserHandler(
             uow_factory=self.unit_of_work, logger=self.logger("dashtam.users")
         )
+
+    def find_active_user(self) -> FindActiveUser:
+        from dashtam.application.users.queries import FindActiveUser
+
+        return FindActiveUser(uow_factory=self.read_unit_of_work)
 
     def create_connection_handler(self) -> CreateConnectionHandler:
         from dashtam.application.finance.handlers import CreateConnectionHandler

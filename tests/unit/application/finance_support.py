@@ -145,9 +145,12 @@ class ScriptedParsers:
     asked: list[tuple[str, CsvOptions]] = field(default_factory=list)
 
     def parser_for(
-        self, provider: str, options: CsvOptions
+        self, provider: str, options: CsvOptions, *, data: bytes | None = None
     ) -> Result[StatementParser, ValidationError]:
         self.asked.append((provider, options))
         if self.parser is not None:
             return Success(self.parser)
         return Failure(self.refusal or ValidationError("no parser", code="imports_not_supported"))
+
+    def provider_for(self, data: bytes) -> str | None:
+        return "ofx-file" if data.lstrip().startswith((b"OFXHEADER", b"<OFX")) else None

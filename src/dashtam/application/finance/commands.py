@@ -30,9 +30,26 @@ class DisconnectConnection:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NewConnection:
+    """Import into a connection created with the import: it exists only if the import does.
+
+    ``provider=None``: the file provider that reads the file's content. ``only_if_first``:
+    refuse (``connection_required``) when the user already has an active connection of that
+    provider, so that a second bank's file is never merged into the first bank's accounts.
+    """
+
+    label: str
+    provider: str | None = None
+    only_if_first: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ImportStatement:
+    """Into ``connection_id``, or into ``new_connection`` (exactly one of them)."""
+
     user_id: UUID
-    connection_id: UUID
+    connection_id: UUID | None = None
+    new_connection: NewConnection | None = None
     data: bytes = field(repr=False)
     filename: str | None = None
     csv: CsvOptions = field(default_factory=CsvOptions)

@@ -8,7 +8,8 @@ from datetime import datetime
 from uuid import UUID
 
 from dashtam.application.finance.commands import ImportReport, ImportStatement
-from dashtam.application.lifecycle import AuditNote, Audits, UseCaseRunner, found
+from dashtam.application.finance.import_target import ImportTargets
+from dashtam.application.lifecycle import AuditNote, Audits, UseCaseRunner
 from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from dashtam.core.clock import utcnow
 from dashtam.core.errors import ConflictError, Error, ValidationError
@@ -44,10 +45,8 @@ class ImportStatementHandler:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._runner = UseCaseRunner(uow_factory, logger=logger)
-        self._parsers = parsers
+        self._targets = ImportTargets(parsers, limits or ImportLimits(), batch_size)
         self._logger = logger
-        self._limits = limits or ImportLimits()
-        self._batch_size = batch_size
         self._clock = clock
 
     audits = Audits(
@@ -69,7 +68,7 @@ class ImportStatementHandler:
         if isinstance(result, Success):
             self._logger.info(
                 "statement_imported",
-                connection_id=str(command.connection_id),
+                connection_id=str(result.value.connection_id),
                 new=result.value.transactions_new,
                 updated=result.value.transactions_updated,
                 unchanged=result.value.transactions_unchanged,
@@ -79,22 +78,10 @@ class ImportStatementHandler:
     async def _import(
         self, uow: UnitOfWork, command: ImportStatement, note: AuditNote
     ) -> Result[ImportReport, Error]:
-        # Checked in the transaction that writes: a disconnect meanwhile is seen.
-        loaded = found(
-            await uow.connections.get_owned(command.user_id, command.connection_id), "connection"
-        )
-        if isinstance(loaded, Failure):  # missing, or another user's: reported alike
-            return loaded
-        connection = loaded.value
-        if not connection.is_active:
-            return Failure(
-                ConflictError("the connection is disconnected", code="connection_disconnected")
-            )
-        chosen = self._parsers.parser_for(connection.provider.value, command.csv)
-        if isinstance(chosen, Failure):
-            return chosen
-        parser = chosen.value
-        parts = parser.stream(command.data, limits=self._limits, batch_size=self._batch_size)
+        opened = await self._targets.open(uow, command, note)
+        if isinstance(opened, Failure):
+            return opened
+        connection, parser, parts = opened.value.connection, opened.value.parser, opened.value.parts
         written = await self._write(uow, command, connection, parser.format, parts)
         if isinstance(written, Failure):
             return written

@@ -156,3 +156,7 @@ class ParserFactory(Protocol):
     ) -> Result[StatementParser, ValidationError]:
         """With ``data``, a file whose content is of another format is refused here."""
         ...
+
+    def provider_for(self, data: bytes) -> str | None:
+        """The file provider whose parser reads this content (``None``: no parser does)."""
+        ...

@@ -27,6 +27,10 @@ _MISMATCH = {
 class StatementParsers:
     """The ``ParserFactory`` port."""
 
+    def provider_for(self, data: bytes) -> str | None:
+        found = sniff_format(data)
+        return next((p for p, kind in _PROVIDER_FORMATS.items() if kind == found), None)
+
     def parser_for(
         self, provider: str, options: CsvOptions, *, data: bytes | None = None
     ) -> Result[StatementParser, ValidationError]:

@@ -8,13 +8,13 @@ import sys
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from dashtam.bootstrap import configure_logging
 from dashtam.core.config import Settings, get_settings
 from dashtam.presentation.cli.audit import audit_app
 from dashtam.presentation.cli.db import db_app
 from dashtam.presentation.cli.imports import import_file
+from dashtam.presentation.cli.preflight import fail, require_current_schema
 from dashtam.presentation.cli.users import users_app
 
 app = typer.Typer(
@@ -57,7 +57,7 @@ def serve(
     if problems:
         fail("; ".join(problems))
     _require_valid_audit_keys(settings)
-    _require_current_schema(settings)
+    require_current_schema(settings)
     configure_logging(level=settings.log_level, log_format=settings.effective_log_format)
     uvicorn.run(
         "dashtam.presentation.api.app:create_app",
@@ -122,35 +122,6 @@ def _require_valid_audit_keys(settings: Settings) -> None:
         AuditKeyring.from_settings(settings)
     except ValueError as exc:
         fail(str(exc).splitlines()[0])
-
-
-def _require_current_schema(settings: Settings) -> None:
-    """Refuse to serve a database the migrations have not brought up to date."""
-    from dashtam.bootstrap import Container, describe_connection_error, mask_url
-
-    async def _status() -> tuple[str | None, str | None]:
-        container = Container(settings)
-        try:
-            return await container.database.schema_status()
-        finally:
-            await container.aclose()
-
-    try:
-        current, head = asyncio.run(_status())
-    except (SQLAlchemyError, OSError) as exc:
-        fail(f"cannot use {mask_url(settings.database_url)}: {describe_connection_error(exc)}")
-        return
-    if current != head:
-        fail(
-            f"database schema is at {current or 'nothing'}, this release needs {head}: "
-            "run 'dashtam db upgrade' first"
-        )
-
-
-def fail(message: str, code: int = 1) -> None:
-    """One line on stderr, a non-zero exit, no traceback."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def main() -> None:
