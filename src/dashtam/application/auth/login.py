@@ -48,6 +48,21 @@ _LOGIN = Audits(
 _COUNTING = replace(_LOGIN, action=None, failure_event=None)
 
 
+def token_pair(
+    tokens: TokenService, session: AuthSession, refresh_token: str, now: datetime
+) -> TokenPair:
+    """What the caller gets for an open session: a new access token and ``refresh_token``."""
+    return TokenPair(
+        access_token=tokens.issue_access_token(
+            user_id=session.user_id, session_id=session.id, now=now
+        ),
+        refresh_token=refresh_token,
+        expires_in=int(tokens.access_token_ttl.total_seconds()),
+        user_id=session.user_id,
+        session_id=session.id,
+    )
+
+
 class LoginHandler:
     """Log-in, in three explicit steps: count the attempt, check the password, open a session.
 
@@ -195,17 +210,7 @@ class LoginHandler:
         if isinstance(opened, Failure):
             return opened
         self._logger.info("user_logged_in", user_id=str(user.id), session_id=str(session.id))
-        return Success(
-            TokenPair(
-                access_token=self._tokens.issue_access_token(
-                    user_id=user.id, session_id=session.id, now=now
-                ),
-                refresh_token=refresh_token,
-                expires_in=int(self._tokens.access_token_ttl.total_seconds()),
-                user_id=user.id,
-                session_id=session.id,
-            )
-        )
+        return Success(token_pair(self._tokens, session, refresh_token, now))
 
     def _attempted_email(self, command: LogIn) -> dict[str, object]:
         """What the trail may keep of the typed address: never the raw text.
@@ -255,18 +260,7 @@ class RefreshTokensHandler:
         )
         if isinstance(rotated, Failure):
             return rotated
-        session = rotated.value
-        return Success(
-            TokenPair(
-                access_token=self._tokens.issue_access_token(
-                    user_id=session.user_id, session_id=session.id, now=now
-                ),
-                refresh_token=new_token,
-                expires_in=int(self._tokens.access_token_ttl.total_seconds()),
-                user_id=session.user_id,
-                session_id=session.id,
-            )
-        )
+        return Success(token_pair(self._tokens, rotated.value, new_token, now))
 
     async def _rotate(
         self,

@@ -7,6 +7,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, text
@@ -76,41 +77,28 @@ class Database:
         self.url = make_url(database_url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self._write_fault: tuple[Error, float] | None = None
-        engine_kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
-        if self.is_sqlite:
-            # SQLite connections are cheap and file locks do the sharing: no pool to size.
-            engine_kwargs["poolclass"] = NullPool
-            engine_kwargs["connect_args"] = {"timeout": sqlite_busy_timeout_ms / 1000}
-        else:
-            engine_kwargs["pool_size"] = pool_size
-            engine_kwargs["max_overflow"] = max_overflow
-            engine_kwargs["pool_timeout"] = pool_timeout
-            engine_kwargs["connect_args"] = _asyncpg_connect_args(
-                connect_timeout=connect_timeout,
-                statement_timeout=statement_timeout,
-                command_timeout=command_timeout,
-                idle_in_transaction_timeout=idle_in_transaction_timeout,
-                tcp_keepalives_idle=tcp_keepalives_idle,
-            )
+        limits = _PoolLimits(
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=pool_timeout,
+            connect_timeout=connect_timeout,
+            statement_timeout=statement_timeout,
+            command_timeout=command_timeout,
+            idle_in_transaction_timeout=idle_in_transaction_timeout,
+            tcp_keepalives_idle=tcp_keepalives_idle,
+        )
+        engine_kwargs = (
+            _sqlite_engine_options(echo, sqlite_busy_timeout_ms)
+            if self.is_sqlite
+            else limits.engine_options(echo)
+        )
         self.engine: AsyncEngine = create_async_engine(self.url, **engine_kwargs)
         event.listen(self.engine.sync_engine, "handle_error", self._on_error)
         if self.is_sqlite:
             _configure_sqlite(self.engine, busy_timeout_ms=sqlite_busy_timeout_ms)
         else:
             event.listen(self.engine.sync_engine.pool, "invalidate", _drop_lost_connection)
-        # PostgreSQL: a pool-less twin, so /ready sees what a new connection meets (refused,
-        # read-only) even while the pool is busy; SQLite has no pool to bypass.
-        probe_engine = (
-            self.engine
-            if self.is_sqlite
-            else create_async_engine(self.url, poolclass=NullPool, **_without_pool(engine_kwargs))
-        )
-        self._probe = ReadinessProbe(
-            probe_engine,
-            owned=probe_engine is not self.engine,
-            timeout=ready_timeout,
-            recent_write_fault=self.recent_write_fault,
-        )
+        self._probe = self._readiness_probe(engine_kwargs, ready_timeout)
         self.session_factory = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False, autoflush=False
         )
@@ -118,12 +106,22 @@ class Database:
             "database_configured",
             database_url=mask_url(self.url),
             backend=self.url.get_backend_name(),
-            pool_size=None if self.is_sqlite else pool_size,
-            max_overflow=None if self.is_sqlite else max_overflow,
-            connect_timeout=None if self.is_sqlite else connect_timeout,
-            pool_timeout=None if self.is_sqlite else pool_timeout,
-            statement_timeout=None if self.is_sqlite else statement_timeout,
-            command_timeout=None if self.is_sqlite else command_timeout,
+            **limits.described(is_sqlite=self.is_sqlite),
+        )
+
+    def _readiness_probe(self, engine_kwargs: dict[str, Any], timeout: float) -> ReadinessProbe:
+        # PostgreSQL: a pool-less twin, so /ready sees what a new connection meets (refused,
+        # read-only) even while the pool is busy; SQLite has no pool to bypass.
+        probe_engine = (
+            self.engine
+            if self.is_sqlite
+            else create_async_engine(self.url, poolclass=NullPool, **_without_pool(engine_kwargs))
+        )
+        return ReadinessProbe(
+            probe_engine,
+            owned=probe_engine is not self.engine,
+            timeout=timeout,
+            recent_write_fault=self.recent_write_fault,
         )
 
     def _on_error(self, context: ExceptionContext) -> None:
@@ -320,3 +318,54 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
         # lock, so readers never queue behind a writer (WAL gives them a snapshot).
         read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
         connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _PoolLimits:
+    """PostgreSQL's pool and the bounds on its connections (SQLite has neither)."""
+
+    pool_size: int
+    max_overflow: int
+    pool_timeout: float
+    connect_timeout: float
+    statement_timeout: float
+    command_timeout: float
+    idle_in_transaction_timeout: float
+    tcp_keepalives_idle: int
+
+    def engine_options(self, echo: bool) -> dict[str, Any]:
+        return {
+            "echo": echo,
+            "pool_pre_ping": True,
+            "pool_size": self.pool_size,
+            "max_overflow": self.max_overflow,
+            "pool_timeout": self.pool_timeout,
+            "connect_args": _asyncpg_connect_args(
+                connect_timeout=self.connect_timeout,
+                statement_timeout=self.statement_timeout,
+                command_timeout=self.command_timeout,
+                idle_in_transaction_timeout=self.idle_in_transaction_timeout,
+                tcp_keepalives_idle=self.tcp_keepalives_idle,
+            ),
+        }
+
+    def described(self, *, is_sqlite: bool) -> dict[str, object]:
+        shown = (
+            "pool_size",
+            "max_overflow",
+            "connect_timeout",
+            "pool_timeout",
+            "statement_timeout",
+            "command_timeout",
+        )
+        return {name: None if is_sqlite else getattr(self, name) for name in shown}
+
+
+def _sqlite_engine_options(echo: bool, busy_timeout_ms: int) -> dict[str, Any]:
+    # SQLite connections are cheap and file locks do the sharing: no pool to size.
+    return {
+        "echo": echo,
+        "pool_pre_ping": True,
+        "poolclass": NullPool,
+        "connect_args": {"timeout": busy_timeout_ms / 1000},
+    }
