@@ -11,6 +11,7 @@ from tests.contracts.finance_ownership_contract import (
     ConnectionOwnershipContract,
 )
 from tests.contracts.repositories import FakeBackend, SqlBackend
+from tests.contracts.statement_details_contract import StatementDetailsContract
 from tests.contracts.transaction_contract import TransactionRepositoryContract
 
 
@@ -34,9 +35,13 @@ class TestSqlAccountRepository(SqlBackend, AccountRepositoryContract, AccountOwn
     pass
 
 
-class TestFakeTransactionRepository(FakeBackend, TransactionRepositoryContract):
+class TestFakeTransactionRepository(
+    FakeBackend, TransactionRepositoryContract, StatementDetailsContract
+):
     pass
 
 
-class TestSqlTransactionRepository(SqlBackend, TransactionRepositoryContract):
+class TestSqlTransactionRepository(
+    SqlBackend, TransactionRepositoryContract, StatementDetailsContract
+):
     pass

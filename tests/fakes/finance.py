@@ -161,6 +161,18 @@ class FakeAccountRepository(_FinanceRepository):
                     updated_at=utcnow(),
                     version=current.version + 1,
                 )
+        available = money(data.available_balance) if data.available_balance is not None else None
+        if available is not None:
+            moment = (data.available_balance_as_of or utcnow()).astimezone(UTC)
+            since = current.available_balance_as_of
+            if since is None or since <= moment:
+                current = replace(
+                    current,
+                    available_balance=available,
+                    available_balance_as_of=moment,
+                    updated_at=utcnow(),
+                    version=current.version + 1,
+                )
         self.tables.accounts.put(current.id, current)
         return Success((replace(current), created))
 
@@ -231,7 +243,12 @@ class FakeAccountRepository(_FinanceRepository):
 
 class FakeTransactionRepository(_FinanceRepository):
     async def upsert_batch(
-        self, account_id: UUID, currency: str, batch: Sequence[ParsedTransaction]
+        self,
+        account_id: UUID,
+        currency: str,
+        batch: Sequence[ParsedTransaction],
+        *,
+        statement_as_of: datetime | None = None,
     ) -> Result[UpsertCounts, Error]:
         if not batch:
             return Success(UpsertCounts())  # the SQL adapter returns before touching the session
@@ -248,15 +265,19 @@ class FakeTransactionRepository(_FinanceRepository):
             for t in self.tables.transactions.rows()
             if t.account_id == account_id and t.provider_transaction_id in incoming
         }
-        new = updated = 0
+        new = updated = outdated = 0
         for key, item in incoming.items():
             row = existing.get(key)
+            if row is not None and _newer(row.statement_as_of, statement_as_of):
+                outdated += 1  # a newer statement's version stays
+                continue
             if row is not None and _columns(row) == _columns(item):
                 continue
-            written = _written(row, account_id, currency, item)
+            written = _written(row, account_id, currency, item, statement_as_of)
             new, updated = (new + 1, updated) if row is None else (new, updated + 1)
             self.tables.transactions.put(written.id, written)
-        return Success(UpsertCounts(new, updated, len(incoming) - new - updated))
+        unchanged = len(incoming) - new - updated - outdated
+        return Success(UpsertCounts(new, updated, unchanged, outdated))
 
     async def search(
         self, query: TransactionQuery, *, after: TransactionCursor | None, limit: int
@@ -291,11 +312,17 @@ def _columns(item: ParsedTransaction | Transaction) -> tuple[object, ...]:
         item.payee,
         item.memo,
         item.status,
+        item.check_number[:32] if item.check_number else None,
+        item.reference[:64] if item.reference else None,
     )
 
 
 def _written(
-    row: Transaction | None, account_id: UUID, currency: str, item: ParsedTransaction
+    row: Transaction | None,
+    account_id: UUID,
+    currency: str,
+    item: ParsedTransaction,
+    statement_as_of: datetime | None,
 ) -> Transaction:
     """A new row, or ``row`` updated; a stored row keeps its id, currency and created_at."""
     base = row or Transaction(
@@ -315,7 +342,14 @@ def _written(
         payee=item.payee,
         memo=item.memo,
         status=item.status,
+        check_number=item.check_number[:32] if item.check_number else None,
+        reference=item.reference[:64] if item.reference else None,
+        statement_as_of=statement_as_of or base.statement_as_of,
     )
+
+
+def _newer(stored: datetime | None, incoming: datetime | None) -> bool:
+    return stored is not None and incoming is not None and stored > incoming
 
 
 def _texts(transaction: Transaction) -> Iterator[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -69,6 +69,10 @@ class ImportReport:
     transactions_updated: int
     transactions_unchanged: int
     balance_snapshots_added: int
+    # Rows a newer statement wrote already: left as they are, not reverted.
+    transactions_outdated: int = 0
+    # What the file held that was not imported, and why: {"investment statements": 1}.
+    skipped: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

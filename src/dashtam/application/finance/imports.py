@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
@@ -103,6 +105,10 @@ class ImportStatementHandler:
             transactions_updated=report.transactions_updated,
             transactions_unchanged=report.transactions_unchanged,
         )
+        if report.transactions_outdated:
+            note.on_success(transactions_outdated=report.transactions_outdated)
+        if report.skipped:
+            note.on_success(skipped=dict(report.skipped))
         return Success(report)
 
     async def _write(
@@ -115,10 +121,7 @@ class ImportStatementHandler:
     ) -> Result[ImportReport, Error]:
         """Every part of the file, in order; the first failure ends it (and rolls all back)."""
         now = self._clock()
-        seen: dict[str, Account] = {}
-        balanced: set[str] = set()
-        created = snapshots = 0
-        counts = UpsertCounts()
+        tally = _Tally()
         while True:
             # Parsing is CPU-bound: each batch is read in a worker thread, so the event loop
             # keeps serving; only one batch of parsed rows is in memory at a time.
@@ -128,43 +131,26 @@ class ImportStatementHandler:
             if isinstance(next_part, Failure):
                 return next_part
             part = next_part.value
-            key = part.account.provider_account_id
-            account = seen.get(key)
-            # Written when first met, and once more if a later part brings its balance
-            # (a CSV's closing balance); not again for every batch of transactions.
-            if account is None or (part.account.balance is not None and key not in balanced):
+            account = tally.accounts.get(part.account.provider_account_id)
+            if account is None or tally.brings_balance(part):
                 stored = await self._account(
                     uow, command, connection.id, connection.label, part, file_format, now
                 )
                 if isinstance(stored, Failure):
                     return stored
-                account, was_created, snapshot_added = stored.value
-                if key not in seen:
-                    seen[key] = account
-                    created += was_created
-                if part.account.balance is not None:
-                    balanced.add(key)
-                snapshots += snapshot_added
+                account = tally.account_written(part, *stored.value)
             written = await uow.transactions.upsert_batch(
-                account.id, account.currency, part.transactions
+                account.id,
+                account.currency,
+                part.transactions,
+                statement_as_of=part.account.statement_end,
             )
             if isinstance(written, Failure):
                 return written
-            counts = counts + written.value
+            tally.batch_written(part, written.value)
             if command.progress is not None:
                 command.progress(part.done, part.total)
-        return Success(
-            ImportReport(
-                connection_id=connection.id,
-                format=file_format,
-                accounts_created=created,
-                accounts_updated=len(seen) - created,
-                transactions_new=counts.new,
-                transactions_updated=counts.updated,
-                transactions_unchanged=counts.unchanged,
-                balance_snapshots_added=snapshots,
-            )
-        )
+        return Success(tally.report(connection.id, file_format))
 
     @staticmethod
     async def _account(
@@ -188,6 +174,8 @@ class ImportStatementHandler:
                 currency=parsed.currency,
                 balance=parsed.balance,
                 balance_as_of=parsed.balance_as_of,
+                available_balance=parsed.available_balance,
+                available_balance_as_of=parsed.available_balance_as_of,
             )
         )
         if isinstance(upserted, Failure):
@@ -214,6 +202,55 @@ class ImportStatementHandler:
                 return added
             snapshot_added = added.value
         return Success((account, created, snapshot_added))
+
+
+@dataclass(slots=True)
+class _Tally:
+    """What an import has written so far, per account of the file."""
+
+    accounts: dict[str, Account] = field(default_factory=dict)
+    balanced: set[str] = field(default_factory=set)
+    created: int = 0
+    snapshots: int = 0
+    counts: UpsertCounts = field(default_factory=UpsertCounts)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def brings_balance(self, part: StatementPart) -> bool:
+        """An account is written when first met, and once more if a later part brings its
+        balance (a statement's closing balance); not again for every batch."""
+        parsed = part.account
+        has_one = parsed.balance is not None or parsed.available_balance is not None
+        return has_one and parsed.provider_account_id not in self.balanced
+
+    def account_written(
+        self, part: StatementPart, account: Account, created: bool, snapshot_added: bool
+    ) -> Account:
+        key = part.account.provider_account_id
+        if key not in self.accounts:
+            self.accounts[key] = account
+            self.created += created
+        if part.account.balance is not None or part.account.available_balance is not None:
+            self.balanced.add(key)
+        self.snapshots += snapshot_added
+        return account
+
+    def batch_written(self, part: StatementPart, counts: UpsertCounts) -> None:
+        self.counts = self.counts + counts
+        self.skipped.update(part.skipped)
+
+    def report(self, connection_id: UUID, file_format: str) -> ImportReport:
+        return ImportReport(
+            connection_id=connection_id,
+            format=file_format,
+            accounts_created=self.created,
+            accounts_updated=len(self.accounts) - self.created,
+            transactions_new=self.counts.new,
+            transactions_updated=self.counts.updated,
+            transactions_unchanged=self.counts.unchanged,
+            transactions_outdated=self.counts.outdated,
+            balance_snapshots_added=self.snapshots,
+            skipped=dict(self.skipped),
+        )
 
 
 def _default_name(account: ParsedAccount) -> str:

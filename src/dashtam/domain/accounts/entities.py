@@ -42,6 +42,9 @@ class Account:
     currency: str
     balance: Decimal | None = None
     balance_as_of: datetime | None = None
+    # What the bank says may be spent now (holds and pending items deducted), when it says.
+    available_balance: Decimal | None = None
+    available_balance_as_of: datetime | None = None
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
     version: int = 1

@@ -26,6 +26,8 @@ class AccountUpsert:
     currency: str
     balance: Decimal | None
     balance_as_of: datetime | None
+    available_balance: Decimal | None = None
+    available_balance_as_of: datetime | None = None
 
 
 class AccountRepository(Protocol):

@@ -31,4 +31,10 @@ class Transaction:
     payee: str | None = None
     memo: str | None = None
     status: TransactionStatus = TransactionStatus.POSTED
+    check_number: str | None = None
+    reference: str | None = None
+    # The end of the statement that last wrote this row: an older one does not overwrite it.
+    statement_as_of: datetime | None = None
+    # The other side of a transfer between the owner's own accounts, once linked.
+    transfer_id: UUID | None = None
     created_at: datetime = field(default_factory=utcnow)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 from uuid import UUID
@@ -17,13 +17,19 @@ from dashtam.domain.transactions.entities import Transaction
 
 @dataclass(frozen=True, slots=True)
 class UpsertCounts:
+    """``outdated``: rows a newer statement wrote already, left as they are."""
+
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    outdated: int = 0
 
     def __add__(self, other: UpsertCounts) -> UpsertCounts:
         return UpsertCounts(
-            self.new + other.new, self.updated + other.updated, self.unchanged + other.unchanged
+            self.new + other.new,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+            self.outdated + other.outdated,
         )
 
 
@@ -48,9 +54,19 @@ class TransactionCursor:
 
 class TransactionRepository(Protocol):
     async def upsert_batch(
-        self, account_id: UUID, currency: str, batch: Sequence[ParsedTransaction]
+        self,
+        account_id: UUID,
+        currency: str,
+        batch: Sequence[ParsedTransaction],
+        *,
+        statement_as_of: datetime | None = None,
     ) -> Result[UpsertCounts, Error]:
-        """Insert new, update changed, count unchanged; safe against concurrent imports."""
+        """Insert new, update changed, count unchanged; safe against concurrent imports.
+
+        A stored row written by a statement newer than ``statement_as_of`` is not changed
+        (counted ``outdated``): the bank's later correction stays. Unknown dates (``None``,
+        e.g. most CSV exports) always apply.
+        """
         ...
 
     async def search(

@@ -144,8 +144,13 @@ def _connection_id(text: str | None) -> UUID | None:
 
 
 def _summary(file: Path, report: ImportReport) -> str:
-    return (
+    line = (
         f"{file.name}: accounts {report.accounts_created} new / {report.accounts_updated} "
         f"updated; transactions {report.transactions_new} new, "
         f"{report.transactions_updated} updated, {report.transactions_unchanged} unchanged"
     )
+    if report.transactions_outdated:
+        line += f", {report.transactions_outdated} kept (a newer statement has them)"
+    for reason, count in sorted(report.skipped.items()):
+        line += f"\n{reason} skipped: {count}"
+    return line

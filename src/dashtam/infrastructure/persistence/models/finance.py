@@ -93,6 +93,8 @@ class AccountModel(BaseMutableModel):
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     balance: Mapped[Decimal | None] = mapped_column(DecimalAmount(), nullable=True)
     balance_as_of: Mapped[datetime | None] = mapped_column(nullable=True)
+    available_balance: Mapped[Decimal | None] = mapped_column(DecimalAmount(), nullable=True)
+    available_balance_as_of: Mapped[datetime | None] = mapped_column(nullable=True)
 
     def to_entity(self) -> Account:
         return Account(
@@ -105,6 +107,8 @@ class AccountModel(BaseMutableModel):
             currency=self.currency,
             balance=self.balance,
             balance_as_of=self.balance_as_of,
+            available_balance=self.available_balance,
+            available_balance_as_of=self.available_balance_as_of,
             created_at=self.created_at,
             updated_at=self.updated_at,
             version=self.version,
@@ -120,6 +124,7 @@ class TransactionModel(BaseModel):
         # The idempotency key of imports: ON CONFLICT targets exactly this constraint.
         UniqueConstraint("account_id", "provider_transaction_id"),
         Index("ix_transactions_account_posted", "account_id", "posted_on", "id"),
+        Index("ix_transactions_transfer_id", "transfer_id"),
     )
 
     account_id: Mapped[UUID] = mapped_column(
@@ -133,6 +138,13 @@ class TransactionModel(BaseModel):
     payee: Mapped[str | None] = mapped_column(String(255), nullable=True)
     memo: Mapped[str | None] = mapped_column(String(500), nullable=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
+    check_number: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reference: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    statement_as_of: Mapped[datetime | None] = mapped_column(nullable=True)
+    transfer_id: Mapped[UUID | None] = mapped_column(
+        ForeignKey("transactions.id", ondelete="SET NULL", name="fk_transactions_transfer_id"),
+        nullable=True,
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 
     def to_entity(self) -> Transaction:
@@ -147,6 +159,10 @@ class TransactionModel(BaseModel):
             payee=self.payee,
             memo=self.memo,
             status=TransactionStatus(self.status),
+            check_number=self.check_number,
+            reference=self.reference,
+            statement_as_of=self.statement_as_of,
+            transfer_id=self.transfer_id,
             created_at=self.created_at,
         )
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.clock import utcnow
@@ -70,12 +72,37 @@ class SqlAccountRepository:
                 )
                 .execution_options(synchronize_session=False)
             )
+        if data.available_balance is not None:
+            await self._available(where, data.available_balance, data.available_balance_as_of)
         model = (
             await self._session.scalars(
                 select(AccountModel).where(*where).execution_options(populate_existing=True)
             )
         ).one()
         return Success((model.to_entity(), created))
+
+    async def _available(
+        self, where: list[ColumnElement[bool]], balance: Decimal, as_of: datetime | None
+    ) -> None:
+        """Like the ledger balance: only forward in time."""
+        moment = as_of or utcnow()
+        await self._session.execute(
+            update(AccountModel)
+            .where(
+                *where,
+                or_(
+                    AccountModel.available_balance_as_of.is_(None),
+                    AccountModel.available_balance_as_of <= moment,
+                ),
+            )
+            .values(
+                available_balance=balance,
+                available_balance_as_of=moment,
+                updated_at=utcnow(),
+                version=AccountModel.version + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
 
     @classified
     async def get(self, account_id: UUID) -> Result[Account | None, Error]:

@@ -26,7 +26,16 @@ from dashtam.infrastructure.persistence.models.finance import AccountModel, Tran
 from dashtam.infrastructure.persistence.repositories.dialect import insert_for
 from dashtam.infrastructure.persistence.sql import LIKE_ESCAPE, contains_pattern
 
-_COMPARED = ("amount", "posted_on", "description", "payee", "memo", "status")
+_COMPARED = (
+    "amount",
+    "posted_on",
+    "description",
+    "payee",
+    "memo",
+    "status",
+    "check_number",
+    "reference",
+)
 
 
 class SqlTransactionRepository:
@@ -37,7 +46,12 @@ class SqlTransactionRepository:
 
     @classified
     async def upsert_batch(
-        self, account_id: UUID, currency: str, batch: Sequence[ParsedTransaction]
+        self,
+        account_id: UUID,
+        currency: str,
+        batch: Sequence[ParsedTransaction],
+        *,
+        statement_as_of: datetime | None = None,
     ) -> Result[UpsertCounts, Error]:
         if not batch:
             return Success(UpsertCounts())
@@ -46,36 +60,50 @@ class SqlTransactionRepository:
         existing = await self._stored(account_id, list(incoming))
         now = utcnow()
         new_rows = [
-            _row(account_id, currency, item, now)
+            _row(account_id, currency, item, statement_as_of, now)
             for key, item in incoming.items()
             if key not in existing
         ]
+        outdated = {
+            key for key, row in existing.items() if _is_newer(row.statement_as_of, statement_as_of)
+        }
         changed = [
-            {"id": existing[key].id, **_values(item), "updated_at": now}
+            {
+                "id": existing[key].id,
+                **_values(item),
+                "statement_as_of": statement_as_of or existing[key].statement_as_of,
+                "updated_at": now,
+            }
             for key, item in incoming.items()
-            if key in existing and _differs(existing[key], item)
+            if key in existing and key not in outdated and _differs(existing[key], item)
         ]
-        inserted = 0
-        if new_rows:
-            # executemany of one multi-row INSERT ... ON CONFLICT DO NOTHING: a row another
-            # import inserted meanwhile is skipped, never duplicated.
-            result = await self._session.execute(
-                insert_for(self._session)(TransactionModel)
-                .on_conflict_do_nothing(index_elements=["account_id", "provider_transaction_id"])
-                .returning(TransactionModel.id),
-                new_rows,
-            )
-            inserted = len(result.all())
+        inserted = await self._insert(new_rows)
         if changed:
             await self._session.execute(
                 update(TransactionModel).execution_options(synchronize_session=False), changed
             )
-        unchanged = len(incoming) - len(new_rows) - len(changed)
+        unchanged = len(incoming) - len(new_rows) - len(changed) - len(outdated)
         return Success(
             UpsertCounts(
-                new=inserted, updated=len(changed), unchanged=unchanged + len(new_rows) - inserted
+                new=inserted,
+                updated=len(changed),
+                unchanged=unchanged + len(new_rows) - inserted,
+                outdated=len(outdated),
             )
         )
+
+    async def _insert(self, rows: list[dict[str, object]]) -> int:
+        """How many rows were inserted: a row another import inserted meanwhile is skipped."""
+        if not rows:
+            return 0
+        # executemany of one multi-row INSERT ... ON CONFLICT DO NOTHING: never duplicated.
+        result = await self._session.execute(
+            insert_for(self._session)(TransactionModel)
+            .on_conflict_do_nothing(index_elements=["account_id", "provider_transaction_id"])
+            .returning(TransactionModel.id),
+            rows,
+        )
+        return len(result.all())
 
     async def _stored(self, account_id: UUID, keys: list[str]) -> dict[str, Any]:
         """The compared columns of the account's rows with these provider ids, by id."""
@@ -83,6 +111,7 @@ class SqlTransactionRepository:
             select(
                 TransactionModel.id,
                 TransactionModel.provider_transaction_id,
+                TransactionModel.statement_as_of,
                 *(getattr(TransactionModel, name) for name in _COMPARED),
             ).where(
                 TransactionModel.account_id == account_id,
@@ -144,17 +173,28 @@ def _values(item: ParsedTransaction) -> dict[str, object]:
         "payee": item.payee,
         "memo": item.memo,
         "status": item.status.value,
+        "check_number": item.check_number[:32] if item.check_number else None,
+        "reference": item.reference[:64] if item.reference else None,
     }
 
 
+def _is_newer(stored: datetime | None, incoming: datetime | None) -> bool:
+    return stored is not None and incoming is not None and stored > incoming
+
+
 def _row(
-    account_id: UUID, currency: str, item: ParsedTransaction, now: datetime
+    account_id: UUID,
+    currency: str,
+    item: ParsedTransaction,
+    statement_as_of: datetime | None,
+    now: datetime,
 ) -> dict[str, object]:
     return {
         "id": new_id(),
         "account_id": account_id,
         "provider_transaction_id": item.provider_transaction_id,
         "currency": currency,
+        "statement_as_of": statement_as_of,
         "created_at": now,
         "updated_at": now,
         **_values(item),

@@ -70,7 +70,14 @@ class ImportResponse(BaseModel):
     transactions_new: int
     transactions_updated: int
     transactions_unchanged: int
+    transactions_outdated: int = Field(
+        description="Rows a newer statement wrote already: kept as they are, not reverted"
+    )
     balance_snapshots_added: int
+    skipped: dict[str, int] = Field(
+        description="What the file held that was not imported, and why",
+        examples=[{"investment statements": 1, "declined rows": 2}],
+    )
 
     @classmethod
     def of(cls, report: ImportReport) -> ImportResponse:
@@ -82,7 +89,9 @@ class ImportResponse(BaseModel):
             transactions_new=report.transactions_new,
             transactions_updated=report.transactions_updated,
             transactions_unchanged=report.transactions_unchanged,
+            transactions_outdated=report.transactions_outdated,
             balance_snapshots_added=report.balance_snapshots_added,
+            skipped=dict(report.skipped),
         )
 
 
@@ -95,6 +104,10 @@ class AccountResponse(BaseModel):
     number: str = Field(description="The provider's account number, masked to its last 4")
     balance: str | None
     balance_as_of: datetime | None
+    available_balance: str | None = Field(
+        description="What may be spent now (holds deducted), when the bank says"
+    )
+    available_balance_as_of: datetime | None
 
     @classmethod
     def of(cls, account: Account) -> AccountResponse:
@@ -107,6 +120,12 @@ class AccountResponse(BaseModel):
             number=account.masked_number,
             balance=amount_text(account.balance) if account.balance is not None else None,
             balance_as_of=account.balance_as_of,
+            available_balance=(
+                amount_text(account.available_balance)
+                if account.available_balance is not None
+                else None
+            ),
+            available_balance_as_of=account.available_balance_as_of,
         )
 
 
@@ -140,6 +159,11 @@ class TransactionResponse(BaseModel):
     memo: str | None
     status: str
     provider_transaction_id: str
+    check_number: str | None
+    reference: str | None
+    transfer_id: UUID | None = Field(
+        description="The other side of a transfer between the owner's own accounts"
+    )
 
     @classmethod
     def of(cls, transaction: Transaction) -> TransactionResponse:
@@ -154,6 +178,9 @@ class TransactionResponse(BaseModel):
             memo=transaction.memo,
             status=transaction.status.value,
             provider_transaction_id=transaction.provider_transaction_id,
+            check_number=transaction.check_number,
+            reference=transaction.reference,
+            transfer_id=transaction.transfer_id,
         )
 
 
