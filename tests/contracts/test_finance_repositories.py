@@ -13,6 +13,7 @@ from tests.contracts.finance_ownership_contract import (
 from tests.contracts.repositories import FakeBackend, SqlBackend
 from tests.contracts.statement_details_contract import StatementDetailsContract
 from tests.contracts.transaction_contract import TransactionRepositoryContract
+from tests.contracts.transaction_links_contract import TransactionLinksContract
 
 
 class TestFakeConnectionRepository(
@@ -36,12 +37,12 @@ class TestSqlAccountRepository(SqlBackend, AccountRepositoryContract, AccountOwn
 
 
 class TestFakeTransactionRepository(
-    FakeBackend, TransactionRepositoryContract, StatementDetailsContract
+    FakeBackend, TransactionRepositoryContract, StatementDetailsContract, TransactionLinksContract
 ):
     pass
 
 
 class TestSqlTransactionRepository(
-    SqlBackend, TransactionRepositoryContract, StatementDetailsContract
+    SqlBackend, TransactionRepositoryContract, StatementDetailsContract, TransactionLinksContract
 ):
     pass

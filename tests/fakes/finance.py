@@ -37,6 +37,7 @@ from tests.fakes.finance_tables import (
     stale_version,
     utc,
 )
+from tests.fakes.transaction_links import FakeTransactionLinks, transfer_wanted
 
 
 class _FinanceRepository:
@@ -241,7 +242,7 @@ class FakeAccountRepository(_FinanceRepository):
         return Success(sorted(rows, key=lambda s: s.as_of))
 
 
-class FakeTransactionRepository(_FinanceRepository):
+class FakeTransactionRepository(FakeTransactionLinks, _FinanceRepository):
     async def upsert_batch(
         self,
         account_id: UUID,
@@ -297,6 +298,7 @@ class FakeTransactionRepository(_FinanceRepository):
             and (query.max_amount is None or t.amount <= query.max_amount)
             # ILIKE '%text%' with % and _ escaped: a plain case-insensitive substring.
             and (needle is None or any(needle in f.lower() for f in _texts(t)))
+            and transfer_wanted(t, query.transfers)
             and (after is None or (t.posted_on, t.id) < (after.posted_on, after.id))
         ]
         matches.sort(key=lambda t: (t.posted_on, t.id), reverse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Generic, TypeVar
@@ -107,9 +108,14 @@ class FinanceTables:
     def delete_account(self, account_id: UUID) -> None:
         """The row and, like ON DELETE CASCADE, its transactions and snapshots."""
         self.accounts.put(account_id, None)
+        gone = set()
         for transaction in list(self.transactions.rows()):
             if transaction.account_id == account_id:
                 self.transactions.put(transaction.id, None)
+                gone.add(transaction.id)
+        for transaction in list(self.transactions.rows()):
+            if transaction.transfer_id in gone:  # ON DELETE SET NULL: the other side is freed
+                self.transactions.put(transaction.id, replace(transaction, transfer_id=None))
         for snapshot in list(self.snapshots.rows()):
             if snapshot.account_id == account_id:
                 self.snapshots.put(snapshot.id, None)

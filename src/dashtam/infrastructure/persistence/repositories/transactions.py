@@ -17,6 +17,7 @@ from dashtam.core.result import Result, Success
 from dashtam.domain.imports.statement import ParsedTransaction
 from dashtam.domain.transactions.entities import Transaction
 from dashtam.domain.transactions.repository import (
+    PendingReplacement,
     TransactionCursor,
     TransactionQuery,
     UpsertCounts,
@@ -24,6 +25,10 @@ from dashtam.domain.transactions.repository import (
 from dashtam.infrastructure.persistence.boundary import classified
 from dashtam.infrastructure.persistence.models.finance import AccountModel, TransactionModel
 from dashtam.infrastructure.persistence.repositories.dialect import insert_for
+from dashtam.infrastructure.persistence.repositories.transaction_links import (
+    SqlTransactionLinks,
+    transfer_condition,
+)
 from dashtam.infrastructure.persistence.sql import LIKE_ESCAPE, contains_pattern
 
 _COMPARED = (
@@ -38,7 +43,7 @@ _COMPARED = (
 )
 
 
-class SqlTransactionRepository:
+class SqlTransactionRepository(SqlTransactionLinks):
     """Rows are written in bulk (never one ORM object per row); reads are the owner's only."""
 
     def __init__(self, *, session: AsyncSession) -> None:
@@ -91,6 +96,38 @@ class SqlTransactionRepository:
                 outdated=len(outdated),
             )
         )
+
+    @classified
+    async def absorb_pending(
+        self, replacements: Sequence[PendingReplacement]
+    ) -> Result[int, Error]:
+        if not replacements:
+            return Success(0)
+        stored = {
+            row.id: row.statement_as_of
+            for row in await self._session.execute(
+                select(TransactionModel.id, TransactionModel.statement_as_of).where(
+                    TransactionModel.id.in_([r.row_id for r in replacements])
+                )
+            )
+        }
+        now = utcnow()
+        rows = [
+            {
+                "id": r.row_id,
+                "provider_transaction_id": r.posted.provider_transaction_id,
+                **_values(r.posted),
+                "statement_as_of": _later(stored[r.row_id], r.statement_as_of),
+                "updated_at": now,
+            }
+            for r in replacements
+            if r.row_id in stored
+        ]
+        if rows:
+            await self._session.execute(
+                update(TransactionModel).execution_options(synchronize_session=False), rows
+            )
+        return Success(len(rows))
 
     async def _insert(self, rows: list[dict[str, object]]) -> int:
         """How many rows were inserted: a row another import inserted meanwhile is skipped."""
@@ -156,6 +193,8 @@ class SqlTransactionRepository:
                     )
                 )
             )
+        if (transfers := transfer_condition(query.transfers)) is not None:
+            statement = statement.where(transfers)
         if after is not None:
             statement = statement.where(
                 tuple_(TransactionModel.posted_on, TransactionModel.id)
@@ -176,6 +215,12 @@ def _values(item: ParsedTransaction) -> dict[str, object]:
         "check_number": item.check_number[:32] if item.check_number else None,
         "reference": item.reference[:64] if item.reference else None,
     }
+
+
+def _later(stored: datetime | None, incoming: datetime | None) -> datetime | None:
+    if stored is None or incoming is None:
+        return stored or incoming
+    return max(stored, incoming)
 
 
 def _is_newer(stored: datetime | None, incoming: datetime | None) -> bool:
