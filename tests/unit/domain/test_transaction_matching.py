@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -50,7 +51,7 @@ def row(
     )
 
 
-def pending(key: str, amount: str, day: int = 0, **kw: object) -> Transaction:
+def pending(key: str, amount: str, day: int = 0, **kw: Any) -> Transaction:
     return row(key, amount, day, status=TransactionStatus.PENDING, **kw)
 
 

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from dashtam.application.finance.commands import ImportReport, ImportStatement
 from dashtam.application.finance.import_target import ImportTargets
+from dashtam.application.finance.reconcile import ImportReconciler
 from dashtam.application.lifecycle import AuditNote, Audits, UseCaseRunner
 from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from dashtam.core.clock import utcnow
@@ -122,6 +123,7 @@ class ImportStatementHandler:
         """Every part of the file, in order; the first failure ends it (and rolls all back)."""
         now = self._clock()
         tally = _Tally()
+        reconciler = ImportReconciler()
         while True:
             # Parsing is CPU-bound: each batch is read in a worker thread, so the event loop
             # keeps serving; only one batch of parsed rows is in memory at a time.
@@ -139,17 +141,19 @@ class ImportStatementHandler:
                 if isinstance(stored, Failure):
                     return stored
                 account = tally.account_written(part, *stored.value)
-            written = await uow.transactions.upsert_batch(
-                account.id,
-                account.currency,
-                part.transactions,
-                statement_as_of=part.account.statement_end,
+            written = await reconciler.write(
+                uow, account, part.transactions, statement_as_of=part.account.statement_end
             )
             if isinstance(written, Failure):
                 return written
             tally.batch_written(part, written.value)
             if command.progress is not None:
                 command.progress(part.done, part.total)
+        # Before the commit, with the whole file read: pending rows posted, transfers linked.
+        settled = await reconciler.finish(uow, command.user_id)
+        if isinstance(settled, Failure):
+            return settled
+        tally.counts = tally.counts + settled.value.counts
         return Success(tally.report(connection.id, file_format))
 
     @staticmethod
