@@ -11,6 +11,7 @@ from typing import Protocol
 from dashtam.core.errors import ValidationError
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.accounts.entities import AccountType
+from dashtam.domain.imports.investments import InvestmentData, ParsedSecurity
 from dashtam.domain.transactions.entities import TransactionStatus
 
 
@@ -97,6 +98,10 @@ class StatementPart:
     total: int
     # What the file holds but the parser does not import, e.g. {"investment statements": 1}.
     skipped: Mapping[str, int] = field(default_factory=dict)
+    # An investment account's trades, positions and cash side (None for bank and card parts).
+    investment: InvestmentData | None = None
+    # The securities the file describes (its SECLIST), with the first investment part.
+    securities: Sequence[ParsedSecurity] = ()
 
 
 class StatementParser(Protocol):
