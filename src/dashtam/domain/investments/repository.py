@@ -34,9 +34,11 @@ class SecurityRepository(Protocol):
     ) -> Result[Mapping[SecurityId, UUID], Error]:
         """Create or update by (unique id type, unique id); the ids of all of them.
 
-        A name, ticker or kind stated by a file newer than the stored one (``as_of``) wins; a
-        security only referenced (no ``SECLIST`` entry) is created with its identifier as its
-        name and ``other`` as its kind, and named by the first file that describes it.
+        A name, ticker or kind stated by a file at least as new as the stored one (``as_of``)
+        wins. ``as_of=None`` only creates what is missing and never changes a stored security:
+        the import uses it for securities a file references without describing them (no
+        ``SECLIST`` entry), passing their identifier as the name and ``other`` as the kind, so
+        the first file that describes them names them.
         """
         ...
 
