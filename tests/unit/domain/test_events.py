@@ -80,6 +80,7 @@ def test_catalog_names_every_event_by_its_stable_type() -> None:
         "ProviderDisconnected",
         "StatementImported",
         "AccountDeleted",
+        "HoldingsUpdated",
     }
     for name, cls in catalog.items():
         assert cls.event_type == name

@@ -10,6 +10,7 @@ from dashtam.domain.auth.events import (
     UserLoginFailed,
 )
 from dashtam.domain.events.base import DomainEvent
+from dashtam.domain.investments.events import HoldingsUpdated
 from dashtam.domain.providers.events import (
     ProviderConnected,
     ProviderDisconnected,
@@ -37,6 +38,7 @@ _ALL: tuple[type[DomainEvent], ...] = (
     ProviderDisconnected,
     StatementImported,
     AccountDeleted,
+    HoldingsUpdated,
 )
 
 
