@@ -61,6 +61,7 @@ class World:
     ada_session_id: str
     connection_id: str
     account_id: str
+    transaction_id: str
     secret: str
     ada_access_token: str
     secrets_of_ada: tuple[str, ...]  # strings that must never reach Eve
@@ -93,6 +94,7 @@ def _ids(w: World) -> dict[str, str]:
         "user_id": w.ada_user_id,
         "connection_id": w.connection_id,
         "account_id": w.account_id,
+        "transaction_id": w.transaction_id,
     }
 
 
@@ -161,6 +163,16 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/transactions.csv"): Spec(
         "user", _filtered("/api/v1/transactions.csv"), frozenset({"account"})
     ),
+    ("PUT", "/api/v1/transactions/{transaction_id}/transfer"): Spec(
+        "user",
+        _one("/api/v1/transactions/{transaction_id}/transfer", json={"other_id": str(new_id())}),
+        frozenset({"transaction_id"}),
+    ),
+    ("DELETE", "/api/v1/transactions/{transaction_id}/transfer"): Spec(
+        "user",
+        _one("/api/v1/transactions/{transaction_id}/transfer"),
+        frozenset({"transaction_id"}),
+    ),
 }
 # Served by FastAPI itself (the OpenAPI document and its viewers): public by design.
 DOCUMENTATION_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -223,6 +235,7 @@ async def world(client: httpx.AsyncClient, container: FastContainer) -> World:
     connection_id = await connect(client, ada, "ofx-file")
     await imported(client, ada, connection_id, "checking_ofx1_sgml.ofx")
     [account] = await accounts_of(client, ada)
+    transaction = (await client.get("/api/v1/transactions", headers=ada)).json()["items"][0]
     me = (await client.get(ME_URL, headers=ada)).json()
     [session] = (await client.get("/api/v1/sessions", headers=ada)).json()["items"]
     await create_user(container, "root@example.com", role=Role.ADMIN)
@@ -235,6 +248,7 @@ async def world(client: httpx.AsyncClient, container: FastContainer) -> World:
         ada_session_id=session["id"],
         connection_id=connection_id,
         account_id=account["id"],
+        transaction_id=transaction["id"],
         secret=container.settings.secret_key.get_secret_value(),
         ada_access_token=ada["authorization"].removeprefix("Bearer "),
         secrets_of_ada=("ada@example.com", account["id"], account["name"], "my ofx-file"),
@@ -351,8 +365,9 @@ async def test_every_route_with_an_owned_id_refuses_another_users_id(
             assert leaked == [], (method, call.path, leaked)
             probed += 1
 
-    # Sessions, connections (disconnect, purge, import), accounts (3), transactions (2).
-    assert probed == 9
+    # Sessions, connections (disconnect, purge, import), accounts (3), transactions (2),
+    # transfers (link, unlink).
+    assert probed == 11
     await _assert_ada_untouched(client, container, world)
     [connection] = (await client.get("/api/v1/connections", headers=world.ada)).json()["items"]
     assert connection["status"] == "active"

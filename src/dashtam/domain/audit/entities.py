@@ -37,6 +37,8 @@ class AuditAction(StrEnum):
     IMPORT_SUCCEEDED = "import.succeeded"
     IMPORT_FAILED = "import.failed"
     ACCOUNT_DELETED = "account.deleted"
+    TRANSACTION_TRANSFER_LINKED = "transaction.transfer_linked"
+    TRANSACTION_TRANSFER_UNLINKED = "transaction.transfer_unlinked"
     FINANCIAL_DATA_READ = "financial_data.read"
 
 

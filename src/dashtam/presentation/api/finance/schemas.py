@@ -13,6 +13,7 @@ from dashtam.application.finance.queries import CurrencyTotals
 from dashtam.domain.accounts.entities import Account, BalanceSnapshot
 from dashtam.domain.providers.entities import ProviderConnection, ProviderSlug
 from dashtam.domain.transactions.entities import Transaction
+from dashtam.domain.transactions.matching import transfer_partner
 from dashtam.presentation.api.validators import PlainText
 
 
@@ -180,7 +181,7 @@ class TransactionResponse(BaseModel):
             provider_transaction_id=transaction.provider_transaction_id,
             check_number=transaction.check_number,
             reference=transaction.reference,
-            transfer_id=transaction.transfer_id,
+            transfer_id=transfer_partner(transaction),  # a row marked "not a transfer": null
         )
 
 
