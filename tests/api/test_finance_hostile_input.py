@@ -40,7 +40,7 @@ CSV_MAPPING = {
 def _located(body: dict[str, object], *location: str) -> None:
     errors = body["errors"]
     assert isinstance(errors, list)
-    assert [error["location"] for error in errors] == [list(location)], errors
+    assert [error["location"] for error in errors] == [".".join(location)], errors
     assert "control characters" in errors[0]["message"]
 
 
@@ -87,7 +87,7 @@ async def test_amount_filters_beyond_any_stored_amount_are_422(
     response = await client.get(TRANSACTIONS_URL, params=params, headers=headers)
 
     body = assert_problem(response, status=422, code="validation_error")
-    assert body["errors"][0]["location"] == ["query", *params]
+    assert body["errors"][0]["location"] == ".".join(["query", *params])
 
 
 async def test_amount_filters_at_the_limit_work(client: httpx.AsyncClient) -> None:
@@ -145,7 +145,9 @@ async def test_csv_with_control_characters(
     bad_id = b"Date,Description,Amount,Memo,Id\n2026-11-02,Coffee,-3.50,m,T\x001\n"
     response = await upload(client, headers, csv, "bad.csv", data=bad_id, mapping=CSV_MAPPING)
     body = assert_problem(response, status=422, code="invalid_file")
-    assert body["errors"] == [{"location": 'line 2 column "Id"'}]
+    assert [(e["location"], e["type"]) for e in body["errors"]] == [
+        ('line 2 column "Id"', "invalid_file")
+    ]
     response = await upload(
         client, headers, csv, "a.csv", data=bad_id, mapping=CSV_MAPPING, account="a\x00"
     )
@@ -189,4 +191,4 @@ async def test_dates_are_iso_only(client: httpx.AsyncClient, path: str, value: s
     response = await client.get(path, params={"to": value}, headers=headers)
 
     body = assert_problem(response, status=422, code="validation_error")
-    assert body["errors"][0]["location"] == ["query", "to"]
+    assert body["errors"][0]["location"] == "query.to"

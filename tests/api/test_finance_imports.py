@@ -185,7 +185,13 @@ async def test_a_bad_file_is_422_naming_where_and_stores_nothing(
 
     body = assert_problem(response, status=422, code=code)
     assert body["detail"].startswith(f"{location}: ")
-    assert body["errors"] == [{"location": location}]
+    assert body["errors"] == [
+        {
+            "location": location,
+            "message": body["detail"].removeprefix(f"{location}: "),
+            "type": code,
+        }
+    ]
     assert "/etc/passwd" not in response.text
     assert await finance_row_counts(container) == (0, 0, 0)
     [row] = await fetch(container, ConnectionModel)

@@ -112,7 +112,14 @@ async def test_bad_query_parameters_are_422(client: httpx.AsyncClient) -> None:
     for cursor in ("not-a-cursor", "bm9wZXxub3BlCg", "MjAyNi0xMS0wMnxub3QtYS11dWlk"):
         response = await client.get(TRANSACTIONS_URL, params={"cursor": cursor}, headers=headers)
         body = assert_problem(response, status=422, code="validation_error")
-        assert body["errors"] == [{"field": "cursor"}]
+        assert body["errors"] == [
+            {
+                "location": "query.cursor",
+                "message": "the cursor is not valid",
+                "type": "validation_error",
+                "field": "cursor",
+            }
+        ]
 
     capped = await client.get(TRANSACTIONS_URL, params={"limit": "200"}, headers=headers)
     assert capped.status_code == 200, capped.text

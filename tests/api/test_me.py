@@ -97,7 +97,9 @@ async def test_a_wrong_current_password_is_422_and_changes_nothing(
     )
 
     body = assert_problem(response, status=422, code="invalid_current_password")
-    assert body["errors"] == [{"field": "current_password"}]
+    assert [(e["location"], e["pointer"], e["field"]) for e in body["errors"]] == [
+        ("body.current_password", "/current_password", "current_password")
+    ]
     assert (await log_in(client, "ada@example.com", PASSWORD)).status_code == 201
     [audit] = await fetch(
         container, AuditLogModel, AuditLogModel.action == "user.password_change_failed"
@@ -115,7 +117,9 @@ async def test_a_common_new_password_is_422(
     short = await change_password(client, tokens["access_token"], PASSWORD, "short")
 
     body = assert_problem(common, status=422, code="password_too_common")
-    assert body["errors"] == [{"field": "new_password"}]
+    assert [(e["location"], e["pointer"], e["field"]) for e in body["errors"]] == [
+        ("body.new_password", "/new_password", "new_password")
+    ]
     assert "password1234" not in common.text
     assert_problem(short, status=422, code="password_too_short")
     assert (await log_in(client, "ada@example.com", PASSWORD)).status_code == 201
@@ -228,7 +232,9 @@ async def test_closing_needs_the_password(
     )
 
     body = assert_problem(wrong, status=422, code="invalid_current_password")
-    assert body["errors"] == [{"field": "password"}]
+    assert [(e["location"], e["pointer"], e["field"]) for e in body["errors"]] == [
+        ("body.password", "/password", "password")
+    ]
     assert_problem(missing, status=422, code="validation_error")
     assert (await client.get(ME_URL, headers=bearer(tokens["access_token"]))).status_code == 200
     [audit] = await fetch(

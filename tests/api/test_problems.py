@@ -50,7 +50,12 @@ async def test_missing_field_is_422(client: httpx.AsyncClient) -> None:
 
     body = assert_problem(response, status=422, code="validation_error")
     assert body["errors"] == [
-        {"location": ["body", "password"], "message": "Field required", "type": "missing"}
+        {
+            "location": "body.password",
+            "pointer": "/password",
+            "message": "Field required",
+            "type": "missing",
+        }
     ]
 
 
@@ -62,7 +67,7 @@ async def test_extra_field_is_422_and_cannot_choose_a_role(client: httpx.AsyncCl
 
     body = assert_problem(response, status=422, code="validation_error")
     assert [(e["location"], e["type"]) for e in body["errors"]] == [
-        (["body", "role"], "extra_forbidden")
+        ("body.role", "extra_forbidden")
     ]
 
 

@@ -125,7 +125,9 @@ async def test_invalid_email_is_422_and_audited_as_failed(
     response = await register(client, "not-an-email", trace="bad-email")
 
     body = assert_problem(response, status=422, code="validation_error")
-    assert body["errors"] == [{"field": "email"}]
+    assert [(e["location"], e["pointer"], e["field"]) for e in body["errors"]] == [
+        ("body.email", "/email", "email")
+    ]
     assert await fetch(container, UserModel) == []
     [audit] = await fetch(container, AuditLogModel)
     assert (audit.action, audit.outcome, audit.reason) == (
@@ -141,7 +143,9 @@ async def test_short_password_is_422(client: httpx.AsyncClient, container: FastC
     response = await register(client, "ada@example.com", "too short")
 
     body = assert_problem(response, status=422, code="password_too_short")
-    assert body["errors"] == [{"field": "password"}]
+    assert [(e["location"], e["pointer"], e["field"]) for e in body["errors"]] == [
+        ("body.password", "/password", "password")
+    ]
     assert "too short" not in response.text  # the password itself is never echoed
     assert await fetch(container, UserModel) == []
     [audit] = await fetch(container, AuditLogModel)
@@ -237,7 +241,9 @@ async def test_out_of_bounds_passwords_get_the_policy_codes(
     response = await register(client, "ada@example.com", "ab" * (length // 2) + "c" * (length % 2))
 
     body = assert_problem(response, status=422, code=code)
-    assert body["errors"] == [{"field": "password"}]
+    assert [(e["location"], e["pointer"], e["field"]) for e in body["errors"]] == [
+        ("body.password", "/password", "password")
+    ]
 
 
 async def test_an_absurdly_long_password_is_still_refused_before_hashing(

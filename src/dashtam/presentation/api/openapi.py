@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from dashtam.presentation.api.problems import PROBLEM_JSON
 
@@ -58,10 +59,33 @@ AUTHENTICATED = (401, 503)  # the token is checked against its session in the da
 ADMIN = (401, 403, 503)
 
 
+def _absent_or(description: str) -> Any:
+    """A field that is a string or left out (never null): no ``default: null`` in the schema."""
+
+    def drop_default(schema: dict[str, Any]) -> None:
+        schema.pop("default", None)
+
+    return Field(default=None, description=description, json_schema_extra=drop_default)
+
+
 class ProblemErrorItem(BaseModel):
-    """One entry of ``errors``: where (``location``) and what; fields vary by error."""
+    """One entry of ``errors``: where (``location``) and what; other fields vary by error."""
 
     model_config = ConfigDict(extra="allow")
+
+    # Not required: a 409's entries (e.g. ``{"retry": true}``) name no place; a 422's always do.
+    location: str | SkipJsonSchema[None] = _absent_or(
+        "Where, as one string: the request part and path (`query.limit`, `body.email`, "
+        "`body.items.0.amount`), or the place in an uploaded file (`line 12`, "
+        '`line 12 column "Amount"`, `STMTTRN #3 TRNAMT`)'
+    )
+    pointer: str | SkipJsonSchema[None] = _absent_or(
+        "For a request-body error only: an RFC 6901 JSON Pointer into the body (`/items/0/amount`)"
+    )
+    message: str | SkipJsonSchema[None] = _absent_or("What is wrong, in plain words")
+    type: str | SkipJsonSchema[None] = _absent_or(
+        "A machine-readable kind: the pydantic error type, or the error's code"
+    )
 
 
 class Problem(BaseModel):

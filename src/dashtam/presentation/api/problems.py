@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -121,15 +122,70 @@ def error_response(error: Error, request: Request) -> JSONResponse:
             instance=request.url.path,
             headers=headers or None,
         )
-    extra = {"errors": [dict(error.details)]} if error.details else None
+    errors = error_items(error, request, status=status)
     return problem_response(
         status=status,
         code=error.code,
         detail=error.message,
         instance=request.url.path,
         headers=headers or None,
-        extra=extra,
+        extra={"errors": errors} if errors else None,
     )
+
+
+def error_items(error: Error, request: Request, *, status: int) -> list[dict[str, Any]]:
+    """The ``errors`` of a problem: for a 422, where (a ``location`` string) and what.
+
+    A 422 whose error names no place has no entries: every entry of a 422 says where.
+    """
+    if not error.details:
+        return []
+    details = dict(error.details)
+    if status != 422:
+        return [details]
+    if isinstance(details.get("location"), str):
+        # A place in an uploaded file ("line 12", 'line 12 column "Amount"', "STMTTRN #3").
+        location: str = details.pop("location")
+        message = error.message.removeprefix(f"{location}: ")
+        pointer = None
+    elif isinstance(details.get("field"), str):
+        field: str = details["field"]
+        # A handler names its input by name only; one given in the query string is there.
+        in_query = field in request.query_params
+        location = f"query.{field}" if in_query else f"body.{field}"
+        message, pointer = error.message, None if in_query else json_pointer([field])
+    else:
+        return []
+    item: dict[str, Any] = {"location": location, "message": message, "type": error.code}
+    if pointer is not None:
+        item["pointer"] = pointer
+    return [{**details, **item}]
+
+
+def validation_item(error: Mapping[str, Any]) -> dict[str, str]:
+    """One FastAPI/pydantic error: ``loc`` joined (``body.items.0.amount``), plain words."""
+    loc = [str(part) for part in error.get("loc", ())]
+    kind = str(error.get("type", "invalid"))
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    if kind == "json_invalid":
+        # pydantic's loc holds a character offset here, not a member of the body.
+        reason = str((error.get("ctx") or {}).get("error", "")).strip()
+        where = f" at character {loc[1]}" if len(loc) > 1 else ""
+        reason_text = f" ({reason}{where})" if reason else where
+        return {
+            "location": "body",
+            "message": f"the body is not valid JSON{reason_text}",
+            "type": kind,
+        }
+    item = {"location": ".".join(loc), "message": message, "type": kind}
+    if loc[:1] == ["body"]:
+        item["pointer"] = json_pointer(loc[1:])
+    return item
+
+
+def json_pointer(parts: Sequence[str]) -> str:
+    """RFC 6901: ``["items", "0", "a/b"]`` is ``/items/0/a~1b``; no parts, the whole body."""
+    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts)
 
 
 def database_fault(exc: BaseException) -> DatabaseUnavailableError | None:
@@ -161,14 +217,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {
-                "location": [str(part) for part in err.get("loc", ())],
-                "message": err.get("msg", "invalid"),
-                "type": err.get("type", "invalid"),
-            }
-            for err in exc.errors()
-        ]
+        errors = [validation_item(err) for err in exc.errors()]
         return problem_response(
             status=422,
             code="validation_error",
