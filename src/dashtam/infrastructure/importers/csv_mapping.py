@@ -8,6 +8,7 @@ from dashtam.core.errors import ValidationError
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.accounts.entities import AccountType
 from dashtam.domain.money import parse_currency
+from dashtam.infrastructure.importers.csv_holdings_presets import HOLDINGS_PRESETS
 from dashtam.infrastructure.importers.csv_layout import CsvLayout, CsvPreset
 from dashtam.infrastructure.importers.csv_presets import MAPPING_KEYS, PRESETS
 
@@ -19,7 +20,7 @@ def layout_from(
     if preset:
         found = PRESETS.get(preset)
         if found is None:
-            known = ", ".join(sorted(PRESETS))
+            known = ", ".join(sorted([*PRESETS, *HOLDINGS_PRESETS]))
             return _refused(f"unknown CSV preset {preset!r} (known presets: {known})")
         return Success(found)
     if not mapping:

@@ -7,6 +7,11 @@ from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.imports.statement import CsvOptions, StatementParser
 from dashtam.domain.providers.entities import ProviderSlug
 from dashtam.infrastructure.importers.csv_file import CsvParser, layout_from
+from dashtam.infrastructure.importers.csv_holdings import HoldingsCsvParser
+from dashtam.infrastructure.importers.csv_holdings_presets import (
+    holdings_layout_from,
+    is_holdings_request,
+)
 from dashtam.infrastructure.importers.ofx import OfxParser
 from dashtam.infrastructure.importers.sniff import sniff_format
 
@@ -42,6 +47,14 @@ class StatementParsers:
                 return Failure(ValidationError(_MISMATCH[found], code="format_mismatch"))
         if provider == ProviderSlug.OFX_FILE:
             return Success(OfxParser())
+        if provider == ProviderSlug.CSV_FILE and is_holdings_request(
+            options.preset, options.mapping
+        ):
+            match holdings_layout_from(options.preset, options.mapping):
+                case Success(holdings):
+                    return Success(HoldingsCsvParser(holdings, account=options.account))
+                case Failure(error):
+                    return Failure(error)
         if provider == ProviderSlug.CSV_FILE:
             match layout_from(options.preset, options.mapping):
                 case Success(layout):
