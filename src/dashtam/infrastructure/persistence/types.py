@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import MAX_PREC, Context, Decimal, Inexact, InvalidOperation
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Numeric
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Numeric, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -75,3 +75,55 @@ class DecimalAmount(TypeDecorator[Decimal]):
         if dialect.name == "sqlite":
             return (Decimal(int(value)) / self._SCALE).quantize(Decimal("0.0001"))
         return Decimal(value)
+
+
+QUANTITY_STEP = Decimal(1).scaleb(-10)  # 10 places: domain.investments.QUANTITY_PLACES
+# Quantize without ever rounding: any digit lost (an eleventh place) raises ``Inexact``.
+_EXACT = Context(prec=MAX_PREC, traps=[Inexact, InvalidOperation])
+
+
+class DecimalQuantity(TypeDecorator[Decimal]):
+    """Exact units and unit prices: NUMERIC(38, 10) on PostgreSQL, decimal TEXT on SQLite.
+
+    SQLite's NUMERIC affinity would turn values into floats, and 10 places in a scaled BIGINT
+    overflow at 9.2e8 units, so SQLite stores one canonical text per value (10 places, no
+    exponent, no negative zero): exact and unbounded, and equal values are equal text. Text
+    does not order like numbers, so SQL comparisons (<, >, ORDER BY, SUM) on a quantity are
+    not supported on SQLite: compare in Python. Read back, a value has 10 places on both.
+    """
+
+    impl = Numeric(38, 10)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(Text())
+        return dialect.type_descriptor(Numeric(38, 10, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        exact = quantity(value)
+        return f"{exact:f}" if dialect.name == "sqlite" else exact
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(value).quantize(QUANTITY_STEP, context=_EXACT)
+
+
+def quantity(value: Decimal) -> Decimal:
+    """``value`` with exactly 10 places; refuses floats, NaN/infinities and an eleventh place.
+
+    NUMERIC(38, 10) would round an eleventh place silently on PostgreSQL: refused everywhere.
+    """
+    if not isinstance(value, Decimal):
+        raise TypeError(f"quantities must be Decimal, not {type(value).__name__}")
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a finite quantity")
+    try:
+        exact = value.quantize(QUANTITY_STEP, context=_EXACT)
+    except (Inexact, InvalidOperation):
+        raise ValueError(f"{value} has more than 10 decimal places") from None
+    # -0 and 0 must be one text on SQLite, or equal values would differ in a UNIQUE or '='.
+    return exact.copy_abs() if exact.is_zero() else exact

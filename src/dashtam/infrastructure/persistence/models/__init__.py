@@ -14,6 +14,12 @@ from dashtam.infrastructure.persistence.models.finance import (
     ProviderModel,
     TransactionModel,
 )
+from dashtam.infrastructure.persistence.models.investments import (
+    HoldingModel,
+    InvestmentBalanceModel,
+    InvestmentTransactionModel,
+    SecurityModel,
+)
 from dashtam.infrastructure.persistence.models.outbox import EventDeliveryModel, OutboxEventModel
 from dashtam.infrastructure.persistence.models.users import UserModel
 
@@ -25,10 +31,14 @@ __all__ = [
     "BalanceSnapshotModel",
     "ConnectionModel",
     "EventDeliveryModel",
+    "HoldingModel",
+    "InvestmentBalanceModel",
+    "InvestmentTransactionModel",
     "LoginAttemptModel",
     "OutboxEventModel",
     "ProviderModel",
     "RefreshTokenModel",
+    "SecurityModel",
     "TransactionModel",
     "UserModel",
 ]
