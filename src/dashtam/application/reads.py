@@ -16,6 +16,11 @@ from dashtam.core.result import Result
 from dashtam.domain.accounts.repository import AccountRepository
 from dashtam.domain.audit import AuditEntry
 from dashtam.domain.auth.repository import SessionRepository
+from dashtam.domain.investments.repository import (
+    HoldingRepository,
+    InvestmentTransactionRepository,
+    SecurityRepository,
+)
 from dashtam.domain.providers.repository import ConnectionRepository
 from dashtam.domain.transactions.repository import TransactionRepository
 from dashtam.domain.users.repository import UserRepository
@@ -38,6 +43,15 @@ class ReadUnitOfWork(Protocol):
 
     @property
     def transactions(self) -> TransactionRepository: ...
+
+    @property
+    def securities(self) -> SecurityRepository: ...
+
+    @property
+    def holdings(self) -> HoldingRepository: ...
+
+    @property
+    def investment_transactions(self) -> InvestmentTransactionRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -16,6 +16,11 @@ from dashtam.domain.auth.repository import (
     SessionRepository,
 )
 from dashtam.domain.events import DomainEvent
+from dashtam.domain.investments.repository import (
+    HoldingRepository,
+    InvestmentTransactionRepository,
+    SecurityRepository,
+)
 from dashtam.domain.providers.repository import ConnectionRepository
 from dashtam.domain.transactions.repository import TransactionRepository
 from dashtam.domain.users.repository import UserRepository
@@ -47,6 +52,15 @@ class UnitOfWork(Protocol):
 
     @property
     def transactions(self) -> TransactionRepository: ...
+
+    @property
+    def securities(self) -> SecurityRepository: ...
+
+    @property
+    def holdings(self) -> HoldingRepository: ...
+
+    @property
+    def investment_transactions(self) -> InvestmentTransactionRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -22,6 +22,11 @@ from dashtam.infrastructure.persistence.database import READ_ONLY_OPTION, Databa
 from dashtam.infrastructure.persistence.repositories.accounts import SqlAccountRepository
 from dashtam.infrastructure.persistence.repositories.auth import SqlSessionRepository
 from dashtam.infrastructure.persistence.repositories.connections import SqlConnectionRepository
+from dashtam.infrastructure.persistence.repositories.holdings import SqlHoldingRepository
+from dashtam.infrastructure.persistence.repositories.investment_transactions import (
+    SqlInvestmentTransactionRepository,
+)
+from dashtam.infrastructure.persistence.repositories.securities import SqlSecurityRepository
 from dashtam.infrastructure.persistence.repositories.transactions import SqlTransactionRepository
 from dashtam.infrastructure.persistence.repositories.users import SqlUserRepository
 
@@ -47,6 +52,9 @@ class SqlReadUnitOfWork:
     connections: SqlConnectionRepository
     accounts: SqlAccountRepository
     transactions: SqlTransactionRepository
+    securities: SqlSecurityRepository
+    holdings: SqlHoldingRepository
+    investment_transactions: SqlInvestmentTransactionRepository
 
     def __init__(
         self,
@@ -75,6 +83,9 @@ class SqlReadUnitOfWork:
         self.connections = SqlConnectionRepository(session=self._session)
         self.accounts = SqlAccountRepository(session=self._session)
         self.transactions = SqlTransactionRepository(session=self._session)
+        self.securities = SqlSecurityRepository(session=self._session)
+        self.holdings = SqlHoldingRepository(session=self._session)
+        self.investment_transactions = SqlInvestmentTransactionRepository(session=self._session)
         return self
 
     async def __aexit__(

@@ -1,0 +1,222 @@
+"""SQLAlchemy adapter of the ``InvestmentTransactionRepository`` port: batch upserts, search.
+
+Upserts follow ``SqlTransactionRepository.upsert_batch``: new rows in one INSERT ... ON
+CONFLICT DO NOTHING, changed rows in one bulk UPDATE, and a row last written by a newer
+statement is left alone (counted ``outdated``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dashtam.core.clock import utcnow
+from dashtam.core.errors import Error
+from dashtam.core.ids import new_id
+from dashtam.core.result import Result, Success
+from dashtam.domain.imports.investments import ParsedInvestmentTransaction
+from dashtam.domain.investments.entities import InvestmentTransaction
+from dashtam.domain.investments.repository import (
+    InvestmentTransactionCursor,
+    InvestmentTransactionQuery,
+)
+from dashtam.domain.transactions.repository import UpsertCounts
+from dashtam.infrastructure.persistence.boundary import classified
+from dashtam.infrastructure.persistence.models.investments import (
+    InvestmentTransactionModel,
+    SecurityModel,
+)
+from dashtam.infrastructure.persistence.repositories.dialect import insert_for
+
+COMPARED = (
+    "kind",
+    "security_id",
+    "trade_date",
+    "settle_date",
+    "units",
+    "unit_price",
+    "commission",
+    "fees",
+    "taxes",
+    "load",
+    "total",
+    "income_type",
+    "held_in",
+    "cash_held_in",
+    "source_401k",
+    "memo",
+)
+
+Resolved = tuple[UUID | None, ParsedInvestmentTransaction]
+
+
+class SqlInvestmentTransactionRepository:
+    """Rows are written in bulk (never one ORM object per row); never commits."""
+
+    def __init__(self, *, session: AsyncSession) -> None:
+        self._session = session
+
+    @classified
+    async def upsert_batch(
+        self,
+        account_id: UUID,
+        currency: str,
+        batch: Sequence[Resolved],
+        *,
+        statement_as_of: datetime | None = None,
+    ) -> Result[UpsertCounts, Error]:
+        if not batch:
+            return Success(UpsertCounts())
+        # A file may repeat an id: the last occurrence describes it best.
+        incoming = {item.provider_transaction_id: (sid, item) for sid, item in batch}
+        existing = await self._stored(account_id, list(incoming))
+        now = utcnow()
+        new_rows = [
+            _row(account_id, currency, resolved, statement_as_of, now)
+            for key, resolved in incoming.items()
+            if key not in existing
+        ]
+        outdated = {
+            key for key, row in existing.items() if is_newer(row.statement_as_of, statement_as_of)
+        }
+        changed = [
+            {
+                "id": existing[key].id,
+                **values(*resolved),
+                "statement_as_of": statement_as_of or existing[key].statement_as_of,
+                "updated_at": now,
+            }
+            for key, resolved in incoming.items()
+            if key in existing and key not in outdated and differs(existing[key], resolved)
+        ]
+        inserted = await self._insert(new_rows)
+        if changed:
+            await self._session.execute(
+                update(InvestmentTransactionModel).execution_options(synchronize_session=False),
+                changed,
+            )
+        unchanged = len(incoming) - len(new_rows) - len(changed) - len(outdated)
+        return Success(
+            UpsertCounts(
+                new=inserted,
+                updated=len(changed),
+                unchanged=unchanged + len(new_rows) - inserted,
+                outdated=len(outdated),
+            )
+        )
+
+    async def _insert(self, rows: list[dict[str, object]]) -> int:
+        """How many rows were inserted: a row another import inserted meanwhile is skipped."""
+        if not rows:
+            return 0
+        result = await self._session.execute(
+            insert_for(self._session)(InvestmentTransactionModel)
+            .on_conflict_do_nothing(index_elements=["account_id", "provider_transaction_id"])
+            .returning(InvestmentTransactionModel.id),
+            rows,
+        )
+        return len(result.all())
+
+    async def _stored(self, account_id: UUID, keys: list[str]) -> dict[str, Any]:
+        """The compared columns of the account's rows with these provider ids, by id."""
+        model = InvestmentTransactionModel
+        rows = await self._session.execute(
+            select(
+                model.id,
+                model.provider_transaction_id,
+                model.statement_as_of,
+                *(getattr(model, name) for name in COMPARED),
+            ).where(model.account_id == account_id, model.provider_transaction_id.in_(keys))
+        )
+        return {row.provider_transaction_id: row for row in rows.all()}
+
+    @classified
+    async def search(
+        self,
+        query: InvestmentTransactionQuery,
+        *,
+        after: InvestmentTransactionCursor | None,
+        limit: int,
+    ) -> Result[Sequence[InvestmentTransaction], Error]:
+        model = InvestmentTransactionModel
+        statement = (
+            select(model, SecurityModel)
+            .outerjoin(SecurityModel, SecurityModel.id == model.security_id)
+            .where(model.account_id == query.account_id)
+            .order_by(model.trade_date.desc(), model.id.desc())
+            .limit(limit)
+        )
+        if query.security_id is not None:
+            statement = statement.where(model.security_id == query.security_id)
+        if query.kind is not None:
+            statement = statement.where(model.kind == query.kind.value)
+        if query.trade_from is not None:
+            statement = statement.where(model.trade_date >= query.trade_from)
+        if query.trade_to is not None:
+            statement = statement.where(model.trade_date <= query.trade_to)
+        if after is not None:
+            statement = statement.where(
+                tuple_(model.trade_date, model.id) < tuple_(after.trade_date, after.id)
+            )
+        rows = await self._session.execute(statement)
+        return Success(
+            [
+                row.to_entity(security.to_entity() if security is not None else None)
+                for row, security in rows
+            ]
+        )
+
+
+def values(security_id: UUID | None, item: ParsedInvestmentTransaction) -> dict[str, object]:
+    """The compared columns, as the row would hold them."""
+    return {
+        "kind": item.kind.value,
+        "security_id": security_id,
+        "trade_date": item.trade_date,
+        "settle_date": item.settle_date,
+        "units": item.units,
+        "unit_price": item.unit_price,
+        "commission": item.commission,
+        "fees": item.fees,
+        "taxes": item.taxes,
+        "load": item.load,
+        "total": item.total,
+        "income_type": item.income_type.value if item.income_type else None,
+        "held_in": item.held_in.value if item.held_in else None,
+        "cash_held_in": item.cash_held_in.value if item.cash_held_in else None,
+        "source_401k": item.source_401k[:32] if item.source_401k else None,
+        "memo": item.memo[:500] if item.memo else None,
+    }
+
+
+def is_newer(stored: datetime | None, incoming: datetime | None) -> bool:
+    return stored is not None and incoming is not None and stored > incoming
+
+
+def differs(row: object, resolved: Resolved) -> bool:
+    stored = {name: getattr(row, name) for name in COMPARED}
+    return stored != values(*resolved)
+
+
+def _row(
+    account_id: UUID,
+    currency: str,
+    resolved: Resolved,
+    statement_as_of: datetime | None,
+    now: datetime,
+) -> dict[str, object]:
+    return {
+        "id": new_id(),
+        "account_id": account_id,
+        "provider_transaction_id": resolved[1].provider_transaction_id,
+        "currency": currency,
+        "statement_as_of": statement_as_of,
+        "created_at": now,
+        "updated_at": now,
+        **values(*resolved),
+    }
