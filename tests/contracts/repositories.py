@@ -20,6 +20,11 @@ from dashtam.domain.auth.repository import (
     RefreshTokenRepository,
     SessionRepository,
 )
+from dashtam.domain.investments.repository import (
+    HoldingRepository,
+    InvestmentTransactionRepository,
+    SecurityRepository,
+)
 from dashtam.domain.providers.repository import ConnectionRepository
 from dashtam.domain.transactions.repository import TransactionRepository
 from dashtam.domain.users.repository import UserRepository
@@ -31,6 +36,11 @@ from dashtam.infrastructure.persistence.repositories.auth import (
     SqlSessionRepository,
 )
 from dashtam.infrastructure.persistence.repositories.connections import SqlConnectionRepository
+from dashtam.infrastructure.persistence.repositories.holdings import SqlHoldingRepository
+from dashtam.infrastructure.persistence.repositories.investment_transactions import (
+    SqlInvestmentTransactionRepository,
+)
+from dashtam.infrastructure.persistence.repositories.securities import SqlSecurityRepository
 from dashtam.infrastructure.persistence.repositories.transactions import SqlTransactionRepository
 from dashtam.infrastructure.persistence.repositories.users import SqlUserRepository
 from tests.contracts.harness import Harness, SqlSessionHarness
@@ -59,6 +69,15 @@ class Repositories(Protocol):
     @property
     def transactions(self) -> TransactionRepository: ...
 
+    @property
+    def securities(self) -> SecurityRepository: ...
+
+    @property
+    def holdings(self) -> HoldingRepository: ...
+
+    @property
+    def investment_transactions(self) -> InvestmentTransactionRepository: ...
+
 
 @dataclass
 class SqlRepositories:
@@ -69,6 +88,9 @@ class SqlRepositories:
     connections: SqlConnectionRepository
     accounts: SqlAccountRepository
     transactions: SqlTransactionRepository
+    securities: SqlSecurityRepository
+    holdings: SqlHoldingRepository
+    investment_transactions: SqlInvestmentTransactionRepository
 
     @classmethod
     def over(cls, session: AsyncSession) -> SqlRepositories:
@@ -80,6 +102,9 @@ class SqlRepositories:
             connections=SqlConnectionRepository(session=session),
             accounts=SqlAccountRepository(session=session),
             transactions=SqlTransactionRepository(session=session),
+            securities=SqlSecurityRepository(session=session),
+            holdings=SqlHoldingRepository(session=session),
+            investment_transactions=SqlInvestmentTransactionRepository(session=session),
         )
 
 

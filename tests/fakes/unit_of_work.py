@@ -15,6 +15,12 @@ from dashtam.domain.accounts.entities import Account, BalanceSnapshot
 from dashtam.domain.audit import AuditAction, AuditEntry, AuditOutcome
 from dashtam.domain.auth.entities import AuthSession, LoginAttempt, RefreshToken
 from dashtam.domain.events import DomainEvent
+from dashtam.domain.investments.entities import (
+    Holding,
+    InvestmentBalance,
+    InvestmentTransaction,
+    Security,
+)
 from dashtam.domain.providers.entities import ProviderConnection
 from dashtam.domain.transactions.entities import Transaction
 from dashtam.domain.users.entities import User
@@ -32,6 +38,9 @@ from tests.fakes.finance import (
     FakeTransactionRepository,
 )
 from tests.fakes.finance_tables import FinanceTables
+from tests.fakes.investment_tables import InvestmentTables
+from tests.fakes.investment_transactions import FakeInvestmentTransactionRepository
+from tests.fakes.investments import FakeHoldingRepository, FakeSecurityRepository
 from tests.fakes.logger import RecordingLogger
 from tests.fakes.users import FakeUserRepository
 
@@ -50,6 +59,10 @@ class FakeStore:
     accounts: dict[UUID, Account] = field(default_factory=dict)
     balance_snapshots: dict[UUID, BalanceSnapshot] = field(default_factory=dict)
     transactions: dict[UUID, Transaction] = field(default_factory=dict)
+    securities: dict[UUID, Security] = field(default_factory=dict)
+    holdings: dict[UUID, Holding] = field(default_factory=dict)
+    investment_transactions: dict[UUID, InvestmentTransaction] = field(default_factory=dict)
+    investment_balances: dict[UUID, InvestmentBalance] = field(default_factory=dict)
     audit_log: list[AuditEntry] = field(default_factory=list)
     outbox: list[DomainEvent] = field(default_factory=list)
     delivered: list[UUID] = field(default_factory=list)
@@ -83,6 +96,13 @@ class FakeStore:
             transactions=self.transactions,
             faults=self.faults,
         )
+        investments = InvestmentTables(
+            finance=finance,
+            securities=self.securities,
+            holdings=self.holdings,
+            transactions=self.investment_transactions,
+            balances=self.investment_balances,
+        )
         return FakeRepositories(
             users=FakeUserRepository(table=self.users, faults=self.faults),
             sessions=FakeSessionRepository(table=self.sessions, faults=self.faults),
@@ -95,6 +115,9 @@ class FakeStore:
             connections=FakeConnectionRepository(tables=finance),
             accounts=FakeAccountRepository(tables=finance),
             transactions=FakeTransactionRepository(tables=finance),
+            securities=FakeSecurityRepository(tables=investments),
+            holdings=FakeHoldingRepository(tables=investments),
+            investment_transactions=FakeInvestmentTransactionRepository(tables=investments),
         )
 
     def uow(self) -> FakeUnitOfWork:
@@ -134,6 +157,9 @@ class FakeRepositories:
     connections: FakeConnectionRepository
     accounts: FakeAccountRepository
     transactions: FakeTransactionRepository
+    securities: FakeSecurityRepository
+    holdings: FakeHoldingRepository
+    investment_transactions: FakeInvestmentTransactionRepository
 
     def check_staged(self) -> Error | None:
         return next(
@@ -154,13 +180,15 @@ class FakeRepositories:
             repository.discard_staged()
 
     def _all(self) -> tuple[_Staging, ...]:
-        # The three finance repositories share one FinanceTables: it takes part once.
+        # The three finance repositories share one FinanceTables: it takes part once, and so
+        # do the investment tables, after it (their cascade reads its committed accounts).
         return (
             self.users,
             self.sessions,
             self.refresh_tokens,
             self.login_attempts,
             self.connections.tables,
+            self.securities.tables,
         )
 
 
@@ -208,6 +236,18 @@ class FakeUnitOfWork:
     @property
     def transactions(self) -> FakeTransactionRepository:
         return self.repositories.transactions
+
+    @property
+    def securities(self) -> FakeSecurityRepository:
+        return self.repositories.securities
+
+    @property
+    def holdings(self) -> FakeHoldingRepository:
+        return self.repositories.holdings
+
+    @property
+    def investment_transactions(self) -> FakeInvestmentTransactionRepository:
+        return self.repositories.investment_transactions
 
     async def __aenter__(self) -> Self:
         self._repositories = self._store.repositories()
