@@ -71,8 +71,13 @@ class ImportReport:
     balance_snapshots_added: int
     # Rows a newer statement wrote already: left as they are, not reverted.
     transactions_outdated: int = 0
-    # What the file held that was not imported, and why: {"investment statements": 1}.
+    # What the file held that was not imported, and why: {"open orders": 1}.
     skipped: Mapping[str, int] = field(default_factory=dict)
+    holdings_added: int = 0
+    investment_transactions_new: int = 0
+    investment_transactions_updated: int = 0
+    investment_transactions_unchanged: int = 0
+    investment_transactions_outdated: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from dashtam.application.finance.commands import ImportReport, ImportStatement
 from dashtam.application.finance.import_target import ImportTargets
+from dashtam.application.finance.investment_writes import InvestmentWrites
 from dashtam.application.finance.reconcile import ImportReconciler
 from dashtam.application.lifecycle import AuditNote, Audits, UseCaseRunner
 from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -122,7 +123,7 @@ class ImportStatementHandler:
     ) -> Result[ImportReport, Error]:
         """Every part of the file, in order; the first failure ends it (and rolls all back)."""
         now = self._clock()
-        tally = _Tally()
+        tally = _Tally(investments=InvestmentWrites(user_id=command.user_id))
         reconciler = ImportReconciler()
         while True:
             # Parsing is CPU-bound: each batch is read in a worker thread, so the event loop
@@ -146,6 +147,9 @@ class ImportStatementHandler:
             )
             if isinstance(written, Failure):
                 return written
+            invested = await tally.investments.write(uow, account, part)
+            if isinstance(invested, Failure):
+                return invested
             tally.batch_written(part, written.value)
             if command.progress is not None:
                 command.progress(part.done, part.total)
@@ -154,6 +158,8 @@ class ImportStatementHandler:
         if isinstance(settled, Failure):
             return settled
         tally.counts = tally.counts + settled.value.counts
+        for event in tally.investments.events():
+            uow.raise_event(event)
         return Success(tally.report(connection.id, file_format))
 
     @staticmethod
@@ -212,6 +218,7 @@ class ImportStatementHandler:
 class _Tally:
     """What an import has written so far, per account of the file."""
 
+    investments: InvestmentWrites
     accounts: dict[str, Account] = field(default_factory=dict)
     balanced: set[str] = field(default_factory=set)
     created: int = 0
@@ -254,6 +261,11 @@ class _Tally:
             transactions_outdated=self.counts.outdated,
             balance_snapshots_added=self.snapshots,
             skipped=dict(self.skipped),
+            holdings_added=self.investments.holdings_added,
+            investment_transactions_new=self.investments.counts.new,
+            investment_transactions_updated=self.investments.counts.updated,
+            investment_transactions_unchanged=self.investments.counts.unchanged,
+            investment_transactions_outdated=self.investments.counts.outdated,
         )
 
 
