@@ -151,6 +151,18 @@ def _summary(file: Path, report: ImportReport) -> str:
     )
     if report.transactions_outdated:
         line += f", {report.transactions_outdated} kept (a newer statement has them)"
+    invested = (
+        report.investment_transactions_new
+        + report.investment_transactions_updated
+        + report.investment_transactions_unchanged
+    )
+    if invested or report.holdings_added:
+        line += (
+            f"\ninvestments: {report.investment_transactions_new} new, "
+            f"{report.investment_transactions_updated} updated, "
+            f"{report.investment_transactions_unchanged} unchanged; "
+            f"positions {report.holdings_added} added"
+        )
     for reason, count in sorted(report.skipped.items()):
         line += f"\n{reason} skipped: {count}"
     return line
