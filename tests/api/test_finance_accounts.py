@@ -187,12 +187,14 @@ async def test_net_worth_sums_each_currency_separately(client: httpx.AsyncClient
                 "assets": "0.00",
                 "liabilities": "-746.84",
                 "net_worth": "-746.84",
+                "prices_as_of": None,
             },
             {
                 "currency": "USD",
                 "assets": "8761.01",
                 "liabilities": "0.00",
                 "net_worth": "8761.01",
+                "prices_as_of": None,
             },
         ]
     }

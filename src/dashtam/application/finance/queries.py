@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 from uuid import UUID
@@ -20,6 +21,7 @@ from dashtam.core.errors import Error
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.accounts.entities import Account, BalanceSnapshot
 from dashtam.domain.audit import AuditAction, AuditContext, ResourceType
+from dashtam.domain.investments.entities import Holding
 from dashtam.domain.providers.entities import ProviderConnection
 from dashtam.domain.transactions.entities import Transaction
 
@@ -31,6 +33,8 @@ class CurrencyTotals:
     currency: str
     assets: Decimal
     liabilities: Decimal
+    # The oldest price behind the investment accounts' value (None: no positions).
+    prices_as_of: datetime | None = None
 
     @property
     def net_worth(self) -> Decimal:
@@ -114,8 +118,15 @@ class FinanceQueries:
         note = _note(context, ResourceType.ACCOUNT, None, "net_worth")
 
         async def read(uow: ReadUnitOfWork) -> Result[Sequence[CurrencyTotals], Error]:
-            found = await uow.accounts.list_for_user(user_id)
-            return found.map(net_worth_by_currency)
+            accounts = await uow.accounts.list_for_user(user_id)
+            if isinstance(accounts, Failure):
+                return accounts
+            # Investment balances already are cash + positions (the import stores them so):
+            # the holdings only date the prices that value says.
+            holdings = await uow.holdings.latest_for_user(user_id)
+            if isinstance(holdings, Failure):
+                return holdings
+            return Success(net_worth_by_currency(accounts.value, holdings.value))
 
         return await self._runner.read(note, read)
 
@@ -138,8 +149,14 @@ async def _owned_account(
     return owned
 
 
-def net_worth_by_currency(accounts: Sequence[Account]) -> list[CurrencyTotals]:
-    """Sums per currency (never converted); liabilities are the (signed) card and loan balances."""
+def net_worth_by_currency(
+    accounts: Sequence[Account], holdings: Sequence[Holding] = ()
+) -> list[CurrencyTotals]:
+    """Sums per currency (never converted); liabilities are the (signed) card and loan balances.
+
+    ``prices_as_of`` is the oldest price date among ``holdings`` (each account's latest
+    positions), by their account's currency: how stale the investments' part may be.
+    """
     totals: dict[str, tuple[Decimal, Decimal]] = {}
     for account in accounts:
         if account.balance is None:
@@ -152,7 +169,27 @@ def net_worth_by_currency(accounts: Sequence[Account]) -> list[CurrencyTotals]:
         else:
             assets += account.balance
         totals[account.currency] = (assets, liabilities)
+    priced = _oldest_prices(accounts, holdings)
     return [
-        CurrencyTotals(currency=currency, assets=assets, liabilities=liabilities)
+        CurrencyTotals(
+            currency=currency,
+            assets=assets,
+            liabilities=liabilities,
+            prices_as_of=priced.get(currency),
+        )
         for currency, (assets, liabilities) in sorted(totals.items())
     ]
+
+
+def _oldest_prices(accounts: Sequence[Account], holdings: Sequence[Holding]) -> dict[str, datetime]:
+    # Only the accounts whose balance is counted: a price that values nothing dates nothing.
+    currency_of = {a.id: a.currency for a in accounts if a.balance is not None}
+    oldest: dict[str, datetime] = {}
+    for holding in holdings:
+        currency = currency_of.get(holding.account_id)
+        if currency is None:
+            continue
+        priced = holding.price_as_of or holding.as_of
+        if currency not in oldest or priced < oldest[currency]:
+            oldest[currency] = priced
+    return oldest

@@ -195,6 +195,10 @@ class CurrencyNetWorth(BaseModel):
     assets: str
     liabilities: str
     net_worth: str
+    prices_as_of: datetime | None = Field(
+        description="The oldest price date behind the investment accounts' value "
+        "(null: no positions in this currency)"
+    )
 
     @classmethod
     def of(cls, totals: CurrencyTotals) -> CurrencyNetWorth:
@@ -203,6 +207,7 @@ class CurrencyNetWorth(BaseModel):
             assets=amount_text(totals.assets),
             liabilities=amount_text(totals.liabilities),
             net_worth=amount_text(totals.net_worth),
+            prices_as_of=totals.prices_as_of,
         )
 
 
