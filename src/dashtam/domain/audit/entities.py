@@ -54,6 +54,9 @@ class ResourceType(StrEnum):
     PROVIDER_CONNECTION = "provider_connection"
     ACCOUNT = "account"
     TRANSACTION = "transaction"
+    HOLDING = "holding"
+    SECURITY = "security"
+    INVESTMENT_TRANSACTION = "investment_transaction"
 
 
 # Key fragments that must never reach the audit trail, whatever a caller passes.
