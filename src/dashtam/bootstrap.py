@@ -90,6 +90,7 @@ if TYPE_CHECKING:
     )
     from dashtam.application.finance.imports import ImportStatementHandler
     from dashtam.application.finance.queries import FinanceQueries
+    from dashtam.application.investments.queries import InvestmentQueries
     from dashtam.application.reads import ReadUnitOfWork
     from dashtam.application.unit_of_work import UnitOfWork
     from dashtam.application.users.account import ChangePasswordHandler, CloseAccountHandler
@@ -359,6 +360,11 @@ class Container:
         from dashtam.application.finance.queries import FinanceQueries
 
         return FinanceQueries(uow_factory=self.read_unit_of_work, audit_log=self.read_audit_log)
+
+    def investment_queries(self) -> InvestmentQueries:
+        from dashtam.application.investments.queries import InvestmentQueries
+
+        return InvestmentQueries(uow_factory=self.read_unit_of_work, audit_log=self.read_audit_log)
 
     async def aclose(self) -> None:
         """Release app-scoped resources (the connection pool)."""

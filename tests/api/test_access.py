@@ -82,6 +82,8 @@ class Spec:
     calls: Callable[[World], list[Call]]
     # The path or query parameters that name something a user owns (404 for anyone else).
     owned_ids: frozenset[str] = frozenset()
+    # Path parameters naming what every signed-in user may read (securities name no holder).
+    shared_ids: frozenset[str] = frozenset()
 
 
 def _one(path: str, **options: Any) -> Callable[[World], list[Call]]:
@@ -173,6 +175,21 @@ ROUTES: dict[tuple[str, str], Spec] = {
         _one("/api/v1/transactions/{transaction_id}/transfer"),
         frozenset({"transaction_id"}),
     ),
+    ("GET", "/api/v1/accounts/{account_id}/holdings"): Spec(
+        "user", _one("/api/v1/accounts/{account_id}/holdings"), frozenset({"account_id"})
+    ),
+    ("GET", "/api/v1/accounts/{account_id}/investment-transactions"): Spec(
+        "user",
+        _one("/api/v1/accounts/{account_id}/investment-transactions"),
+        frozenset({"account_id"}),
+    ),
+    ("GET", "/api/v1/accounts/{account_id}/value-history"): Spec(
+        "user", _one("/api/v1/accounts/{account_id}/value-history"), frozenset({"account_id"})
+    ),
+    ("GET", "/api/v1/holdings"): Spec("user", _one("/api/v1/holdings")),
+    ("GET", "/api/v1/securities/{security_id}"): Spec(
+        "user", _one(f"/api/v1/securities/{new_id()}"), shared_ids=frozenset({"security_id"})
+    ),
 }
 # Served by FastAPI itself (the OpenAPI document and its viewers): public by design.
 DOCUMENTATION_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
@@ -226,7 +243,11 @@ def test_each_route_requires_what_the_suite_says(app: FastAPI) -> None:
         assert (get_admin in calls) == (spec.access == "admin"), (method, path)
         # Every path parameter is either an owned id or reachable by administrators only.
         for name in re.findall(r"{(\w+)}", path):
-            assert name in spec.owned_ids or spec.access == "admin", (method, path, name)
+            assert name in spec.owned_ids | spec.shared_ids or spec.access == "admin", (
+                method,
+                path,
+                name,
+            )
 
 
 @pytest.fixture
@@ -366,8 +387,8 @@ async def test_every_route_with_an_owned_id_refuses_another_users_id(
             probed += 1
 
     # Sessions, connections (disconnect, purge, import), accounts (3), transactions (2),
-    # transfers (link, unlink).
-    assert probed == 11
+    # transfers (link, unlink), investments (holdings, trades, value history).
+    assert probed == 14
     await _assert_ada_untouched(client, container, world)
     [connection] = (await client.get("/api/v1/connections", headers=world.ada)).json()["items"]
     assert connection["status"] == "active"

@@ -24,6 +24,7 @@ from dashtam.presentation.api.finance.accounts_router import router as accounts_
 from dashtam.presentation.api.finance.connections_router import router as connections_router
 from dashtam.presentation.api.finance.transfers_router import router as transfers_router
 from dashtam.presentation.api.health.router import router as health_router
+from dashtam.presentation.api.investments.router import router as investments_router
 from dashtam.presentation.api.middleware import (
     BodyLimitMiddleware,
     JsonByDefaultMiddleware,
@@ -141,5 +142,6 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
     app.include_router(admin_router)
     app.include_router(connections_router)
     app.include_router(accounts_router)
+    app.include_router(investments_router)
     app.include_router(transfers_router)
     return app

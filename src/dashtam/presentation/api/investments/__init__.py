@@ -1,0 +1,1 @@
+"""The investments API: positions, trades, securities and value over time."""
