@@ -13,6 +13,7 @@ from dashtam.bootstrap import configure_logging
 from dashtam.core.config import Settings, get_settings
 from dashtam.presentation.cli.audit import audit_app
 from dashtam.presentation.cli.db import db_app
+from dashtam.presentation.cli.holdings import holdings
 from dashtam.presentation.cli.imports import import_file
 from dashtam.presentation.cli.preflight import fail, require_current_schema
 from dashtam.presentation.cli.users import users_app
@@ -28,6 +29,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.command("import")(import_file)
+app.command("holdings")(holdings)
 events_app = typer.Typer(help="Event delivery.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
 
