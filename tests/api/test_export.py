@@ -18,6 +18,7 @@ from dashtam.presentation.api.finance.export import spreadsheet_safe
 from tests.api.support import FastContainer, bearer, create_user, fetch, tokens_for
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "imports"
+HEADER = "date,amount,currency,description,payee,memo,status,id,check_number,reference"
 
 
 async def _import_chase(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
@@ -70,9 +71,7 @@ async def test_export_holds_only_my_transactions(
     response = await client.get("/api/v1/transactions.csv", headers=other)
 
     assert response.status_code == 200
-    assert response.text.strip().splitlines() == [
-        "date,amount,currency,description,payee,memo,status,id"
-    ]
+    assert response.text.strip().splitlines() == [HEADER]
 
 
 SEPARATORS = [",", ";", "\t", "|", "\n", "\r"]
@@ -131,7 +130,7 @@ async def test_a_semicolon_splitting_spreadsheet_finds_no_formula(
     response = await client.get("/api/v1/transactions.csv", headers=headers)
 
     [header, row] = response.text.strip().split("\r\n")
-    assert header == "date,amount,currency,description,payee,memo,status,id"
+    assert header == HEADER
     _no_cell_is_a_formula(row.replace('"', ""))
     [cells] = list(csv.reader(io.StringIO(row)))
     assert cells[1] == "-12.34"  # a bare number a spreadsheet can sum

@@ -24,6 +24,7 @@ from dashtam.domain.audit import AuditAction, AuditContext, ResourceType
 from dashtam.domain.investments.entities import Holding
 from dashtam.domain.providers.entities import ProviderConnection
 from dashtam.domain.transactions.entities import Transaction
+from dashtam.domain.transactions.repository import TransactionCursor
 
 T = TypeVar("T")
 
@@ -39,6 +40,14 @@ class CurrencyTotals:
     @property
     def net_worth(self) -> Decimal:
         return self.assets + self.liabilities
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransactionSlice:
+    """One page of a search; ``next_after`` is where the next page starts (None: no more)."""
+
+    items: Sequence[Transaction]
+    next_after: TransactionCursor | None
 
 
 _READ = Audits(action=AuditAction.FINANCIAL_DATA_READ, resource_type=ResourceType.ACCOUNT)
@@ -96,19 +105,31 @@ class FinanceQueries:
     async def transactions(
         self, command: SearchTransactions, *, max_limit: int = MAX_TRANSACTION_PAGE
     ) -> Result[Sequence[Transaction], Error]:
+        page = await self.transaction_page(command, max_limit=max_limit)
+        return page.map(lambda slice_: slice_.items)
+
+    async def transaction_page(
+        self, command: SearchTransactions, *, max_limit: int = MAX_TRANSACTION_PAGE
+    ) -> Result[TransactionSlice, Error]:
         limit = max(1, min(command.limit, max_limit))
         query = command.query
         note = _note(command.context, ResourceType.TRANSACTION, query.account_id, "transactions")
 
-        async def read(uow: ReadUnitOfWork) -> Result[Sequence[Transaction], Error]:
+        async def read(uow: ReadUnitOfWork) -> Result[TransactionSlice, Error]:
             if query.account_id is not None:
                 owned = await _owned_account(uow, note, query.user_id, query.account_id)
                 if isinstance(owned, Failure):
                     return owned
-            found = await uow.transactions.search(query, after=command.after, limit=limit)
-            if isinstance(found, Success):
-                note.on_success(count=len(found.value))
-            return found
+            # One row past the page says whether another page exists, in the same query:
+            # a full last page then ends the walk instead of costing an empty request.
+            found = await uow.transactions.search(query, after=command.after, limit=limit + 1)
+            if isinstance(found, Failure):
+                return found
+            items, more = found.value[:limit], len(found.value) > limit
+            note.on_success(count=len(items))
+            last = items[-1] if more else None
+            after = TransactionCursor(last.posted_on, last.id) if last is not None else None
+            return Success(TransactionSlice(items=items, next_after=after))
 
         return await self._runner.read(note, read)
 

@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
+from collections.abc import Awaitable
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from dashtam.application.finance.commands import (
     MAX_TRANSACTION_PAGE,
     DeleteAccount,
     SearchTransactions,
 )
-from dashtam.core.errors import ValidationError
-from dashtam.domain.money import AMOUNT_SCALE, MAX_AMOUNT
-from dashtam.domain.transactions.repository import TransactionCursor, TransactionQuery
-from dashtam.presentation.api.cursors import decode_cursor_bytes, encode_cursor_bytes
+from dashtam.application.finance.queries import TransactionSlice
+from dashtam.core.errors import Error, ValidationError
+from dashtam.core.result import Result
+from dashtam.domain.transactions.repository import TransactionCursor
 from dashtam.presentation.api.dependencies import (
     AuthenticatedContextDep,
     ContainerDep,
     PrincipalDep,
 )
-from dashtam.presentation.api.finance.export import transactions_csv
+from dashtam.presentation.api.finance import export
 from dashtam.presentation.api.finance.schemas import (
     AccountList,
     AccountResponse,
@@ -35,25 +34,16 @@ from dashtam.presentation.api.finance.schemas import (
     TransactionPage,
     TransactionResponse,
 )
+from dashtam.presentation.api.finance.transaction_params import (
+    TransactionFiltersDep,
+    decode_cursor,
+    encode_cursor,
+)
 from dashtam.presentation.api.openapi import AUTHENTICATED, problems
 from dashtam.presentation.api.problems import error_response
 from dashtam.presentation.api.responses import no_content, respond
-from dashtam.presentation.api.validators import (
-    NO_CONTROL_CHARACTERS_SCHEMA,
-    IsoDate,
-    NoControlCharacters,
-)
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
-MAX_EXPORT_ROWS = 10_000
-# A signed decimal string below MAX_ABS_AMOUNT with at most AMOUNT_SCALE places: no stored
-# amount lies outside it, and a bound beyond it would overflow SQLite's scaled integer. A
-# pattern (not a Decimal with a range) so that the document states exactly what is accepted.
-AMOUNT_PATTERN = rf"^[+-]?[0-9]{{1,{len(str(int(MAX_AMOUNT)))}}}(\.[0-9]{{1,{AMOUNT_SCALE}}})?$"
-AmountFilter = Annotated[
-    str | None,
-    Query(pattern=AMOUNT_PATTERN, description="A decimal amount, e.g. -12.5", examples=["-12.5"]),
-]
 
 
 @router.get("/accounts", response_model=AccountList, responses=problems(*AUTHENTICATED))
@@ -139,20 +129,7 @@ async def list_transactions(
     principal: PrincipalDep,
     container: ContainerDep,
     context: AuthenticatedContextDep,
-    account: UUID | None = None,
-    from_: Annotated[date | None, IsoDate, Query(alias="from")] = None,
-    to: Annotated[date | None, IsoDate, Query()] = None,
-    min_amount: AmountFilter = None,
-    max_amount: AmountFilter = None,
-    q: Annotated[
-        str | None,
-        NoControlCharacters,
-        Query(
-            max_length=100,
-            description="Text in the description, payee or memo",
-            json_schema_extra=NO_CONTROL_CHARACTERS_SCHEMA,
-        ),
-    ] = None,
+    filters: TransactionFiltersDep,
     limit: Annotated[int, Query(ge=1, le=MAX_TRANSACTION_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> TransactionPage | JSONResponse:
@@ -161,30 +138,15 @@ async def list_transactions(
         invalid = ValidationError("the cursor is not valid", details={"field": "cursor"})
         return error_response(invalid, request)
     command = SearchTransactions(
-        query=TransactionQuery(
-            user_id=principal.user.id,
-            account_id=account,
-            posted_from=from_,
-            posted_to=to,
-            min_amount=Decimal(min_amount) if min_amount else None,
-            max_amount=Decimal(max_amount) if max_amount else None,
-            text=q.strip() if q else None,
-        ),
-        after=after,
-        limit=limit,
-        context=context,
+        query=filters.query(principal.user.id), after=after, limit=limit, context=context
     )
-    result = await container.finance_queries().transactions(command)
+    result = await container.finance_queries().transaction_page(command)
     return respond(
         result,
         request,
-        lambda items: TransactionPage(
-            items=[TransactionResponse.of(t) for t in items],
-            next_cursor=(
-                encode_cursor(TransactionCursor(items[-1].posted_on, items[-1].id))
-                if len(items) == limit
-                else None
-            ),
+        lambda page: TransactionPage(
+            items=[TransactionResponse.of(t) for t in page.items],
+            next_cursor=encode_cursor(page.next_after) if page.next_after else None,
         ),
     )
 
@@ -193,6 +155,7 @@ async def list_transactions(
     "/transactions.csv",
     response_class=Response,
     summary="My transactions as CSV (spreadsheet-safe), same filters as /transactions",
+    description="Every matching transaction, newest first, streamed; no paging parameters.",
     responses={
         200: {
             "description": "The transactions",
@@ -206,24 +169,24 @@ async def export_transactions(
     principal: PrincipalDep,
     container: ContainerDep,
     context: AuthenticatedContextDep,
-    account: UUID | None = None,
-    from_: Annotated[date | None, IsoDate, Query(alias="from")] = None,
-    to: Annotated[date | None, IsoDate, Query()] = None,
+    filters: TransactionFiltersDep,
 ) -> Response:
-    command = SearchTransactions(
-        query=TransactionQuery(
-            user_id=principal.user.id, account_id=account, posted_from=from_, posted_to=to
-        ),
-        after=None,
-        limit=MAX_EXPORT_ROWS,
-        context=context,
-    )
-    result = await container.finance_queries().transactions(command, max_limit=MAX_EXPORT_ROWS)
+    query = filters.query(principal.user.id)
+    queries = container.finance_queries()
+    page_size = export.EXPORT_PAGE
+
+    def page(after: TransactionCursor | None) -> Awaitable[Result[TransactionSlice, Error]]:
+        command = SearchTransactions(query=query, after=after, limit=page_size, context=context)
+        return queries.transaction_page(command, max_limit=page_size)
+
+    # The first page is read before answering: a refusal (someone else's account, the
+    # database down) is still a problem response, not a broken download.
+    first = await page(None)
     return respond(
-        result,
+        first,
         request,
-        lambda items: Response(
-            content=transactions_csv(items),
+        lambda found: StreamingResponse(
+            export.csv_stream(found, page),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="transactions.csv"'},
         ),
@@ -245,16 +208,3 @@ async def net_worth(
         request,
         lambda totals: NetWorthResponse(items=[CurrencyNetWorth.of(t) for t in totals]),
     )
-
-
-def encode_cursor(cursor: TransactionCursor) -> str:
-    return encode_cursor_bytes(f"{cursor.posted_on.isoformat()}|{cursor.id}".encode())
-
-
-def decode_cursor(text: str) -> TransactionCursor | None:
-    raw = decode_cursor_bytes(text)
-    try:
-        day, _, ident = (raw or b"").decode().partition("|")
-        return TransactionCursor(date.fromisoformat(day), UUID(ident))
-    except (UnicodeDecodeError, ValueError):
-        return None
