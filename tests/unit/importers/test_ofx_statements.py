@@ -1,4 +1,4 @@
-"""Statements in a file: several accounts, investments skipped, bank errors, transaction ids."""
+"""Statements in a file: several accounts of every kind, bank errors, transaction ids."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from dashtam.infrastructure.importers.ofx import OfxParser
 from tests.unit.importers.support import LIMITS, bank_ofx, fixture, parsed, refused, stmttrn
 
 
-def test_bank_and_card_statements_import_and_the_investment_one_is_reported_skipped() -> None:
+def test_bank_card_and_investment_statements_all_import_in_file_order() -> None:
     parts = [
         part.unwrap()
         for part in OfxParser().stream(
@@ -22,28 +22,44 @@ def test_bank_and_card_statements_import_and_the_investment_one_is_reported_skip
     ]
     # In file order: each statement closes with one part that carries its balances.
     assert [(p.account.provider_account_id, p.account.account_type) for p in parts] == [
+        ("Z-1234", AccountType.BROKERAGE),
         ("111122223333", AccountType.CHECKING),
         ("111122224444", AccountType.SAVINGS),
         ("5500000000000004", AccountType.CREDIT_CARD),
     ]
-    assert parts[0].skipped == {"investment statements": 1}
-    assert all(not part.skipped for part in parts[1:])
+    assert all(not part.skipped for part in parts)
+    assert [p.investment is not None for p in parts] == [True, False, False, False]
     assert [[t.provider_transaction_id for t in p.transactions] for p in parts] == [
+        ["INV-CASH-1"],  # the brokerage account's cash line (INVBANKTRAN)
         ["B-77"],
         ["S-1"],
         ["C-9"],
     ]
-    assert [p.account.balance for p in parts] == [Decimal("2400.00"), None, Decimal("-42.00")]
-    assert (parts[-1].done, parts[-1].total) == (3, 3)  # the investment cash line is not counted
+    # The brokerage statement states neither cash (no INVBAL) nor positions.
+    assert [p.account.balance for p in parts] == [
+        None,
+        Decimal("2400.00"),
+        None,
+        Decimal("-42.00"),
+    ]
+    assert (parts[-1].done, parts[-1].total) == (4, 4)
 
 
-def test_a_file_of_investment_statements_only_is_refused_plainly() -> None:
-    error = refused(
-        OfxParser().parse(fixture("investments_only.qfx"), limits=LIMITS),
-        "investments_not_supported",
+def test_a_file_of_investment_statements_only_is_imported() -> None:
+    [account] = parsed(OfxParser().parse(fixture("investments_only.qfx"), limits=LIMITS)).accounts
+    assert (account.provider_account_id, account.account_type) == (
+        "Z-1234",
+        AccountType.BROKERAGE,
     )
-    assert error.message == (
-        "this file holds investment statements, which Dashtam does not import yet"
+    assert account.balance == Decimal("2105.00")  # its one position, no cash stated
+    [part] = OfxParser().stream(fixture("investments_only.qfx"), limits=LIMITS, batch_size=10)
+    investment = part.unwrap().investment
+    assert investment is not None
+    [position] = investment.positions
+    assert (position.units, position.unit_price, position.market_value) == (
+        Decimal("10"),
+        Decimal("210.50"),
+        Decimal("2105.00"),
     )
 
 

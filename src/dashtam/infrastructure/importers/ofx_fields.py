@@ -1,14 +1,17 @@
-"""OFX element values: amounts, dates, free text, and stable transaction ids."""
+"""OFX element values: amounts, quantities, dates, free text, and stable transaction ids."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from dashtam.core.result import Failure, Success
-from dashtam.domain.money import parse_amount
+from dashtam.domain.investments.entities import QUANTITY_PLACES
+from dashtam.domain.money import MAX_ABS_AMOUNT, parse_amount
 from dashtam.infrastructure.importers.safety import check_date, clean_text, reject
 
 _DATE = re.compile(
@@ -16,6 +19,22 @@ _DATE = re.compile(
     r"\s*(\[\s*(?P<offset>[+-]?\d{1,2}(\.\d+)?)\s*(:[A-Za-z]*)?\s*\])?$"
 )
 MAX_ID_LENGTH = 255
+
+
+class _Identified(Protocol):
+    """A parsed transaction of either kind: a dataclass with the file's id."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @property
+    def provider_transaction_id(self) -> str: ...
+
+
+_Item = TypeVar("_Item", bound=_Identified)
+# Units and prices: a point for decimals, commas for thousands (``1,250.5``); a lone comma
+# is a decimal comma unless exactly three digits follow, the rule amounts follow too.
+_QUANTITY = re.compile(r"^[+-]?((\d+|\d{1,3}(,\d{3})+)(\.\d*)?|\.\d+)$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,(\d{1,2}|\d{4,})$")
 
 
 def amount(text: str, location: str) -> Decimal:
@@ -26,6 +45,27 @@ def amount(text: str, location: str) -> Decimal:
         case Failure(error):
             reject(error.message, location=location, code="invalid_amount")
     raise AssertionError("unreachable")
+
+
+def quantity(text: str, location: str) -> Decimal:
+    """Units and unit prices: exact, up to ``QUANTITY_PLACES`` decimals (fund NAVs, crypto)."""
+    cleaned = text.strip().replace(" ", "")
+    if _DECIMAL_COMMA.match(cleaned):
+        cleaned = cleaned.replace(",", ".")
+    elif _QUANTITY.match(cleaned):
+        cleaned = cleaned.replace(",", "")
+    else:
+        reject(f"{text.strip()!r} is not a number", location=location, code="invalid_amount")
+    value = Decimal(cleaned)
+    if value.as_tuple().exponent < -QUANTITY_PLACES:  # type: ignore[operator]
+        reject(
+            f"{text.strip()!r} has more than {QUANTITY_PLACES} decimal places",
+            location=location,
+            code="invalid_amount",
+        )
+    if abs(value) >= MAX_ABS_AMOUNT:
+        reject(f"{text.strip()!r} is too large", location=location, code="invalid_amount")
+    return value
 
 
 def timestamp(text: str, location: str) -> datetime:
@@ -105,3 +145,11 @@ class Identities:
         self._others.add((key, content))
         suffix = f"~{content.hex()[:10]}"
         return fitid[: MAX_ID_LENGTH - len(suffix)] + suffix
+
+    def keep(self, item: _Item, content: bytes) -> _Item | None:
+        """The item under its stable id (a dataclass), or None when it repeats one read."""
+        fitid = item.provider_transaction_id or None
+        chosen = self.assign(fitid, content)
+        if chosen is None or chosen == fitid:
+            return None if chosen is None else item
+        return replace(item, provider_transaction_id=chosen)

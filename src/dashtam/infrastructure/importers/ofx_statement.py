@@ -30,35 +30,51 @@ _ACCOUNT_TYPES = {
 _SOURCES = {"STMTRS": "BANKACCTFROM", "CCSTMTRS": "CCACCTFROM"}
 
 
-class Statement:
-    """Transactions batch up here; the account is described once the file has named it."""
+class CashTransactions:
+    """The STMTTRN aggregates of one statement (bank, card, or an investment account's cash
+    side), each under a stable id: see ``Identities``."""
 
-    __slots__ = ("_account", "_fields", "_ids", "_position", "_tag", "batch", "where")
+    __slots__ = ("_count", "_ids", "_where", "batch")
 
-    def __init__(self, tag: str, number: int, fields: dict[str, str]) -> None:
-        self.where = f"{tag} #{number}"
+    def __init__(self, where: str) -> None:
         self.batch: list[ParsedTransaction] = []
-        self._tag = tag
-        # The statement's own leaves, filled in by the reader as the file goes by.
-        self._fields = fields
+        self._where = where
         self._ids = Identities()
-        self._account: ParsedAccount | None = None
-        self._position = 0
+        self._count = 0
 
     def add(self, fields: dict[str, str]) -> None:
-        self._position += 1
-        transaction, content = _transaction(fields, f"{self.where} STMTTRN #{self._position}")
-        fitid = transaction.provider_transaction_id or None
-        chosen = self._ids.assign(fitid, content)
-        if chosen is None:
-            return
-        if chosen != fitid:
-            transaction = replace(transaction, provider_transaction_id=chosen)
-        self.batch.append(transaction)
+        self._count += 1
+        read = bank_transaction(fields, f"{self._where} STMTTRN #{self._count}")
+        kept = self._ids.keep(*read)
+        if kept is not None:
+            self.batch.append(kept)
 
     def take(self) -> list[ParsedTransaction]:
         batch, self.batch = self.batch, []
         return batch
+
+
+class Statement:
+    """Transactions batch up here; the account is described once the file has named it."""
+
+    __slots__ = ("_account", "_cash", "_fields", "_tag", "where")
+
+    def __init__(self, tag: str, number: int, fields: dict[str, str]) -> None:
+        self.where = f"{tag} #{number}"
+        self._cash = CashTransactions(self.where)
+        self._tag = tag
+        # The statement's own leaves, filled in by the reader as the file goes by.
+        self._fields = fields
+        self._account: ParsedAccount | None = None
+
+    def add(self, fields: dict[str, str]) -> None:
+        self._cash.add(fields)
+
+    def pending(self) -> int:
+        return len(self._cash.batch)
+
+    def take(self) -> list[ParsedTransaction]:
+        return self._cash.take()
 
     def account(self) -> ParsedAccount | None:
         """The account, or None while its currency or number is still ahead in the file."""
@@ -82,29 +98,15 @@ class Statement:
         )
 
     def _describe(self) -> ParsedAccount:
-        where, source = self.where, _SOURCES[self._tag]
-        currency_text = self._fields.get("CURDEF")
-        if not currency_text:
-            reject("CURDEF (currency) is missing", location=where)
-        match parse_currency(currency_text or ""):
-            case Failure(error):
-                reject(error.message, location=f"{where} CURDEF")
-                raise AssertionError("unreachable")
-            case Success(currency):
-                pass
-        account_id = self._fields.get(f"{source}/ACCTID")
-        if not account_id:
-            reject(f"{source}/ACCTID is missing", location=where)
-        check_identifier(account_id or "", location=f"{where} {source}/ACCTID", field="ACCTID")
+        source = _SOURCES[self._tag]
+        currency, account_id = account_identity(self._fields, self.where, source)
         if self._tag == "CCSTMTRS":
             account_type = AccountType.CREDIT_CARD
         else:
             kind = self._fields.get(f"{source}/ACCTTYPE", "").upper()
             account_type = _ACCOUNT_TYPES.get(kind, AccountType.OTHER)
         return ParsedAccount(
-            provider_account_id=str(account_id),
-            account_type=account_type,
-            currency=currency,
+            provider_account_id=account_id, account_type=account_type, currency=currency
         )
 
     def _balance(self, tag: str) -> tuple[Decimal | None, datetime | None]:
@@ -123,7 +125,25 @@ class Statement:
         return timestamp(server_time, "SONRS DTSERVER") if server_time else None
 
 
-def _transaction(fields: dict[str, str], location: str) -> tuple[ParsedTransaction, bytes]:
+def account_identity(fields: dict[str, str], where: str, source: str) -> tuple[str, str]:
+    """The statement's currency (``CURDEF``) and account number (``<source>/ACCTID``)."""
+    currency_text = fields.get("CURDEF")
+    if not currency_text:
+        reject("CURDEF (currency) is missing", location=where)
+    match parse_currency(currency_text or ""):
+        case Failure(error):
+            reject(error.message, location=f"{where} CURDEF")
+            raise AssertionError("unreachable")
+        case Success(currency):
+            pass
+    account_id = fields.get(f"{source}/ACCTID")
+    if not account_id:
+        reject(f"{source}/ACCTID is missing", location=where)
+    check_identifier(account_id or "", location=f"{where} {source}/ACCTID", field="ACCTID")
+    return currency, str(account_id)
+
+
+def bank_transaction(fields: dict[str, str], location: str) -> tuple[ParsedTransaction, bytes]:
     """The transaction (its id still the bank's FITID, or empty) and a digest of its content."""
     fitid = fields.get("FITID") or ""
     check_identifier(fitid, location=f"{location} FITID", field="FITID")
