@@ -58,24 +58,26 @@ async def test_an_older_statement_does_not_revert_the_banks_correction(
     assert (account["balance"], account["available_balance"]) == ("900.00", "850.00")
 
 
-async def test_investment_statements_are_reported_as_skipped(client: httpx.AsyncClient) -> None:
+async def test_a_mixed_file_imports_its_investment_statement_too(
+    client: httpx.AsyncClient,
+) -> None:
     headers = await sign_up(client, "ada@example.com")
     connection = await connect(client, headers, "ofx-file")
     response = await upload(client, headers, connection, "mixed_bank_card_investment.ofx")
     assert response.status_code == 200, response.text
     report = response.json()
-    assert report["skipped"] == {"investment statements": 1}
-    assert report["accounts_created"] >= 2
+    assert report["skipped"] == {}
+    assert report["accounts_created"] == 4  # checking, savings, the card and the brokerage
+    types = {a["type"] for a in (await client.get(ACCOUNTS_URL, headers=headers)).json()["items"]}
+    assert "brokerage" in types
 
 
-async def test_a_file_of_investments_only_is_a_plain_422(client: httpx.AsyncClient) -> None:
+async def test_a_file_of_investments_only_imports(client: httpx.AsyncClient) -> None:
     headers = await sign_up(client, "ada@example.com")
     connection = await connect(client, headers, "ofx-file")
     response = await upload(client, headers, connection, "investments_only.qfx")
-    assert response.status_code == 422, response.text
-    problem = response.json()
-    assert problem["code"] == "investments_not_supported"
-    assert "investment" in problem["detail"]
+    assert response.status_code == 200, response.text
+    assert response.json()["accounts_created"] == 1
 
 
 async def test_a_csv_sent_to_an_ofx_connection_says_so(client: httpx.AsyncClient) -> None:
