@@ -184,3 +184,31 @@ async def test_a_manual_link_must_be_a_transfer_between_the_callers_accounts(
         AuditLogModel.outcome == "failed",
     )
     assert [a.reason for a in failed] == ["not_a_transfer", "not_a_transfer", "not_found"]
+
+
+async def test_transfers_can_be_left_out_of_a_list_or_listed_alone(
+    client: httpx.AsyncClient,
+) -> None:
+    headers = await sign_up(client, "ada@example.com")
+    connection = await connect(client, headers, "ofx-file")
+    await imported(client, headers, connection, "own_transfer.ofx")
+    everything = by_key(await all_transactions(client, headers))
+    linked = {key for key, item in everything.items() if item["transfer_id"]}
+    assert linked == {"CHK-20261110-1", "SAV-20261111-1"}
+
+    async def listed(transfers: str, url: str = TRANSACTIONS_URL) -> set[str]:
+        response = await client.get(url, params={"transfers": transfers}, headers=headers)
+        assert response.status_code == 200, response.text
+        return {item["provider_transaction_id"] for item in response.json()["items"]}
+
+    assert await listed("only") == linked
+    assert await listed("exclude") == set(everything) - linked
+    assert await listed("include") == set(everything)
+    export = await client.get(
+        f"{TRANSACTIONS_URL}.csv", params={"transfers": "exclude"}, headers=headers
+    )
+    assert export.status_code == 200
+    assert not any(key in export.text for key in linked), "the CSV takes the same filters"
+    refused = await client.get(TRANSACTIONS_URL, params={"transfers": "some"}, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["location"] == "query.transfers"

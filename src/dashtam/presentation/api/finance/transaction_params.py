@@ -15,7 +15,11 @@ from uuid import UUID
 from fastapi import Depends, Query
 
 from dashtam.domain.money import AMOUNT_SCALE, MAX_AMOUNT
-from dashtam.domain.transactions.repository import TransactionCursor, TransactionQuery
+from dashtam.domain.transactions.repository import (
+    TransactionCursor,
+    TransactionQuery,
+    TransferFilter,
+)
 from dashtam.presentation.api.cursors import decode_cursor_bytes, encode_cursor_bytes
 from dashtam.presentation.api.validators import (
     NO_CONTROL_CHARACTERS_SCHEMA,
@@ -50,6 +54,7 @@ class TransactionFilters:
     min_amount: Decimal | None = None
     max_amount: Decimal | None = None
     text: str | None = None
+    transfers: TransferFilter = TransferFilter.INCLUDE
 
     def query(self, user_id: UUID) -> TransactionQuery:
         return TransactionQuery(
@@ -60,6 +65,7 @@ class TransactionFilters:
             min_amount=self.min_amount,
             max_amount=self.max_amount,
             text=self.text,
+            transfers=self.transfers,
         )
 
 
@@ -72,6 +78,10 @@ def transaction_filters(
     min_amount: AmountFilter = None,
     max_amount: AmountFilter = None,
     q: TextFilter = None,
+    transfers: Annotated[
+        TransferFilter,
+        Query(description="Transfers between my own accounts: include, exclude or only"),
+    ] = TransferFilter.INCLUDE,
 ) -> TransactionFilters:
     """The filters of ``GET /transactions`` and ``GET /transactions.csv``."""
     return TransactionFilters(
@@ -82,6 +92,7 @@ def transaction_filters(
         min_amount=Decimal(min_amount) if min_amount is not None else None,
         max_amount=Decimal(max_amount) if max_amount is not None else None,
         text=q.strip() or None if q is not None else None,
+        transfers=transfers,
     )
 
 
