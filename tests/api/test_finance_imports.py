@@ -60,6 +60,11 @@ async def test_import_reports_counts_and_a_second_import_adds_nothing(
         "balance_snapshots_added": snapshots,
         # Bank of America's "Beginning balance" row is a balance, not a transaction.
         "skipped": {"balance lines": 1} if name == "bank_of_america.csv" else {},
+        "holdings_added": 0,
+        "investment_transactions_new": 0,
+        "investment_transactions_updated": 0,
+        "investment_transactions_unchanged": 0,
+        "investment_transactions_outdated": 0,
     }
     assert second == {
         **first,

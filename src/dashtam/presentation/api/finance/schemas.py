@@ -77,8 +77,13 @@ class ImportResponse(BaseModel):
     balance_snapshots_added: int
     skipped: dict[str, int] = Field(
         description="What the file held that was not imported, and why",
-        examples=[{"investment statements": 1, "declined rows": 2}],
+        examples=[{"open orders": 1, "declined rows": 2}],
     )
+    holdings_added: int = Field(description="Positions stored (one per security and statement)")
+    investment_transactions_new: int
+    investment_transactions_updated: int
+    investment_transactions_unchanged: int
+    investment_transactions_outdated: int
 
     @classmethod
     def of(cls, report: ImportReport) -> ImportResponse:
@@ -93,6 +98,11 @@ class ImportResponse(BaseModel):
             transactions_outdated=report.transactions_outdated,
             balance_snapshots_added=report.balance_snapshots_added,
             skipped=dict(report.skipped),
+            holdings_added=report.holdings_added,
+            investment_transactions_new=report.investment_transactions_new,
+            investment_transactions_updated=report.investment_transactions_updated,
+            investment_transactions_unchanged=report.investment_transactions_unchanged,
+            investment_transactions_outdated=report.investment_transactions_outdated,
         )
 
 
