@@ -139,7 +139,7 @@ def test_the_cash_line_without_fitid_gets_a_stable_derived_id() -> None:
     assert _part().transactions[0].provider_transaction_id == line.provider_transaction_id
 
 
-def test_a_security_in_two_sub_accounts_is_one_position() -> None:
+def test_a_security_in_two_sub_accounts_is_a_position_in_each() -> None:
     positions = _invest(_part()).positions
     rows = [
         (p.security_id.unique_id, str(p.units), str(p.unit_price), str(p.market_value),
@@ -147,15 +147,16 @@ def test_a_security_in_two_sub_accounts_is_one_position() -> None:
         for p in positions
     ]  # fmt: skip
     assert rows == [
-        # 11 in CASH and 4 in MARGIN, 5150.64 + 1872.96
-        ("46090E103", "15", "468.24", "7023.60", PositionType.LONG, HeldIn.CASH),
+        # 11 in CASH and 4 in MARGIN: where the shares are matters (margin can be called)
+        ("46090E103", "11", "468.24", "5150.64", PositionType.LONG, HeldIn.CASH),
+        ("46090E103", "4", "468.24", "1872.96", PositionType.LONG, HeldIn.MARGIN),
         ("88160R101", "-5", "232.07", "-1160.35", PositionType.SHORT, HeldIn.SHORT),
         ("808509855", "23.5324", "86.12", "2026.61", PositionType.LONG, HeldIn.CASH),
         ("06051V2K1", "5000", "100.012", "5000.60", PositionType.LONG, HeldIn.CASH),
         ("AMZN  240816C00210000", "-1", "1.48", "-148.00", PositionType.SHORT, HeldIn.SHORT),
         ("XX9999990", "37", "16.25", "601.25", PositionType.LONG, HeldIn.OTHER),
     ]
-    assert positions[2].price_as_of == datetime(2024, 7, 31, tzinfo=UTC)
+    assert positions[3].price_as_of == datetime(2024, 7, 31, tzinfo=UTC)
     assert positions[-1].memo == "Not priced daily"
 
 

@@ -18,7 +18,7 @@ from dashtam.domain.imports.investments import (
     ParsedPosition,
 )
 from dashtam.domain.imports.statement import ParsedAccount, ParsedTransaction
-from dashtam.domain.investments.entities import PositionType, SecurityId
+from dashtam.domain.investments.entities import HeldIn, PositionType, SecurityId
 from dashtam.domain.money import MAX_ABS_AMOUNT
 from dashtam.infrastructure.importers.ofx_aggregate import Aggregate
 from dashtam.infrastructure.importers.ofx_fields import Identities, free_text, timestamp
@@ -50,7 +50,7 @@ class InvestmentStatement:
         # Apart from the cash lines': the two are stored apart, each unique by its own ids.
         self._ids = Identities()
         self._counts: dict[str, int] = {}
-        self._positions: dict[SecurityId, ParsedPosition] = {}
+        self._positions: dict[tuple[SecurityId, HeldIn, PositionType], ParsedPosition] = {}
         self._details: dict[str, str] = {}
         self._account: ParsedAccount | None = None
 
@@ -69,10 +69,11 @@ class InvestmentStatement:
 
     def add_position(self, tag: str, fields: dict[str, str]) -> None:
         read = position(fields, self._where(tag))
-        held = self._positions.get(read.security_id)
-        # A holding is one per security: plans list a fund once per source of money, brokers
-        # once per sub-account; those lines add up.
-        self._positions[read.security_id] = read if held is None else _merged(held, read)
+        # A holding is one per security, sub-account and long/short: plans list a fund once
+        # per source of money, and those lines add up. Cash and margin lots stay apart.
+        key = (read.security_id, read.held_in, read.position_type)
+        held = self._positions.get(key)
+        self._positions[key] = read if held is None else _merged(held, read)
 
     def add_balance(self, fields: dict[str, str], *, plan: bool) -> None:
         """A ``BAL`` of the ``BALLIST`` of ``INVBAL`` or (``plan``) of ``INV401KBAL``."""
@@ -190,10 +191,5 @@ def _merged(held: ParsedPosition, more: ParsedPosition) -> ParsedPosition:
         held,
         units=units,
         market_value=held.market_value + more.market_value,
-        position_type=(
-            held.position_type
-            if held.position_type is more.position_type
-            else (PositionType.SHORT if units < 0 else PositionType.LONG)
-        ),
         memo="; ".join(m for m in (held.memo, more.memo) if m)[:500] or None,
     )
