@@ -191,5 +191,10 @@ def _merged(held: ParsedPosition, more: ParsedPosition) -> ParsedPosition:
         held,
         units=units,
         market_value=held.market_value + more.market_value,
+        cost_basis=(
+            None
+            if held.cost_basis is None or more.cost_basis is None
+            else held.cost_basis + more.cost_basis
+        ),
         memo="; ".join(m for m in (held.memo, more.memo) if m)[:500] or None,
     )

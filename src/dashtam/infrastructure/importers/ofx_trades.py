@@ -22,6 +22,7 @@ from dashtam.infrastructure.importers.safety import check_identifier
 Kind = InvestmentKind
 BUYS = frozenset({"BUYSTOCK", "BUYMF", "BUYDEBT", "BUYOPT", "BUYOTHER"})
 SELLS = frozenset({"SELLSTOCK", "SELLMF", "SELLDEBT", "SELLOPT", "SELLOTHER"})
+_MONEY_PLACES = Decimal("0.0001")  # money is kept to 4 places
 _OTHERS = {
     "INCOME": Kind.INCOME,
     "REINVEST": Kind.REINVEST,
@@ -179,9 +180,15 @@ def position(fields: dict[str, str], where: str) -> ParsedPosition:
     read = Aggregate(fields, where)
     security = read.security(required=True)
     assert security is not None
+    units = read.need_units("UNITS", "units")
+    # OFX 2.1+ may state the average cost per unit; without it a position's cost is unknown.
+    average_cost = read.units("AVGCOSTBASIS")
     return ParsedPosition(
         security_id=security,
-        units=read.need_units("UNITS", "units"),
+        units=units,
+        cost_basis=(
+            None if average_cost is None else (abs(units) * average_cost).quantize(_MONEY_PLACES)
+        ),
         unit_price=read.need_units("UNITPRICE", "unit price"),
         market_value=read.need_money("MKTVAL", "market value"),
         price_as_of=read.moment("DTPRICEASOF"),
