@@ -121,3 +121,22 @@ async def test_a_later_statement_moves_value_history_and_net_worth(
     moved = {item["currency"]: item for item in after}["USD"]
     assert Decimal(moved["net_worth"]) - Decimal(usd["net_worth"]) == Decimal("100")
     assert moved["prices_as_of"].startswith("2024-08")
+
+
+async def test_a_positions_csv_export_becomes_holdings(client: httpx.AsyncClient) -> None:
+    headers = await sign_up(client, "ada@example.com")
+    connection = await connect(client, headers, "csv-file")
+    first = await upload(
+        client, headers, connection, "holdings_fidelity.csv", preset="fidelity-positions"
+    )
+    assert first.status_code == 200, first.text
+    assert first.json()["holdings_added"] > 0
+    again = await upload(
+        client, headers, connection, "holdings_fidelity.csv", preset="fidelity-positions"
+    )
+    assert again.json()["holdings_added"] == 0
+    everything = await get(client, "/api/v1/holdings", headers)
+    assert everything["items"], everything
+    for item in everything["items"]:
+        assert item["security"]["unique_id_type"] in {"TICKER", "CUSIP"}
+        assert sum(Decimal(a["units"]) for a in item["accounts"]) == Decimal(item["units"])

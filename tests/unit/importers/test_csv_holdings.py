@@ -52,8 +52,9 @@ def D(text: str) -> Decimal:  # noqa: N802 - reads like the literal it stands fo
 FIDELITY_AS_OF = datetime(2026, 11, 30, 15, 15, tzinfo=UTC)  # 10:15 AM Eastern (EST)
 FIDELITY_INDIVIDUAL: list[Row] = [
     ("AAPL", D("25"), D("237.33"), D("5933.25"), D("4250.00"), LONG, HeldIn.CASH),
-    # Two lots of VTI, one in the cash sub-account and one in margin: one position.
-    ("VTI", D("16.5"), D("291.88"), D("4816.02"), D("4100.00"), LONG, HeldIn.CASH),
+    # Two lots of VTI, one in the cash sub-account and one in margin: a position in each.
+    ("VTI", D("12.5"), D("291.88"), D("3648.50"), D("3100.00"), LONG, HeldIn.CASH),
+    ("VTI", D("4"), D("291.88"), D("1167.52"), D("1000.00"), LONG, HeldIn.MARGIN),
     ("FXAIX", D("10.123"), D("201.456"), D("2039.34"), D("1800.00"), LONG, HeldIn.CASH),
     # A written call: its value is the file's (x100 contracts), not units times price.
     ("AAPL261218C250", D("-1"), D("12.40"), D("-1240.00"), None, SHORT, HeldIn.MARGIN),
@@ -69,8 +70,10 @@ def test_fidelity_one_part_per_account_with_its_positions_and_cash(preset: str) 
     individual, roth = parts(fixture("holdings_fidelity.csv"), preset)
     if preset == "fidelity-positions":
         assert positions(individual) == FIDELITY_INDIVIDUAL
-    else:  # a bare "Type" column is not read: Fidelity's means the sub-account
-        assert positions(individual) == [(*row[:6], HeldIn.CASH) for row in FIDELITY_INDIVIDUAL]
+    else:  # a bare "Type" column is not read: both VTI lots are one position in cash
+        vti = ("VTI", D("16.5"), D("291.88"), D("4816.02"), D("4100.00"), LONG, HeldIn.CASH)
+        others = [(*r[:6], HeldIn.CASH) for r in FIDELITY_INDIVIDUAL if r[0] != "VTI"]
+        assert positions(individual) == [others[0], vti, *others[1:]]
     assert positions(roth) == FIDELITY_ROTH
     # SPAXX** and FDRXX** are the core money-market positions: cash, not positions.
     assert (cash(individual), cash(roth)) == (D("2513.07"), D("812.40"))
@@ -99,11 +102,14 @@ def test_fidelity_accounts_are_named_by_their_number_and_the_footer_date() -> No
     assert {p.price_as_of for p in individual.investment.positions} == {FIDELITY_AS_OF}
 
 
-def test_fidelity_lots_split_across_sub_accounts_are_added_up_and_said_so() -> None:
+def test_fidelity_lots_in_two_sub_accounts_stay_two_positions() -> None:
     individual, _ = parts(fixture("holdings_fidelity.csv"), "fidelity-positions")
     assert individual.investment is not None
-    vti = individual.investment.positions[1]
-    assert vti.memo == "cash: 12.5; margin: 4"
+    vti = [p for p in individual.investment.positions if p.security_id.unique_id == "VTI"]
+    assert [(p.held_in, p.units, p.memo) for p in vti] == [
+        (HeldIn.CASH, D("12.5"), None),
+        (HeldIn.MARGIN, D("4"), None),
+    ]
 
 
 def test_fidelity_securities_come_once_with_the_first_part() -> None:

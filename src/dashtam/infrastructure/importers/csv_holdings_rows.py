@@ -42,7 +42,9 @@ class AccountHoldings:
     provider_account_id: str
     name: str | None = None
     currency: str | None = None
-    positions: dict[SecurityId, ParsedPosition] = field(default_factory=dict)
+    positions: dict[tuple[SecurityId, HeldIn, PositionType], ParsedPosition] = field(
+        default_factory=dict
+    )
     cash: Decimal | None = None
     pending: Decimal | None = None
     last_line: int = 0
@@ -212,8 +214,10 @@ class HoldingsRows:
         )
         kind = SecurityKind.OPTION if is_option else security_kind(self._cell(row, layout.kind))
         self._describe(security, row, kind, price, account.currency)
-        earlier = account.positions.get(security)
-        account.positions[security] = position if earlier is None else _merged(earlier, position)
+        # Lots in different sub-accounts (Fidelity's cash and margin) are separate positions.
+        key = (security, position.held_in, position.position_type)
+        earlier = account.positions.get(key)
+        account.positions[key] = position if earlier is None else _merged(earlier, position)
 
     def _amounts(self, row: list[str], where: str) -> tuple[Decimal, Decimal, Decimal]:
         """Units, unit price and market value; a missing price or value follows from the other."""
@@ -278,21 +282,13 @@ class HoldingsRows:
 
 
 def _merged(first: ParsedPosition, second: ParsedPosition) -> ParsedPosition:
-    """One security held twice in an account (Fidelity lists its cash and margin lots apart).
-
-    Positions are unique per account and security, so the lots are added up; the memo keeps
-    how they were split.
-    """
-    units = first.units + second.units
+    """One security listed twice in the same sub-account, long or short alike: one position."""
     cost = None
     if first.cost_basis is not None and second.cost_basis is not None:
         cost = first.cost_basis + second.cost_basis
-    split = first.memo or f"{first.held_in}: {first.units}"
     return replace(
         first,
-        units=units,
+        units=first.units + second.units,
         market_value=first.market_value + second.market_value,
         cost_basis=cost,
-        position_type=PositionType.SHORT if units < 0 else PositionType.LONG,
-        memo=f"{split}; {second.held_in}: {second.units}",
     )
