@@ -99,7 +99,9 @@ class RowReader:
         self.skipped: Counter[str] = Counter()
         self.currency: str | None = None if layout.currency_column else layout.currency
         # Only the first and last running balances matter (see closing_balance).
-        self.balances: list[tuple[date, Decimal]] = []
+        # The first and last rows with a running balance: (date, balance, the row's amount).
+        self.balances: list[tuple[date, Decimal, Decimal]] = []
+        self._balanced_total = Decimal(0)
         self.ended = False
         self._summary_lines = 0
 
@@ -147,11 +149,26 @@ class RowReader:
         return dict(self.skipped)
 
     def closing_balance(self) -> tuple[date, Decimal] | None:
-        """The running balance after the newest row, whichever way the export is sorted."""
+        """The running balance after the newest row, whichever way the export is sorted.
+
+        The dates tell the order; when they cannot (one day's export), the balances do: oldest
+        first, the last balance is the first plus every later amount; newest first, the
+        first balance is the last plus every earlier amount.
+        """
         if not self.balances:
             return None
-        newest_first = self.balances[0][0] > self.balances[-1][0]
-        return self.balances[0] if newest_first else self.balances[-1]
+        (first_day, first, first_amount), (last_day, last, last_amount) = (
+            self.balances[0],
+            self.balances[-1],
+        )
+        if first_day != last_day:
+            newest_first = first_day > last_day
+        else:
+            total = self._balanced_total
+            newest_first = (
+                last - first != total - first_amount and first - last == total - last_amount
+            )
+        return (first_day, first) if newest_first else (last_day, last)
 
     def _count(self, reason: str) -> None:
         self.skipped[reason] += 1
@@ -250,7 +267,9 @@ class RowReader:
         text = self._cell(row, name, where)
         if name and text.strip():
             balance = self._number(text, _at(where, name))
-            self.balances[min(len(self.balances), 1) :] = [(posted_on, balance)]
+            amount = Decimal(0) if self._no_amount(row, where) else self._amount(row, where)
+            self._balanced_total += amount
+            self.balances[min(len(self.balances), 1) :] = [(posted_on, balance, amount)]
 
     def _no_amount(self, row: list[str], where: str) -> bool:
         layout = self._layout
