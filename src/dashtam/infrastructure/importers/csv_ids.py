@@ -22,9 +22,9 @@ What this guarantees:
 - the order of the rows does not matter: rows sharing the four fields are interchangeable, so
   a newest-first export gets the same ids as the same export oldest-first;
 - an export that overlaps an earlier one by whole days adds nothing for those days: each day
-  holds the same identical rows, numbered alike. (An export cut in the middle of a day that
-  holds only the first of two identical rows gives it occurrence 1; the full day later adds the
-  second as occurrence 2.)
+  holds the same identical rows, numbered alike. (The limit: a day split between two exports,
+  each holding one of two identical rows, numbers both 1, so the second is missing until a file
+  with the whole day is imported; it then comes as occurrence 2.)
 
 What it cannot do: a row the bank rewrites between exports (a pending card payment whose
 description or amount changes when it posts) gets a new id, so both versions are kept. Payee
