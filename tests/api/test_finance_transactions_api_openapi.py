@@ -39,7 +39,7 @@ async def test_the_csv_declares_exactly_the_lists_filters(document: dict[str, An
     export = parameters(document, TRANSACTIONS_URL + ".csv")
 
     assert set(listing) - set(export) == {"limit", "cursor"}  # paging is the list's alone
-    assert set(export) == {"account", "from", "to", "min_amount", "max_amount", "q"}
+    assert set(export) == {"account", "from", "to", "min_amount", "max_amount", "q", "transfers"}
     for name, parameter in export.items():
         assert parameter == listing[name], name
     assert "422" in document["paths"][TRANSACTIONS_URL + ".csv"]["get"]["responses"]
