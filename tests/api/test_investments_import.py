@@ -49,6 +49,15 @@ def a_month_later(data: bytes) -> bytes:
     for july in ("20240731200000", "<DTPRICEASOF>20240731<"):
         text = text.replace(july, july.replace("202407", "202408"))
     text = text.replace("5150.64", "5250.64")
+    # ...and one trade more: an August buy (the July trades overlap).
+    new_trade = (
+        "<BUYSTOCK><INVBUY><INVTRAN><FITID>2024080112349999</FITID><DTTRADE>20240801"
+        "</DTTRADE></INVTRAN><SECID><UNIQUEID>023135106</UNIQUEID><UNIQUEIDTYPE>CUSIP"
+        "</UNIQUEIDTYPE></SECID><UNITS>2</UNITS><UNITPRICE>180.125</UNITPRICE>"
+        "<TOTAL>-360.25</TOTAL><SUBACCTSEC>CASH</SUBACCTSEC><SUBACCTFUND>CASH</SUBACCTFUND>"
+        "</INVBUY><BUYTYPE>BUY</BUYTYPE></BUYSTOCK>"
+    )
+    text = text.replace("<BUYSTOCK>", new_trade + "<BUYSTOCK>", 1)
     return text.encode()
 
 
@@ -108,7 +117,11 @@ async def test_a_later_statement_moves_value_history_and_net_worth(
     before = (await get(client, NET_WORTH_URL, headers))["items"]
     august = await upload(client, headers, connection, "aug.ofx", data=a_month_later(july))
     assert august.status_code == 200, august.text
-    assert august.json()["investment_transactions_new"] == 0  # the same trades
+    # The July trades again, and one new: only the new one is added.
+    assert (
+        august.json()["investment_transactions_new"],
+        august.json()["investment_transactions_updated"],
+    ) == (1, 0)
 
     [account] = [
         a for a in await brokerage_accounts(client, headers) if a["number"].endswith("9876")
