@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.api.finance_support import (
     ACCOUNTS_URL,
@@ -153,3 +154,36 @@ async def test_a_positions_csv_export_becomes_holdings(client: httpx.AsyncClient
     for item in everything["items"]:
         assert item["security"]["unique_id_type"] in {"TICKER", "CUSIP"}
         assert sum(Decimal(a["units"]) for a in item["accounts"]) == Decimal(item["units"])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "invest_fidelity_ofx1.qfx",
+        "invest_schwab_ofx2.ofx",
+        "invest_401k_ofx1.qfx",
+        "invest_options_debt_ofx2.ofx",
+        "invest_mixed_bank_ofx1.qfx",
+    ],
+)
+async def test_every_kind_of_investment_file_imports_once(
+    client: httpx.AsyncClient, name: str
+) -> None:
+    headers = await sign_up(client, "ada@example.com")
+    connection = await connect(client, headers, "ofx-file")
+    first = await upload(client, headers, connection, name)
+    assert first.status_code == 200, first.text
+    report = first.json()
+    assert report["investment_transactions_new"] + report["holdings_added"] > 0
+    again = (await upload(client, headers, connection, name)).json()
+    assert (again["investment_transactions_new"], again["investment_transactions_updated"]) == (
+        0,
+        0,
+    )
+    assert (again["holdings_added"], again["transactions_new"]) == (0, 0)
+    assert again["investment_transactions_unchanged"] == report["investment_transactions_new"]
+    for account in await brokerage_accounts(client, headers):
+        stored = await trades(client, headers, account["id"])
+        assert all(
+            Decimal(t["total"]) == Decimal(t["total"]).quantize(Decimal("0.0001")) for t in stored
+        )
