@@ -236,3 +236,46 @@ class InvestmentTransactionRepositoryContract:
             account.id, "USD", [(None, trade("a"))]
         )
         assert error_of(refused).code == "integrity_error"
+
+    async def test_of_securities_gives_their_trades_up_to_a_date_oldest_first(
+        self, harness: Harness[Repositories]
+    ) -> None:
+        account = await brokerage(harness.adapter)
+        other = await brokerage(harness.adapter, "other@example.com", "B-9")
+        ids = await securities(
+            harness.adapter, described("1", "A"), described("2", "B"), described("3", "C")
+        )
+        days = [7, 3, 3, 1, 3]
+        await write(
+            harness.adapter,
+            account,
+            *((ids["1"], trade(f"a{n}", day=day)) for n, day in enumerate(days)),
+            (ids["2"], trade("b", day=2, units=Decimal("1.0000000001"))),
+            (ids["2"], trade("b-late", day=9)),
+            (ids["3"], trade("c", day=2)),
+            (None, trade("cash", day=2, kind=InvestmentKind.JOURNAL_CASH)),
+        )
+        await write(harness.adapter, other, (ids["1"], trade("elsewhere", day=2)))
+        repositories = await harness.reopen()
+        found = await repositories.investment_transactions.of_securities(
+            account.id, {ids["1"], ids["2"]}, through=date(2024, 11, 7)
+        )
+        rows = found.unwrap()
+        assert sorted(t.provider_transaction_id for t in rows) == [
+            "a0",
+            "a1",
+            "a2",
+            "a3",
+            "a4",
+            "b",
+        ]
+        keys = [(t.trade_date, t.id) for t in rows]
+        assert keys == sorted(keys)
+        assert len(set(keys)) == len(rows)
+        by_fitid = {t.provider_transaction_id: t for t in rows}
+        assert by_fitid["b"].security is not None
+        assert (by_fitid["b"].security.name, str(by_fitid["b"].units)) == ("B", "1.0000000001")
+        empty = await repositories.investment_transactions.of_securities(
+            account.id, set(), through=date(2024, 11, 30)
+        )
+        assert empty.unwrap() == []

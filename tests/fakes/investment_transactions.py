@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from dashtam.core.clock import utcnow
@@ -99,6 +99,21 @@ class FakeInvestmentTransactionRepository:
                 for t in matches[: max(limit, 0)]
             ]
         )
+
+    async def of_securities(
+        self, account_id: UUID, security_ids: Collection[UUID], *, through: date
+    ) -> Result[Sequence[InvestmentTransaction], Error]:
+        if not security_ids:
+            return Success([])  # the SQL adapter returns before touching the session
+        if (refused := self.tables.refuse("investment_transactions.of_securities")) is not None:
+            return Failure(refused)
+        wanted = set(security_ids)
+        matches = [
+            replace(t, security=self.tables.security(t.security.id))
+            for t in self.tables.live_transactions(account_id)
+            if t.security is not None and t.security.id in wanted and t.trade_date <= through
+        ]
+        return Success(sorted(matches, key=lambda t: (t.trade_date, t.id)))
 
 
 def _refused(item: ParsedInvestmentTransaction) -> bool:

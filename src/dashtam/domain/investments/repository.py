@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -118,4 +118,11 @@ class InvestmentTransactionRepository(Protocol):
         limit: int,
     ) -> Result[Sequence[InvestmentTransaction], Error]:
         """Newest first (trade_date, then id, descending)."""
+        ...
+
+    async def of_securities(
+        self, account_id: UUID, security_ids: Collection[UUID], *, through: date
+    ) -> Result[Sequence[InvestmentTransaction], Error]:
+        """The account's trades of these securities dated up to ``through``, oldest first
+        (trade_date, then id): what a position's cost is replayed from."""
         ...

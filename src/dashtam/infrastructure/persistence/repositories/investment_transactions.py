@@ -7,8 +7,8 @@ statement is left alone (counted ``outdated``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -170,6 +170,25 @@ class SqlInvestmentTransactionRepository:
                 for row, security in rows
             ]
         )
+
+    @classified
+    async def of_securities(
+        self, account_id: UUID, security_ids: Collection[UUID], *, through: date
+    ) -> Result[Sequence[InvestmentTransaction], Error]:
+        if not security_ids:
+            return Success([])
+        model = InvestmentTransactionModel
+        rows = await self._session.execute(
+            select(model, SecurityModel)
+            .join(SecurityModel, SecurityModel.id == model.security_id)
+            .where(
+                model.account_id == account_id,
+                model.security_id.in_(list(security_ids)),
+                model.trade_date <= through,
+            )
+            .order_by(model.trade_date, model.id)
+        )
+        return Success([row.to_entity(security.to_entity()) for row, security in rows])
 
 
 def values(security_id: UUID | None, item: ParsedInvestmentTransaction) -> dict[str, object]:
