@@ -103,6 +103,16 @@ async def test_an_investment_statement_imports_exactly_and_only_once(
     units = {(h["security"]["unique_id"], h["held_in"]): h["units"] for h in holdings["items"]}
     # The file holds 11 in the cash sub-account and 4 in margin: two positions, as written.
     assert (units[("46090E103", "cash")], units[("46090E103", "margin")]) == ("11", "4")
+    costs = {
+        (h["security"]["unique_id"], h["held_in"]): (h["cost_basis"], h["unrealised_gain"])
+        for h in holdings["items"]
+    }
+    # No AVGCOSTBASIS in the file. The fund's buy, sale and reinvestment explain all its 23.5324
+    # units: 3000.00 paid, 1000.1367 sold at average cost, 10.04 reinvested. The transferred-in
+    # shares have no known cost.
+    assert Decimal(costs[("808509855", "cash")][0]) == Decimal("2009.9033")
+    assert Decimal(costs[("808509855", "cash")][1]) == Decimal("16.7067")
+    assert costs[("46090E103", "cash")] == (None, None)
     [totals] = holdings["totals"]
     value = Decimal(totals["total"])
     assert Decimal(account["balance"]) == value, "the account is worth its cash and positions"

@@ -22,6 +22,7 @@ from dashtam.domain.imports.statement import ParsedAccount, StatementPart, impor
 from dashtam.domain.investments.entities import InvestmentKind, SecurityId, SecurityKind
 from dashtam.domain.investments.events import HoldingsUpdated
 from dashtam.domain.providers.events import StatementImported
+from dashtam.infrastructure.errors import DatabaseError
 from tests.fakes import FakeClock, FakeStore, RecordingLogger
 from tests.unit.application.conftest import CONTEXT
 from tests.unit.application.finance_support import (
@@ -207,3 +208,95 @@ async def test_an_older_statement_keeps_newer_names(store: FakeStore) -> None:
     assert {s.name for s in store.securities.values() if s.unique_id == VTI.unique_id} == {
         "Vanguard Total Stock Market ETF"
     }
+
+
+def trade(
+    fitid: str, kind: InvestmentKind, day: date, security: SecurityId, units: str, total: str
+) -> ParsedInvestmentTransaction:
+    return ParsedInvestmentTransaction(
+        provider_transaction_id=fitid,
+        kind=kind,
+        trade_date=day,
+        security_id=security,
+        units=Decimal(units),
+        total=Decimal(total),
+    )
+
+
+def december() -> list[PartResult]:
+    """A month later: VTI half sold, AAPL bought with its cost stated, too few UNDESCRIBED."""
+    as_of = datetime(2026, 12, 31, 21, tzinfo=UTC)
+    sell = InvestmentKind.SELL
+    data = InvestmentData(
+        as_of=as_of,
+        transactions=[
+            trade("S-1", sell, date(2026, 12, 1), VTI, "-0.5", "130.00"),
+            trade("B-3", InvestmentKind.BUY, date(2026, 12, 2), AAPL, "2", "-300.00"),
+            # After the statement's as-of: not part of the position it states.
+            trade("B-4", InvestmentKind.BUY, date(2027, 1, 5), VTI, "1", "-260.00"),
+        ],
+        positions=[
+            ParsedPosition(
+                security_id=VTI,
+                units=Decimal("1.0"),
+                unit_price=Decimal("260.00"),
+                market_value=Decimal("260.00"),
+            ),
+            ParsedPosition(
+                security_id=AAPL,
+                units=Decimal("2"),
+                unit_price=Decimal("230"),
+                market_value=Decimal("460.00"),
+                cost_basis=Decimal("400.00"),
+            ),
+            ParsedPosition(
+                security_id=UNDESCRIBED,
+                units=Decimal("12"),
+                unit_price=Decimal("1"),
+                market_value=Decimal("12.00"),
+            ),
+        ],
+    )
+    part = StatementPart(
+        account=brokerage("732.00"), transactions=[], done=1, total=1, investment=data
+    )
+    return [Success(part)]
+
+
+def costs(store: FakeStore, as_of: datetime) -> dict[str, tuple[object, object]]:
+    return {
+        h.security.ticker or h.security.unique_id: (h.cost_basis, h.unrealised_gain)
+        for h in store.holdings.values()
+        if h.as_of == as_of
+    }
+
+
+async def test_a_position_the_trades_explain_gets_their_cost(store: FakeStore) -> None:
+    connection = seed_connection(store)
+    (await handler(store, statement()).handle(command(connection.id))).unwrap()
+    # VTI: bought 1.5 for 360.19 in this file; AAPL: no trades, no cost in the file.
+    assert costs(store, AS_OF) == {
+        "VTI": (Decimal("360.19"), Decimal("14.81")),
+        "AAPL": (None, None),
+    }
+
+
+async def test_earlier_imports_trades_count_and_the_files_cost_wins(store: FakeStore) -> None:
+    connection = seed_connection(store)
+    (await handler(store, statement()).handle(command(connection.id))).unwrap()
+    (await handler(store, december()).handle(command(connection.id))).unwrap()
+    # VTI: 360.19 less the average cost of the 0.5 sold (120.0633); the January buy is later.
+    # AAPL: the file says 400.00 and is not second-guessed; UNDESCRIBED: 10 bought, 12 held.
+    assert costs(store, datetime(2026, 12, 31, 21, tzinfo=UTC)) == {
+        "VTI": (Decimal("240.1267"), Decimal("19.8733")),
+        "AAPL": (Decimal("400.00"), Decimal("60.00")),
+        "US0000000001": (None, None),
+    }
+
+
+async def test_a_failure_to_read_the_trades_fails_the_import(store: FakeStore) -> None:
+    connection = seed_connection(store)
+    store.faults.fail_next("investment_transactions.of_securities", DatabaseError("boom"))
+    error = error_of(await handler(store, statement()).handle(command(connection.id)))
+    assert error.message == "boom"
+    assert (store.holdings, store.investment_transactions) == ({}, {})

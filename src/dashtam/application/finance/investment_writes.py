@@ -6,8 +6,9 @@ account is written; nothing here commits.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -15,11 +16,14 @@ from dashtam.application.unit_of_work import UnitOfWork
 from dashtam.core.errors import Error
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.accounts.entities import Account
-from dashtam.domain.imports.investments import InvestmentData, ParsedSecurity
+from dashtam.domain.imports.investments import InvestmentData, ParsedPosition, ParsedSecurity
 from dashtam.domain.imports.statement import StatementPart
-from dashtam.domain.investments.entities import SecurityId
+from dashtam.domain.investments.cost import position_cost
+from dashtam.domain.investments.entities import InvestmentTransaction, PositionType, SecurityId
 from dashtam.domain.investments.events import HoldingsUpdated
 from dashtam.domain.transactions.repository import UpsertCounts
+
+Resolved = tuple[UUID, ParsedPosition]
 
 
 @dataclass(slots=True)
@@ -89,7 +93,15 @@ class InvestmentWrites:
     ) -> Result[None, Error]:
         """Positions and the cash side as of the statement (they come with its last part)."""
         if data.positions:
-            positions = [(self.securities[p.security_id], p) for p in data.positions]
+            costed = await _with_cost(
+                uow,
+                account.id,
+                data.as_of,
+                [(self.securities[p.security_id], p) for p in data.positions],
+            )
+            if isinstance(costed, Failure):
+                return costed
+            positions = costed.value
             added = await uow.holdings.add_snapshot(
                 account.id, account.currency, data.as_of, positions
             )
@@ -117,6 +129,44 @@ class InvestmentWrites:
 
     def _id(self, security: SecurityId | None) -> UUID | None:
         return None if security is None else self.securities[security]
+
+
+async def _with_cost(
+    uow: UnitOfWork, account_id: UUID, as_of: datetime, positions: list[Resolved]
+) -> Result[list[Resolved], Error]:
+    """The positions, those the file gives no cost costed from the account's stored trades.
+
+    Runs after the part's trades are written, so this file's own trades count.
+    """
+    wanted = {
+        sid for sid, p in positions if p.cost_basis is None and p.position_type is PositionType.LONG
+    }
+    # ``as_of`` keeps the file's own offset: its date is the statement's day, as trade dates are.
+    found = await uow.investment_transactions.of_securities(
+        account_id, wanted, through=as_of.date()
+    )
+    if isinstance(found, Failure):
+        return found
+    trades: dict[UUID, list[InvestmentTransaction]] = defaultdict(list)
+    for trade in found.value:
+        if trade.security is not None:
+            trades[trade.security.id].append(trade)
+    return Success([(sid, _costed(p, trades.get(sid, []), as_of)) for sid, p in positions])
+
+
+def _costed(
+    position: ParsedPosition, trades: list[InvestmentTransaction], as_of: datetime
+) -> ParsedPosition:
+    if position.cost_basis is not None or not trades:
+        return position
+    cost = position_cost(
+        units=position.units,
+        position_type=position.position_type,
+        held_in=position.held_in,
+        as_of=as_of.date(),
+        trades=trades,
+    )
+    return position if cost is None else replace(position, cost_basis=cost)
 
 
 def _undescribed(data: InvestmentData, known: dict[SecurityId, UUID]) -> list[ParsedSecurity]:
