@@ -76,7 +76,10 @@ class HoldingResponse(BaseModel):
     price_as_of: datetime | None
     position_type: str = Field(examples=["long", "short"])
     held_in: str = Field(examples=["cash", "margin", "short", "other"])
-    cost_basis: str | None = Field(description="Null when the statement gives no cost")
+    cost_basis: str | None = Field(
+        description="What the position cost: the file's, else derived from the account's own "
+        "trades when they explain every unit; null when neither knows"
+    )
     unrealised_gain: str | None = Field(description="Market value less cost basis, when known")
 
     @classmethod
