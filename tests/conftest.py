@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -11,7 +12,14 @@ import pytest
 
 from dashtam.core.config import Settings
 from dashtam.infrastructure.persistence.database import Database
-from tests.databases import PostgresServer, find_postgres, migrate, run_blocking, unique_name
+from tests.databases import (
+    ClonePool,
+    PostgresServer,
+    find_postgres,
+    migrate,
+    run_blocking,
+    unique_name,
+)
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -40,6 +48,15 @@ def postgres_template(postgres_server: PostgresServer) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def postgres_clones(postgres_server: PostgresServer, postgres_template: str) -> Iterator[ClonePool]:
+    pool = ClonePool(postgres_server, postgres_template)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+@pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
     migrate(f"sqlite+aiosqlite:///{path}")
@@ -64,13 +81,12 @@ async def database_url(
         yield f"sqlite+aiosqlite:///{target}"
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    template_name: str = request.getfixturevalue("postgres_template")
-    name = unique_name("dashtam_t")
-    url = await server.create_database(name, template=template_name)
+    clones: ClonePool = request.getfixturevalue("postgres_clones")
+    name = await asyncio.to_thread(clones.take)
     try:
-        yield url
+        yield server.url_for(name)
     finally:
-        await server.drop_database(name)
+        clones.give_back(name)
 
 
 @pytest.fixture

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import queue
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -133,3 +135,73 @@ def unique_name(prefix: str) -> str:
 
 def migrate(url: str) -> None:
     migrator.upgrade(url, "head")
+
+
+class ClonePool:
+    """PostgreSQL test databases cloned from the template ahead of need, in a thread of their own.
+
+    A ``CREATE DATABASE ... TEMPLATE`` costs about 0.4 s of disk syncs and a drop a little less:
+    done in line, they were most of the suite's PostgreSQL time. Here they overlap with the
+    tests: ``take`` hands out a database cloned earlier, ``give_back`` queues it for dropping.
+    Each test still gets a database no other test has touched.
+    """
+
+    def __init__(self, server: PostgresServer, template: str, *, ahead: int = 8) -> None:
+        self._server = server
+        self._template = template
+        self._ready: queue.Queue[str] = queue.Queue(maxsize=ahead)
+        self._used: queue.Queue[str] = queue.Queue()
+        self._stop = threading.Event()
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="clone-pool", daemon=True)
+        self._thread.start()
+
+    def take(self) -> str:
+        while True:
+            if self._failure is not None:
+                raise RuntimeError("cloning a test database failed") from self._failure
+            try:
+                return self._ready.get(timeout=0.5)
+            except queue.Empty:
+                continue
+
+    def give_back(self, name: str) -> None:
+        self._used.put(name)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        leftovers: list[str] = []
+        for pending in (self._ready, self._used):
+            while not pending.empty():
+                leftovers.append(pending.get_nowait())
+        for name in leftovers:
+            run_blocking(self._server.drop_database(name))
+
+    def _work(self) -> None:
+        try:
+            asyncio.run(self._fill())
+        except BaseException as exc:  # handed to the test that waits for a database
+            self._failure = exc
+
+    async def _fill(self) -> None:
+        # Clones are made several at a time: the server syncs them to disk together.
+        making: set[asyncio.Task[str]] = set()
+        while not self._stop.is_set():
+            while not self._used.empty():
+                await self._server.drop_database(self._used.get_nowait())
+            while self._ready.qsize() + len(making) < self._ready.maxsize:
+                making.add(asyncio.create_task(self._clone()))
+            if not making:
+                await asyncio.sleep(0.02)
+                continue
+            done, making = await asyncio.wait(making, timeout=0.05)
+            for task in done:
+                self._ready.put(task.result())
+        for task in making:
+            self._used.put(await task)
+
+    async def _clone(self) -> str:
+        name = unique_name("dashtam_t")
+        await self._server.create_database(name, template=self._template)
+        return name
