@@ -121,7 +121,7 @@ class ImportTargets:
             if len(holding) == 1:
                 return Success(holding[0])  # the file's account is already there
         if same_kind and wanted.only_if_first:
-            return Failure(_say_which(provider, same_kind))
+            return Failure(_say_which(provider, same_kind, knows_account=account_key is not None))
         return await _create(uow, command, wanted, provider)
 
     def _provider(self, wanted: NewConnection, data: bytes) -> Result[ProviderSlug, Error]:
@@ -167,11 +167,17 @@ async def _create(
     return added
 
 
-def _say_which(provider: ProviderSlug, existing: list[ProviderConnection]) -> ConflictError:
+def _say_which(
+    provider: ProviderSlug, existing: list[ProviderConnection], *, knows_account: bool
+) -> ConflictError:
     listed = ", ".join(f"{c.id} ({c.label!r})" for c in existing)
+    where = (
+        f"the file's account is in none of your {provider.value} connections"
+        if knows_account
+        else f"you already have {provider.value} connections"
+    )
     return ConflictError(
-        f"the file's account is in none of your {provider.value} connections ({listed}): "
-        "say which connection it belongs to, or ask for a new one",
+        f"{where} ({listed}): say which connection the file belongs to, or ask for a new one",
         code="connection_required",
         details={"connections": [str(c.id) for c in existing]},
     )
