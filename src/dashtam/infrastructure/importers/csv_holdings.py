@@ -31,8 +31,12 @@ from dashtam.domain.imports.statement import (
 from dashtam.infrastructure.importers.csv_holdings_layout import HoldingsLayout, HoldingsPreset
 from dashtam.infrastructure.importers.csv_holdings_rows import AccountHoldings, HoldingsRows
 from dashtam.infrastructure.importers.csv_holdings_values import Stated, stated
-from dashtam.infrastructure.importers.csv_layout import column_key
-from dashtam.infrastructure.importers.csv_text import HEADER_SEARCH_LINES, decode, lines, sniff
+from dashtam.infrastructure.importers.csv_text import (
+    HEADER_SEARCH_LINES,
+    decode,
+    lines,
+    match_header,
+)
 from dashtam.infrastructure.importers.safety import (
     FileRejectedError,
     check_identifier,
@@ -161,7 +165,7 @@ def _find_header(text: str, preset: HoldingsPreset) -> _Header:
     for index, line in enumerate(lines(text)):
         if index >= HEADER_SEARCH_LINES:
             break
-        found = _match(line.rstrip("\r\n"), preset)
+        found = match_header(line.rstrip("\r\n"), preset.variants, preset.detect)
         if found is not None:
             delimiter, layout, names = found
             return _Header(index, delimiter, layout, names)
@@ -177,29 +181,6 @@ def _find_header(text: str, preset: HoldingsPreset) -> _Header:
         code="invalid_csv",
     )
     raise AssertionError("unreachable")
-
-
-def _match(line: str, preset: HoldingsPreset) -> tuple[str, HoldingsLayout, tuple[str, ...]] | None:
-    for layout in preset.variants:
-        delimiter = layout.delimiter or sniff(line)
-        names = _cells(line, delimiter)
-        keys = {column_key(name) for name in names}
-        if all(column_key(column) in keys for column in layout.required_columns()):
-            return delimiter, layout, names
-    if preset.detect is not None:
-        delimiter = sniff(line)
-        names = _cells(line, delimiter)
-        detected = preset.detect(names)
-        if detected is not None:
-            return delimiter, detected, names
-    return None
-
-
-def _cells(line: str, delimiter: str) -> tuple[str, ...]:
-    try:
-        return tuple(next(csv.reader([line], delimiter=delimiter), []))
-    except csv.Error:
-        return ()
 
 
 def _rows(text: str, header: _Header) -> Iterator[tuple[int, list[str]]]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from dashtam.infrastructure.importers.csv_layout import CsvLayout, CsvPreset, column_key
 from dashtam.infrastructure.importers.safety import decode_text, reject
@@ -81,7 +82,7 @@ def find_header(text: str, preset: CsvPreset) -> Header:
     for index, line in enumerate(lines(text)):
         if index >= HEADER_SEARCH_LINES:
             break
-        match = _match(line.rstrip("\r\n"), preset)
+        match = match_header(line.rstrip("\r\n"), preset.variants, preset.detect)
         if match is not None:
             delimiter, layout, names = match
             return Header(index, delimiter, layout, names)
@@ -89,17 +90,34 @@ def find_header(text: str, preset: CsvPreset) -> Header:
     raise AssertionError("unreachable")
 
 
-def _match(line: str, preset: CsvPreset) -> tuple[str, CsvLayout, tuple[str, ...]] | None:
-    for layout in preset.variants:
+class HeaderLayout(Protocol):
+    """What finding a header row needs of a layout (bank rows and positions alike)."""
+
+    @property
+    def delimiter(self) -> str | None: ...
+
+    def required_columns(self) -> tuple[str, ...]: ...
+
+
+Layout = TypeVar("Layout", bound=HeaderLayout)
+
+
+def match_header(
+    line: str,
+    variants: Sequence[Layout],
+    detect: Callable[[Sequence[str]], Layout | None] | None,
+) -> tuple[str, Layout, tuple[str, ...]] | None:
+    """The delimiter, layout and column names when ``line`` is the header of one of them."""
+    for layout in variants:
         delimiter = layout.delimiter or sniff(line)
         names = _cells(line, delimiter)
         keys = {column_key(name) for name in names}
         if all(column_key(column) in keys for column in layout.required_columns()):
             return delimiter, layout, names
-    if preset.detect is not None:
+    if detect is not None:
         delimiter = sniff(line)
         names = _cells(line, delimiter)
-        detected = preset.detect(names)
+        detected = detect(names)
         if detected is not None:
             return delimiter, detected, names
     return None
