@@ -12,12 +12,10 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dashtam.core.clock import utcnow
 from dashtam.core.errors import Error
-from dashtam.core.ids import new_id
 from dashtam.core.result import Result, Success
 from dashtam.domain.imports.investments import ParsedInvestmentTransaction
 from dashtam.domain.investments.entities import InvestmentTransaction
@@ -31,7 +29,7 @@ from dashtam.infrastructure.persistence.models.investments import (
     InvestmentTransactionModel,
     SecurityModel,
 )
-from dashtam.infrastructure.persistence.repositories.dialect import insert_for
+from dashtam.infrastructure.persistence.repositories.keyed_batches import write_keyed_batch
 
 COMPARED = (
     "kind",
@@ -74,53 +72,17 @@ class SqlInvestmentTransactionRepository:
             return Success(UpsertCounts())
         # A file may repeat an id: the last occurrence describes it best.
         incoming = {item.provider_transaction_id: (sid, item) for sid, item in batch}
-        existing = await self._stored(account_id, list(incoming))
-        now = utcnow()
-        new_rows = [
-            _row(account_id, currency, resolved, statement_as_of, now)
-            for key, resolved in incoming.items()
-            if key not in existing
-        ]
-        outdated = {
-            key for key, row in existing.items() if is_newer(row.statement_as_of, statement_as_of)
-        }
-        changed = [
-            {
-                "id": existing[key].id,
-                **values(*resolved),
-                "statement_as_of": statement_as_of or existing[key].statement_as_of,
-                "updated_at": now,
-            }
-            for key, resolved in incoming.items()
-            if key in existing and key not in outdated and differs(existing[key], resolved)
-        ]
-        inserted = await self._insert(new_rows)
-        if changed:
-            await self._session.execute(
-                update(InvestmentTransactionModel).execution_options(synchronize_session=False),
-                changed,
-            )
-        unchanged = len(incoming) - len(new_rows) - len(changed) - len(outdated)
-        return Success(
-            UpsertCounts(
-                new=inserted,
-                updated=len(changed),
-                unchanged=unchanged + len(new_rows) - inserted,
-                outdated=len(outdated),
-            )
+        counts = await write_keyed_batch(
+            self._session,
+            InvestmentTransactionModel,
+            incoming=incoming,
+            stored=await self._stored(account_id, list(incoming)),
+            compared=COMPARED,
+            values=lambda resolved: values(*resolved),
+            fixed={"account_id": account_id, "currency": currency},
+            statement_as_of=statement_as_of,
         )
-
-    async def _insert(self, rows: list[dict[str, object]]) -> int:
-        """How many rows were inserted: a row another import inserted meanwhile is skipped."""
-        if not rows:
-            return 0
-        result = await self._session.execute(
-            insert_for(self._session)(InvestmentTransactionModel)
-            .on_conflict_do_nothing(index_elements=["account_id", "provider_transaction_id"])
-            .returning(InvestmentTransactionModel.id),
-            rows,
-        )
-        return len(result.all())
+        return Success(counts)
 
     async def _stored(self, account_id: UUID, keys: list[str]) -> dict[str, Any]:
         """The compared columns of the account's rows with these provider ids, by id."""
@@ -210,32 +172,4 @@ def values(security_id: UUID | None, item: ParsedInvestmentTransaction) -> dict[
         "cash_held_in": item.cash_held_in.value if item.cash_held_in else None,
         "source_401k": item.source_401k[:32] if item.source_401k else None,
         "memo": item.memo[:500] if item.memo else None,
-    }
-
-
-def is_newer(stored: datetime | None, incoming: datetime | None) -> bool:
-    return stored is not None and incoming is not None and stored > incoming
-
-
-def differs(row: object, resolved: Resolved) -> bool:
-    stored = {name: getattr(row, name) for name in COMPARED}
-    return stored != values(*resolved)
-
-
-def _row(
-    account_id: UUID,
-    currency: str,
-    resolved: Resolved,
-    statement_as_of: datetime | None,
-    now: datetime,
-) -> dict[str, object]:
-    return {
-        "id": new_id(),
-        "account_id": account_id,
-        "provider_transaction_id": resolved[1].provider_transaction_id,
-        "currency": currency,
-        "statement_as_of": statement_as_of,
-        "created_at": now,
-        "updated_at": now,
-        **values(*resolved),
     }

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.clock import utcnow
 from dashtam.core.errors import Error
-from dashtam.core.ids import new_id
 from dashtam.core.result import Result, Success
 from dashtam.domain.imports.statement import ParsedTransaction
 from dashtam.domain.transactions.entities import Transaction
@@ -24,7 +23,7 @@ from dashtam.domain.transactions.repository import (
 )
 from dashtam.infrastructure.persistence.boundary import classified
 from dashtam.infrastructure.persistence.models.finance import AccountModel, TransactionModel
-from dashtam.infrastructure.persistence.repositories.dialect import insert_for
+from dashtam.infrastructure.persistence.repositories.keyed_batches import write_keyed_batch
 from dashtam.infrastructure.persistence.repositories.transaction_links import (
     SqlTransactionLinks,
     transfer_condition,
@@ -62,40 +61,17 @@ class SqlTransactionRepository(SqlTransactionLinks):
             return Success(UpsertCounts())
         # A file may repeat an id (some banks do): the last occurrence describes it best.
         incoming = {item.provider_transaction_id: item for item in batch}
-        existing = await self._stored(account_id, list(incoming))
-        now = utcnow()
-        new_rows = [
-            _row(account_id, currency, item, statement_as_of, now)
-            for key, item in incoming.items()
-            if key not in existing
-        ]
-        outdated = {
-            key for key, row in existing.items() if _is_newer(row.statement_as_of, statement_as_of)
-        }
-        changed = [
-            {
-                "id": existing[key].id,
-                **_values(item),
-                "statement_as_of": statement_as_of or existing[key].statement_as_of,
-                "updated_at": now,
-            }
-            for key, item in incoming.items()
-            if key in existing and key not in outdated and _differs(existing[key], item)
-        ]
-        inserted = await self._insert(new_rows)
-        if changed:
-            await self._session.execute(
-                update(TransactionModel).execution_options(synchronize_session=False), changed
-            )
-        unchanged = len(incoming) - len(new_rows) - len(changed) - len(outdated)
-        return Success(
-            UpsertCounts(
-                new=inserted,
-                updated=len(changed),
-                unchanged=unchanged + len(new_rows) - inserted,
-                outdated=len(outdated),
-            )
+        counts = await write_keyed_batch(
+            self._session,
+            TransactionModel,
+            incoming=incoming,
+            stored=await self._stored(account_id, list(incoming)),
+            compared=_COMPARED,
+            values=_values,
+            fixed={"account_id": account_id, "currency": currency},
+            statement_as_of=statement_as_of,
         )
+        return Success(counts)
 
     @classified
     async def absorb_pending(
@@ -128,19 +104,6 @@ class SqlTransactionRepository(SqlTransactionLinks):
                 update(TransactionModel).execution_options(synchronize_session=False), rows
             )
         return Success(len(rows))
-
-    async def _insert(self, rows: list[dict[str, object]]) -> int:
-        """How many rows were inserted: a row another import inserted meanwhile is skipped."""
-        if not rows:
-            return 0
-        # executemany of one multi-row INSERT ... ON CONFLICT DO NOTHING: never duplicated.
-        result = await self._session.execute(
-            insert_for(self._session)(TransactionModel)
-            .on_conflict_do_nothing(index_elements=["account_id", "provider_transaction_id"])
-            .returning(TransactionModel.id),
-            rows,
-        )
-        return len(result.all())
 
     async def _stored(self, account_id: UUID, keys: list[str]) -> dict[str, Any]:
         """The compared columns of the account's rows with these provider ids, by id."""
@@ -221,34 +184,6 @@ def _later(stored: datetime | None, incoming: datetime | None) -> datetime | Non
     if stored is None or incoming is None:
         return stored or incoming
     return max(stored, incoming)
-
-
-def _is_newer(stored: datetime | None, incoming: datetime | None) -> bool:
-    return stored is not None and incoming is not None and stored > incoming
-
-
-def _row(
-    account_id: UUID,
-    currency: str,
-    item: ParsedTransaction,
-    statement_as_of: datetime | None,
-    now: datetime,
-) -> dict[str, object]:
-    return {
-        "id": new_id(),
-        "account_id": account_id,
-        "provider_transaction_id": item.provider_transaction_id,
-        "currency": currency,
-        "statement_as_of": statement_as_of,
-        "created_at": now,
-        "updated_at": now,
-        **_values(item),
-    }
-
-
-def _differs(row: object, item: ParsedTransaction) -> bool:
-    stored = {name: getattr(row, name) for name in _COMPARED}
-    return stored != _values(item)
 
 
 def _icontains(column: Any, needle: str, *, sqlite: bool) -> ColumnElement[bool]:

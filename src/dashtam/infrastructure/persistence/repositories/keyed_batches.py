@@ -1,0 +1,89 @@
+"""Writing a batch keyed by the provider's id, once for bank and investment transactions alike.
+
+New keys are inserted (``INSERT ... ON CONFLICT DO NOTHING``: a row another import inserted
+meanwhile is skipped, never duplicated), stored rows whose compared values differ are updated
+by primary key in one executemany, and a stored row written by a newer statement than the
+batch's is left as it is (``outdated``): the bank's later correction stays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dashtam.core.clock import utcnow
+from dashtam.core.ids import new_id
+from dashtam.domain.transactions.repository import UpsertCounts
+from dashtam.infrastructure.persistence.repositories.dialect import insert_for
+
+Item = TypeVar("Item")
+Values = Callable[[Item], dict[str, object]]
+
+
+def is_newer(stored: datetime | None, incoming: datetime | None) -> bool:
+    return stored is not None and incoming is not None and stored > incoming
+
+
+async def write_keyed_batch(
+    session: AsyncSession,
+    model: Any,
+    *,
+    incoming: Mapping[str, Item],
+    stored: Mapping[str, Any],
+    compared: tuple[str, ...],
+    values: Values[Item],
+    fixed: Mapping[str, object],
+    statement_as_of: datetime | None,
+) -> UpsertCounts:
+    """``incoming`` by provider id; ``stored`` the rows already there with those ids (their
+    ``id``, ``statement_as_of`` and ``compared`` columns); ``fixed`` the columns every new row
+    shares (account, currency)."""
+    now = utcnow()
+    new_rows = [
+        {
+            "id": new_id(),
+            "provider_transaction_id": key,
+            **fixed,
+            "statement_as_of": statement_as_of,
+            "created_at": now,
+            "updated_at": now,
+            **values(item),
+        }
+        for key, item in incoming.items()
+        if key not in stored
+    ]
+    outdated = sum(1 for row in stored.values() if is_newer(row.statement_as_of, statement_as_of))
+    changed = [
+        {
+            "id": row.id,
+            **fresh,
+            "statement_as_of": statement_as_of or row.statement_as_of,
+            "updated_at": now,
+        }
+        for key, item in incoming.items()
+        if (row := stored.get(key)) is not None
+        and not is_newer(row.statement_as_of, statement_as_of)
+        and {name: getattr(row, name) for name in compared} != (fresh := values(item))
+    ]
+    inserted = 0
+    if new_rows:
+        result = await session.execute(
+            insert_for(session)(model)
+            .on_conflict_do_nothing(index_elements=["account_id", "provider_transaction_id"])
+            .returning(model.id),
+            new_rows,
+        )
+        inserted = len(result.all())
+    if changed:
+        await session.execute(update(model).execution_options(synchronize_session=False), changed)
+    unchanged = len(incoming) - len(new_rows) - len(changed) - outdated
+    return UpsertCounts(
+        new=inserted,
+        updated=len(changed),
+        unchanged=unchanged + len(new_rows) - inserted,
+        outdated=outdated,
+    )
