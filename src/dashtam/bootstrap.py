@@ -97,6 +97,7 @@ if TYPE_CHECKING:
     from dashtam.application.users.handlers import AdminDeleteUserHandler, RegisterUserHandler
     from dashtam.application.users.queries import FindActiveUser
     from dashtam.domain.imports.statement import ImportLimits, ParserFactory
+    from dashtam.domain.protocols.credentials import CredentialCipher
     from dashtam.domain.protocols.identifiers import IdentifierDigest
     from dashtam.domain.protocols.logger import LoggerProtocol
     from dashtam.domain.protocols.password_hasher import PasswordHasher
@@ -213,6 +214,13 @@ class Container:
         from dashtam.infrastructure.security.identifiers import HmacIdentifierDigest
 
         return HmacIdentifierDigest(secret_key=self.settings.secret_key.get_secret_value())
+
+    @cached_property
+    def credential_cipher(self) -> CredentialCipher:
+        """Raises ``ValueError`` naming DASHTAM_CREDENTIALS_KEY (never its value) if malformed."""
+        from dashtam.infrastructure.security.credentials import AesGcmCredentialCipher
+
+        return AesGcmCredentialCipher.from_settings(self.settings)
 
     @cached_property
     def password_policy(self) -> PasswordPolicy:

@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     read_audit_max_wait_seconds: float = Field(
         default=2.0, gt=0, validation_alias="DASHTAM_READ_AUDIT_MAX_WAIT"
     )
+    # Provider credentials are sealed (AES-256-GCM) under these keys; unset, one is derived from
+    # the secret key. Comma-separated 32-byte keys (base64url or hex), the first seals, all open.
+    # Checked where the cipher is built, like the audit keys: pydantic's errors echo the input.
+    credentials_key: SecretStr | None = Field(
+        default=None, validation_alias="DASHTAM_CREDENTIALS_KEY"
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
