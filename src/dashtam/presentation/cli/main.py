@@ -12,6 +12,7 @@ import typer
 from dashtam.bootstrap import configure_logging
 from dashtam.core.config import Settings, get_settings
 from dashtam.presentation.cli.audit import audit_app
+from dashtam.presentation.cli.credentials import credentials_app, require_credential_cipher
 from dashtam.presentation.cli.db import db_app
 from dashtam.presentation.cli.holdings import holdings
 from dashtam.presentation.cli.imports import import_file
@@ -28,6 +29,7 @@ app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
+app.add_typer(credentials_app, name="credentials")
 app.command("import")(import_file)
 app.command("holdings")(holdings)
 events_app = typer.Typer(help="Event delivery.", no_args_is_help=True)
@@ -59,6 +61,7 @@ def serve(
     if problems:
         fail("; ".join(problems))
     _require_valid_audit_keys(settings)
+    require_credential_cipher(settings)
     require_current_schema(settings)
     configure_logging(level=settings.log_level, log_format=settings.effective_log_format)
     uvicorn.run(
