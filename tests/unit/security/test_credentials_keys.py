@@ -125,3 +125,19 @@ def test_the_container_builds_the_cipher_from_settings() -> None:
     assert container.credential_cipher.current_key_id == key_id(NEW_KEY)
     with pytest.raises(ValueError, match="DASHTAM_CREDENTIALS_KEY"):
         _ = Container(settings_with("short")).credential_cipher
+
+
+def test_the_word_derived_keeps_the_default_key_opening_while_moving_off_it() -> None:
+    secret = "the secret key a deployment started with, 40+"
+    started = _from(None, secret)
+    sealed = started.seal(SECRET_URL, context=CONTEXT)
+    moving = _from(f"{b64url(NEW_KEY)}, Derived", secret)
+    assert moving.key_ids == (key_id(NEW_KEY), started.current_key_id)
+    assert moving.needs_rotation(sealed)
+    resealed = moving.reseal(sealed, context=CONTEXT)
+    assert isinstance(resealed, Success)
+    # After the reseal the word can go: the value opens under the new key alone.
+    assert _from(b64url(NEW_KEY), secret).open(resealed.value, context=CONTEXT) == Success(
+        SECRET_URL
+    )
+    assert _from(b64url(NEW_KEY), secret).open(sealed, context=CONTEXT) != Success(SECRET_URL)

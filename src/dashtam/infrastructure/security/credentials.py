@@ -26,6 +26,7 @@ from dashtam.infrastructure.security.keys import derive_key, key_id
 SETTING = "DASHTAM_CREDENTIALS_KEY"
 CREDENTIALS_LABEL = "dashtam/credentials/aes-256-gcm/v1"
 VERSION = "v1"
+DERIVED = "derived"
 KEY_BYTES = 32
 NONCE_BYTES = 12  # 96 bits, random per seal: GCM's safe bound is 2**32 seals per key
 TAG_BYTES = 16
@@ -51,13 +52,19 @@ def parse_key(text: str, *, position: int) -> bytes:
 
 
 def keys_from_settings(settings: Settings) -> list[bytes]:
-    """The configured keys, first one sealing; unset, one derived from the secret key (HKDF)."""
+    """The configured keys, first one sealing; unset, one derived from the secret key (HKDF).
+
+    The word ``derived`` in the list stands for that derived key: a deployment that began on
+    the default lists it after its own key until every value has been resealed.
+    """
+    derived = derive_key(settings.secret_key.get_secret_value(), CREDENTIALS_LABEL)
     configured = settings.credentials_key
     text = configured.get_secret_value() if configured is not None else ""
-    if not text.strip():
-        return [derive_key(settings.secret_key.get_secret_value(), CREDENTIALS_LABEL)]
-    parts = [part for part in text.split(",") if part.strip()]
-    return [parse_key(part, position=index) for index, part in enumerate(parts, start=1)]
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    return [
+        derived if part.lower() == DERIVED else parse_key(part, position=index)
+        for index, part in enumerate(parts, start=1)
+    ] or [derived]
 
 
 def _encode(data: bytes) -> str:
