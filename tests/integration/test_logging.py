@@ -75,3 +75,14 @@ async def test_database_logs_mask_credentials_and_trace_sessions(
     assert any(
         line["event"] == "db_session_committed" and line["trace_id"] == "trace-db" for line in lines
     )
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_live_provider_secrets_are_redacted_too(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(level="DEBUG", log_format="json")
+    secret_url = "https://user:s3cret@bridge.example/simplefin"
+    get_logger("test").info(
+        "claimed", setup_token="aHR0cHM6Ly9leGFtcGxl", access_url=secret_url, claim_url=secret_url
+    )
+    [line] = [line for line in _json_lines(capsys.readouterr().err) if line["event"] == "claimed"]
+    assert {line[key] for key in ("setup_token", "access_url", "claim_url")} == {"[redacted]"}

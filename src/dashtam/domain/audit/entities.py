@@ -60,7 +60,17 @@ class ResourceType(StrEnum):
 
 
 # Key fragments that must never reach the audit trail, whatever a caller passes.
-_SECRET_KEY_FRAGMENTS = ("password", "token", "secret", "cookie", "authorization", "api_key")
+_SECRET_KEY_FRAGMENTS = (
+    "password",
+    "token",
+    "secret",
+    "cookie",
+    "authorization",
+    "api_key",
+    "access_url",
+    "claim_url",
+    "credential",
+)
 
 
 def _is_secret_key(key: str) -> bool:

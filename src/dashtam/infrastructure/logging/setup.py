@@ -29,6 +29,11 @@ _REDACTED_KEYS = frozenset(
         "secret_key",
         "authorization",
         "cookie",
+        # Live providers: a setup token claims an access URL, which embeds credentials.
+        "setup_token",
+        "access_url",
+        "claim_url",
+        "credentials",
     }
 )
 
