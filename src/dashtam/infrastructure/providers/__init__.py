@@ -1,0 +1,1 @@
+"""Adapters for live sources (providers that Dashtam reads by itself)."""
