@@ -83,12 +83,12 @@ async def test_csv_import_with_a_preset_and_an_explicit_connection(settings: Set
 @pytest.mark.parametrize(
     ("name", "options", "message"),
     [
-        ("malformed_amount.ofx", [], "STMTRS #1 STMTTRN #4 TRNAMT: 'abc' is not an amount"),
+        ("malformed_amount.ofx", [], 'STMTRS #1 STMTTRN #4 TRNAMT: "abc" is not an amount'),
         ("xxe.ofx", [], "DOCTYPE and ENTITY declarations are not allowed"),
         ("chase_checking.csv", [], "a CSV import needs a preset or a mapping"),
         ("chase_checking.csv", ["--mapping", "{nope"], "--mapping is not valid JSON"),
         ("savings.qfx", ["--user", "nobody@example.com"], "no active user nobody@example.com"),
-        ("savings.qfx", ["--connection", "42"], "'42' is not a connection id"),
+        ("savings.qfx", ["--connection", "42"], '"42" is not a connection id'),
         (
             "savings.qfx",
             ["--connection", "0190a000-0000-7000-8000-000000000000"],

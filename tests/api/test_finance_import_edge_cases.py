@@ -57,7 +57,7 @@ async def test_a_csv_header_without_rows_is_refused(
 
     assert_problem(header_only, status=422, code="empty_file")
     body = assert_problem(wrong_layout, status=422, code="invalid_csv")
-    assert "'Posting Date'" in body["detail"]
+    assert '"Posting Date"' in body["detail"]
     assert await finance_row_counts(container) == (0, 0, 0)
 
 

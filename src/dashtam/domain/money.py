@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from dashtam.core.errors import ValidationError
 from dashtam.core.result import Failure, Result, Success
+from dashtam.core.text import quoted
 
 # Amounts are stored with 4 decimal places (enough for every ISO 4217 minor unit).
 AMOUNT_SCALE = 4
@@ -211,7 +212,7 @@ def parse_currency(raw: str) -> Result[str, ValidationError]:
     code = raw.strip().upper()
     if code not in ISO_4217:
         return Failure(
-            ValidationError(f"unknown currency {raw.strip()!r}", code="invalid_currency")
+            ValidationError(f"unknown currency {quoted(raw.strip())}", code="invalid_currency")
         )
     return Success(code)
 
@@ -246,13 +247,13 @@ def parse_amount(
     if value.as_tuple().exponent < -AMOUNT_SCALE:  # type: ignore[operator]
         return Failure(
             ValidationError(
-                f"amount {raw.strip()!r} has more than {AMOUNT_SCALE} decimal places",
+                f"amount {quoted(raw.strip())} has more than {AMOUNT_SCALE} decimal places",
                 code="invalid_amount",
             )
         )
     if abs(value) >= MAX_ABS_AMOUNT:
         return Failure(
-            ValidationError(f"amount {raw.strip()!r} is too large", code="invalid_amount")
+            ValidationError(f"amount {quoted(raw.strip())} is too large", code="invalid_amount")
         )
     return Success(-value if negative else value)
 
@@ -267,4 +268,4 @@ def _infer_separator(text: str) -> str:
 
 
 def _invalid(raw: str) -> ValidationError:
-    return ValidationError(f"{raw.strip()!r} is not an amount", code="invalid_amount")
+    return ValidationError(f"{quoted(raw.strip())} is not an amount", code="invalid_amount")

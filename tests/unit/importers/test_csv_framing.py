@@ -112,7 +112,7 @@ def test_a_broken_row_in_the_middle_is_still_an_error() -> None:
     data = b"Date,Description,Amount\n2026-11-02,A,-1.00\nyesterday,B,-2\n2026-11-04,C,-3\n"
     error = generic_error(data, "invalid_date")
     assert error.details["location"] == "line 3"
-    assert error.message == "line 3: 'yesterday' is not a date"
+    assert error.message == 'line 3: "yesterday" is not a date'
 
 
 @pytest.mark.parametrize(
@@ -159,7 +159,7 @@ def test_a_dot_decimal_amount_where_the_comma_is_decimal_is_refused_not_misread(
     data = fixture("ing_de.csv").replace(b"-54,32", b"-5432.10")
     error = refused(CsvParser(PRESETS["ing"]).parse(data, limits=LIMITS), "invalid_amount")
     assert error.details["location"] == 'line 16 column "Betrag"'
-    assert "'-5432.10'" in error.message
+    assert '"-5432.10"' in error.message
 
 
 def test_amounts_that_disagree_are_read_one_by_one() -> None:

@@ -74,14 +74,14 @@ def test_decimal_comma_numbers() -> None:
 @pytest.mark.parametrize(
     ("text", "places", "message"),
     [
-        ("lots", 10, "'lots' is not a number"),
-        ("1,23", 4, "'1,23' is not a number"),  # a comma that groups no thousands
-        ("1E5", 10, "'1E5' is not a number"),
-        ("ABC", 10, "'ABC' is not a number"),  # not taken for a currency code and dropped
-        ("--5", 4, "'--5' is not a number"),
-        ("0.00000000001", 10, "'0.00000000001' has more than 10 decimal places"),
-        ("$12.34567", 4, "'$12.34567' has more than 4 decimal places"),
-        ("100000000000000", 4, "'100000000000000' is too large"),
+        ("lots", 10, '"lots" is not a number'),
+        ("1,23", 4, '"1,23" is not a number'),  # a comma that groups no thousands
+        ("1E5", 10, '"1E5" is not a number'),
+        ("ABC", 10, '"ABC" is not a number'),  # not taken for a currency code and dropped
+        ("--5", 4, '"--5" is not a number'),
+        ("0.00000000001", 10, '"0.00000000001" has more than 10 decimal places'),
+        ("$12.34567", 4, '"$12.34567" has more than 4 decimal places'),
+        ("100000000000000", 4, '"100000000000000" is too large'),
     ],
 )
 def test_numbers_that_are_refused(text: str, places: int, message: str) -> None:
@@ -132,7 +132,7 @@ def test_symbols_become_security_ids(symbol: str, expected: SecurityId) -> None:
 def test_a_broken_quantity_names_its_line_and_column() -> None:
     data = (FIDELITY_HEADER + fidelity_row() + fidelity_row(quantity="lots")).encode()
     error = refused(data, "fidelity-positions", "invalid_amount")
-    assert error.message == "line 3 column \"Quantity\": 'lots' is not a number"
+    assert error.message == 'line 3 column "Quantity": "lots" is not a number'
     assert error.details == {"location": 'line 3 column "Quantity"'}
 
 
@@ -174,7 +174,7 @@ def test_a_row_cut_short_says_so() -> None:
 
 def test_a_file_with_no_positions_header_or_no_positions() -> None:
     error = refused(fixture("chase_checking.csv"), "fidelity-positions", "invalid_csv")
-    assert "'Account Number', 'Account Name', 'Symbol'" in error.message
+    assert '"Account Number", "Account Name", "Symbol"' in error.message
     refused(FIDELITY_HEADER.encode(), "fidelity-positions", "empty_file")
     error = refused(b"Date,Description,Amount\n", "generic-positions", "invalid_csv")
     assert "a symbol, a quantity and a price or market value" in error.message

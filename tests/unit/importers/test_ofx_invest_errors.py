@@ -106,8 +106,8 @@ def test_the_messages_say_what_is_wrong_in_plain_words() -> None:
     ]
     assert messages == [
         "INVSTMTRS #1 BUYSTOCK #1: SECID (the security) is missing",
-        "INVSTMTRS #1 BUYSTOCK #1 UNITS: '0.12345678901' has more than 10 decimal places",
-        "INVSTMTRS #1 BUYSTOCK #1 UNITS: 'ten' is not a number",
+        'INVSTMTRS #1 BUYSTOCK #1 UNITS: "0.12345678901" has more than 10 decimal places',
+        'INVSTMTRS #1 BUYSTOCK #1 UNITS: "ten" is not a number',
         "INVSTMTRS #1 BUYSTOCK #1: SECID/UNIQUEIDTYPE (the kind of security id) is missing",
     ]
 

@@ -11,6 +11,7 @@ from dashtam.application.lifecycle import AuditNote, Audits, UseCaseRunner, foun
 from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from dashtam.core.errors import Error, ValidationError
 from dashtam.core.result import Failure, Result, Success
+from dashtam.core.text import quoted
 from dashtam.domain.accounts.events import AccountDeleted
 from dashtam.domain.audit import AuditAction, ResourceType
 from dashtam.domain.providers.entities import ConnectionStatus, ProviderConnection, ProviderSlug
@@ -34,7 +35,7 @@ class CreateConnectionHandler:
         except ValueError:
             known = ", ".join(slug.value for slug in ProviderSlug)
             error = ValidationError(
-                f"unknown provider {command.provider!r} (known: {known})",
+                f"unknown provider {quoted(command.provider)} (known: {known})",
                 code="unknown_provider",
                 details={"field": "provider"},
             )

@@ -21,6 +21,7 @@ from dashtam.application.lifecycle import AuditNote, found
 from dashtam.application.unit_of_work import UnitOfWork
 from dashtam.core.errors import ConflictError, Error, ValidationError
 from dashtam.core.result import Failure, Result, Success
+from dashtam.core.text import quoted
 from dashtam.domain.audit import ResourceType
 from dashtam.domain.imports.statement import (
     ImportLimits,
@@ -136,7 +137,9 @@ class ImportTargets:
         try:
             return Success(ProviderSlug(name))
         except ValueError:
-            return Failure(ValidationError(f"unknown provider {name!r}", code="unknown_provider"))
+            return Failure(
+                ValidationError(f"unknown provider {quoted(name)}", code="unknown_provider")
+            )
 
     def _parser(
         self, provider: ProviderSlug, command: ImportStatement
@@ -170,7 +173,7 @@ async def _create(
 def _say_which(
     provider: ProviderSlug, existing: list[ProviderConnection], *, knows_account: bool
 ) -> ConflictError:
-    listed = ", ".join(f"{c.id} ({c.label!r})" for c in existing)
+    listed = ", ".join(f"{c.id} ({quoted(c.label)})" for c in existing)
     where = (
         f"the file's account is in none of your {provider.value} connections"
         if knows_account

@@ -18,6 +18,7 @@ from itertools import accumulate, chain, islice
 from dashtam.core.clock import utcnow
 from dashtam.core.errors import ValidationError
 from dashtam.core.result import Failure, Result, Success
+from dashtam.core.text import quoted
 from dashtam.domain.accounts.entities import AccountType
 from dashtam.domain.imports.investments import InvestmentData, ParsedInvestmentBalance
 from dashtam.domain.imports.statement import (
@@ -171,7 +172,7 @@ def _find_header(text: str, preset: HoldingsPreset) -> _Header:
             return _Header(index, delimiter, layout, names)
     if preset.variants:
         wanted = " or ".join(
-            ", ".join(repr(name) for name in layout.required_columns())
+            ", ".join(quoted(name) for name in layout.required_columns())
             for layout in preset.variants
         )
     else:

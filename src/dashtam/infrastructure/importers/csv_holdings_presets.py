@@ -10,6 +10,7 @@ from typing import Any
 
 from dashtam.core.errors import ValidationError
 from dashtam.core.result import Failure, Result, Success
+from dashtam.core.text import quoted
 from dashtam.domain.money import parse_currency
 from dashtam.infrastructure.importers.csv_holdings_layout import HoldingsLayout, HoldingsPreset
 from dashtam.infrastructure.importers.csv_layout import column_key
@@ -182,7 +183,7 @@ def holdings_layout_from(
     if preset:
         found = HOLDINGS_PRESETS.get(preset)
         if found is None:
-            return _refused(f"unknown positions preset {preset!r}")
+            return _refused(f"unknown positions preset {quoted(preset)}")
         return Success(found)
     mapping = mapping or {}
     problem = _shape_problem(mapping)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from dashtam.core.text import quoted
 from dashtam.domain.investments.entities import QUANTITY_PLACES, SecurityId
 from dashtam.domain.money import AMOUNT_SCALE, MAX_ABS_AMOUNT
 from dashtam.infrastructure.importers.csv_values import clean_amount
@@ -44,15 +45,17 @@ def read_number(text: str, *, places: int, decimal_separator: str, where: str) -
     value = Decimal(whole.replace(thousands, "") + ("." + fraction if fraction else ""))
     if len(fraction) > places:
         reject(
-            f"{raw!r} has more than {places} decimal places", location=where, code="invalid_amount"
+            f"{quoted(raw)} has more than {places} decimal places",
+            location=where,
+            code="invalid_amount",
         )
     if abs(value) >= MAX_ABS_AMOUNT:
-        reject(f"{raw!r} is too large", location=where, code="invalid_amount")
+        reject(f"{quoted(raw)} is too large", location=where, code="invalid_amount")
     return -value if negative else value
 
 
 def _not_a_number(raw: str, where: str) -> None:
-    reject(f"{raw!r} is not a number", location=where, code="invalid_amount")
+    reject(f"{quoted(raw)} is not a number", location=where, code="invalid_amount")
 
 
 # --- the date a file states --------------------------------------------------------------

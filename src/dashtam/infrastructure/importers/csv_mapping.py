@@ -6,6 +6,7 @@ from typing import Any
 
 from dashtam.core.errors import ValidationError
 from dashtam.core.result import Failure, Result, Success
+from dashtam.core.text import quoted
 from dashtam.domain.accounts.entities import AccountType
 from dashtam.domain.money import parse_currency
 from dashtam.infrastructure.importers.csv_holdings_presets import HOLDINGS_PRESETS
@@ -21,7 +22,7 @@ def layout_from(
         found = PRESETS.get(preset)
         if found is None:
             known = ", ".join(sorted([*PRESETS, *HOLDINGS_PRESETS]))
-            return _refused(f"unknown CSV preset {preset!r} (known presets: {known})")
+            return _refused(f"unknown CSV preset {quoted(preset)} (known presets: {known})")
         return Success(found)
     if not mapping:
         return _refused("a CSV import needs a preset or a mapping")
@@ -64,7 +65,7 @@ def _values(mapping: dict[str, Any]) -> Result[dict[str, Any], ValidationError]:
         try:
             values["account_type"] = AccountType(str(mapping["account_type"]))
         except ValueError:
-            return _refused(f"unknown account_type {mapping['account_type']!r}")
+            return _refused(f"unknown account_type {quoted(mapping['account_type'])}")
     if "negate" in mapping:
         values["negate"] = str(mapping["negate"]).lower() in ("1", "true", "yes")
     return Success(values)

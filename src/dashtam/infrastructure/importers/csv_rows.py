@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from dashtam.core.result import Failure, Success
+from dashtam.core.text import quoted
 from dashtam.domain.imports.statement import ParsedTransaction
 from dashtam.domain.money import parse_currency
 from dashtam.domain.transactions.entities import TransactionStatus
@@ -244,7 +245,7 @@ class RowReader:
             parsed = read_date(value, self._date_order)
             hint = self._order_hint(value)
         if parsed is None:
-            reject(f"{value!r} is not a date{hint}", location=where, code="invalid_date")
+            reject(f"{quoted(value)} is not a date{hint}", location=where, code="invalid_date")
             raise AssertionError("unreachable")
         return check_date(parsed, location=where, text=value)
 
@@ -259,7 +260,7 @@ class RowReader:
         order = "day/month/year" if self._date_order is DateOrder.DAY_FIRST else "month/day/year"
         if self._decided_by is not None:
             line, text = self._decided_by
-            return f" as {order}, the order line {line} ({text!r}) shows this file uses"
+            return f" as {order}, the order line {line} ({quoted(text)}) shows this file uses"
         return f" as {order}, the order this file uses"
 
     def _balance(self, row: list[str], where: str, posted_on: date) -> None:
@@ -305,7 +306,7 @@ class RowReader:
         if value.casefold() in INCOMING_VALUES:
             return abs(amount)
         reject(
-            f"{value!r} says neither money in nor money out",
+            f"{quoted(value)} says neither money in nor money out",
             location=_at(where, name),
             code="invalid_amount",
         )

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from dashtam.core.text import quoted
 from dashtam.infrastructure.importers.csv_layout import CsvLayout, CsvPreset, column_key
 from dashtam.infrastructure.importers.safety import decode_text, reject
 
@@ -48,11 +49,11 @@ def lines(text: str, start: int = 0) -> Iterator[str]:
 def sniff(line: str) -> str:
     """The separator used most often outside quotes on ``line`` (``,`` when none is)."""
     counts = dict.fromkeys(_SEPARATORS, 0)
-    quoted = False
+    in_quotes = False
     for char in line:
         if char == '"':
-            quoted = not quoted
-        elif not quoted and char in counts:
+            in_quotes = not in_quotes
+        elif not in_quotes and char in counts:
             counts[char] += 1
     best = max(_SEPARATORS, key=lambda separator: counts[separator])
     return best if counts[best] else ","
@@ -137,6 +138,6 @@ def _no_header_message(preset: CsvPreset) -> str:
             "and a description column"
         )
     wanted = " or ".join(
-        ", ".join(repr(name) for name in layout.required_columns()) for layout in preset.variants
+        ", ".join(quoted(name) for name in layout.required_columns()) for layout in preset.variants
     )
     return f"no header row with columns {wanted} in the first {HEADER_SEARCH_LINES} lines"

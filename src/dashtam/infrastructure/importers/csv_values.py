@@ -15,6 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from dashtam.core.result import Failure, Success
+from dashtam.core.text import quoted
 from dashtam.domain.money import parse_amount
 from dashtam.infrastructure.importers.csv_layout import DateOrder
 
@@ -152,14 +153,14 @@ def read_amount(text: str, decimal_separator: str | None) -> tuple[Decimal | Non
     cleaned = clean_amount(text)
     if decimal_separator and not _grouped_correctly(cleaned, decimal_separator):
         return None, (
-            f"{text.strip()!r} is not an amount written with {decimal_separator!r} "
+            f"{quoted(text.strip())} is not an amount written with {quoted(decimal_separator)} "
             "as the decimal separator"
         )
     match parse_amount(cleaned, decimal_separator=decimal_separator):
         case Success(value):
             return value, ""
         case Failure(error):
-            return None, error.message.replace(repr(cleaned.strip()), repr(text.strip()))
+            return None, error.message.replace(quoted(cleaned.strip()), quoted(text.strip()))
     raise AssertionError("unreachable")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dashtam.core.errors import ValidationError
 from dashtam.core.result import Failure, Result, Success
+from dashtam.core.text import quoted
 from dashtam.domain.imports.statement import CsvOptions, StatementParser
 from dashtam.domain.providers.entities import ProviderSlug
 from dashtam.infrastructure.importers.csv_file import CsvParser, layout_from
@@ -63,6 +64,7 @@ class StatementParsers:
                     return Failure(error)
         return Failure(
             ValidationError(
-                f"provider {provider!r} does not take file imports", code="imports_not_supported"
+                f"provider {quoted(provider)} does not take file imports",
+                code="imports_not_supported",
             )
         )

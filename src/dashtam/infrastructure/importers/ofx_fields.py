@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from dashtam.core.result import Failure, Success
+from dashtam.core.text import quoted
 from dashtam.domain.investments.entities import QUANTITY_PLACES
 from dashtam.domain.money import MAX_ABS_AMOUNT, parse_amount
 from dashtam.infrastructure.importers.safety import check_date, clean_text, reject
@@ -55,16 +56,16 @@ def quantity(text: str, location: str) -> Decimal:
     elif _QUANTITY.match(cleaned):
         cleaned = cleaned.replace(",", "")
     else:
-        reject(f"{text.strip()!r} is not a number", location=location, code="invalid_amount")
+        reject(f"{quoted(text.strip())} is not a number", location=location, code="invalid_amount")
     value = Decimal(cleaned)
     if value.as_tuple().exponent < -QUANTITY_PLACES:  # type: ignore[operator]
         reject(
-            f"{text.strip()!r} has more than {QUANTITY_PLACES} decimal places",
+            f"{quoted(text.strip())} has more than {QUANTITY_PLACES} decimal places",
             location=location,
             code="invalid_amount",
         )
     if abs(value) >= MAX_ABS_AMOUNT:
-        reject(f"{text.strip()!r} is too large", location=location, code="invalid_amount")
+        reject(f"{quoted(text.strip())} is too large", location=location, code="invalid_amount")
     return value
 
 
@@ -72,7 +73,7 @@ def timestamp(text: str, location: str) -> datetime:
     """``YYYYMMDD[HHMM[SS[.XXX]]][[+-]offset[:TZ]]``; no offset means GMT."""
     match = _DATE.match(text.strip())
     if match is None:
-        reject(f"{text!r} is not an OFX date", location=location, code="invalid_date")
+        reject(f"{quoted(text)} is not an OFX date", location=location, code="invalid_date")
         raise AssertionError("unreachable")
     d = (match.group("date") + (match.group("time") or "")).ljust(14, "0")
     try:
@@ -80,14 +81,16 @@ def timestamp(text: str, location: str) -> datetime:
             int(d[:4]), int(d[4:6]), int(d[6:8]), int(d[8:10]), int(d[10:12]), int(d[12:])
         )
     except ValueError:
-        reject(f"{text!r} is not a valid date", location=location, code="invalid_date")
+        reject(f"{quoted(text)} is not a valid date", location=location, code="invalid_date")
         raise AssertionError("unreachable") from None
     offset = match.group("offset")
     try:
         zone = timezone(timedelta(hours=float(offset))) if offset else UTC
     except ValueError:  # beyond +-24 hours
         reject(
-            f"{text!r} has an impossible time-zone offset", location=location, code="invalid_date"
+            f"{quoted(text)} has an impossible time-zone offset",
+            location=location,
+            code="invalid_date",
         )
         raise AssertionError("unreachable") from None
     # Bounded here, the local date stays representable once stored in UTC (at most a day away).

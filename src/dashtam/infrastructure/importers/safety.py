@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from dashtam.core.errors import ValidationError
+from dashtam.core.text import quoted
 from dashtam.domain.imports.statement import ImportLimits, import_error
 
 
@@ -81,7 +82,7 @@ def check_identifier(value: str, *, location: str, field: str) -> str:
 def check_date(value: date, *, location: str, text: str) -> date:
     if not EARLIEST_DATE <= value <= LATEST_DATE:
         reject(
-            f"{text!r} is outside {EARLIEST_DATE.year}-{LATEST_DATE.year}",
+            f"{quoted(text)} is outside {EARLIEST_DATE.year}-{LATEST_DATE.year}",
             location=location,
             code="invalid_date",
         )

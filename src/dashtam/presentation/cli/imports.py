@@ -20,6 +20,7 @@ from dashtam.bootstrap import Container
 from dashtam.core.config import get_settings
 from dashtam.core.errors import Error
 from dashtam.core.result import Failure, Result, Success
+from dashtam.core.text import quoted
 from dashtam.domain.audit import AuditContext
 from dashtam.domain.imports.statement import CsvOptions
 from dashtam.presentation.cli.preflight import fail, require_current_schema
@@ -139,7 +140,7 @@ def _connection_id(text: str | None) -> UUID | None:
     try:
         return UUID(text)
     except ValueError:
-        fail(f"{text!r} is not a connection id")
+        fail(f"{quoted(text)} is not a connection id")
         return None
 
 
