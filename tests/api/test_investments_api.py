@@ -16,7 +16,7 @@ import pytest
 
 from dashtam.application.finance.commands import MAX_TRANSACTION_PAGE
 from dashtam.infrastructure.persistence.models import AuditLogModel
-from dashtam.presentation.api.investments.schemas import quantity_text
+from dashtam.presentation.decimals import quantity_text
 from tests.api.finance_support import NET_WORTH_URL, connect, sign_up
 from tests.api.support import ME_URL, FastContainer, assert_problem, fetch
 from tests.unit.application.investment_support import (

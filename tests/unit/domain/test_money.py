@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from dashtam.core.result import Failure, Success
 from dashtam.domain.money import AMOUNT_SCALE, MAX_ABS_AMOUNT, parse_amount, parse_currency
-from dashtam.presentation.api.finance.schemas import amount_text
+from dashtam.presentation.decimals import amount_text
 
 LIMIT = MAX_ABS_AMOUNT - Decimal("0.0001")
 

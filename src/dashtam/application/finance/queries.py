@@ -83,7 +83,7 @@ class FinanceQueries:
     ) -> Result[Account, Error]:
         note = _note(context, ResourceType.ACCOUNT, account_id, "account")
         return await self._runner.read(
-            note, lambda uow: _owned_account(uow, note, user_id, account_id)
+            note, lambda uow: owned_account(uow, note, user_id, account_id)
         )
 
     async def balance_history(
@@ -94,7 +94,7 @@ class FinanceQueries:
         async def read(
             uow: ReadUnitOfWork,
         ) -> Result[tuple[Account, Sequence[BalanceSnapshot]], Error]:
-            owned = await _owned_account(uow, note, user_id, account_id)
+            owned = await owned_account(uow, note, user_id, account_id)
             if isinstance(owned, Failure):
                 return owned
             history = await uow.accounts.balance_history(account_id)
@@ -117,7 +117,7 @@ class FinanceQueries:
 
         async def read(uow: ReadUnitOfWork) -> Result[TransactionSlice, Error]:
             if query.account_id is not None:
-                owned = await _owned_account(uow, note, query.user_id, query.account_id)
+                owned = await owned_account(uow, note, query.user_id, query.account_id)
                 if isinstance(owned, Failure):
                     return owned
             # One row past the page says whether another page exists, in the same query:
@@ -160,9 +160,10 @@ def _note(
     return note
 
 
-async def _owned_account(
+async def owned_account(
     uow: ReadUnitOfWork, note: AuditNote, user_id: UUID, account_id: UUID
 ) -> Result[Account, Error]:
+    """The caller's account; anything else is "not found", recorded against that account."""
     owned = found(await uow.accounts.get_owned(user_id, account_id), "account")
     if isinstance(owned, Failure):
         # A probe for someone else's account is recorded against that account.

@@ -13,6 +13,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from dashtam.application.finance.commands import MAX_TRANSACTION_PAGE
+from dashtam.application.finance.queries import owned_account
 from dashtam.application.investments.views import (
     AccountHoldings,
     SecurityPosition,
@@ -90,7 +91,7 @@ class InvestmentQueries:
         note = _note(context, ResourceType.HOLDING, account_id, "holdings")
 
         async def read(uow: ReadUnitOfWork) -> Result[AccountHoldings, Error]:
-            owned = await _owned_account(uow, note, user_id, account_id)
+            owned = await owned_account(uow, note, user_id, account_id)
             if isinstance(owned, Failure):
                 return owned
             positions = await uow.holdings.at(account_id, as_of)
@@ -164,7 +165,7 @@ class InvestmentQueries:
         )
 
         async def read(uow: ReadUnitOfWork) -> Result[InvestmentTransactionSlice, Error]:
-            owned = await _owned_account(uow, note, command.user_id, query.account_id)
+            owned = await owned_account(uow, note, command.user_id, query.account_id)
             if isinstance(owned, Failure):
                 return owned
             # One row past the page says whether another page exists (as /transactions does).
@@ -188,7 +189,7 @@ class InvestmentQueries:
         note = _note(context, ResourceType.HOLDING, account_id, "value_history")
 
         async def read(uow: ReadUnitOfWork) -> Result[ValueHistory, Error]:
-            owned = await _owned_account(uow, note, user_id, account_id)
+            owned = await owned_account(uow, note, user_id, account_id)
             if isinstance(owned, Failure):
                 return owned
             history = await uow.holdings.value_history(account_id)
@@ -206,16 +207,6 @@ def _note(
     note = _READ.note(context, resource_id=resource_id, view=view)
     note.resource_type = resource_type
     return note
-
-
-async def _owned_account(
-    uow: ReadUnitOfWork, note: AuditNote, user_id: UUID, account_id: UUID
-) -> Result[Account, Error]:
-    owned = found(await uow.accounts.get_owned(user_id, account_id), "account")
-    if isinstance(owned, Failure):
-        # A probe for someone else's account is recorded against that account.
-        note.resource_type, note.resource_id = ResourceType.ACCOUNT, account_id
-    return owned
 
 
 async def _cash_at(

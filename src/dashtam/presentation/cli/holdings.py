@@ -23,9 +23,8 @@ from dashtam.core.errors import Error
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.audit import AuditContext
 from dashtam.domain.investments.entities import Holding
-from dashtam.presentation.api.finance.schemas import amount_text
-from dashtam.presentation.api.investments.schemas import quantity_text
 from dashtam.presentation.cli.preflight import fail, require_current_schema
+from dashtam.presentation.decimals import amount_text, quantity_text
 
 # Off a terminal (a pipe, a test) rich would assume 80 columns and wrap security names.
 _PIPE_WIDTH = 160

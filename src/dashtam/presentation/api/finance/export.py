@@ -24,7 +24,7 @@ from dashtam.core.errors import Error
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.transactions.entities import Transaction
 from dashtam.domain.transactions.repository import TransactionCursor
-from dashtam.presentation.api.finance.schemas import amount_text
+from dashtam.presentation.decimals import amount_text
 
 # New columns go at the end: readers that pick columns by position keep working.
 HEADER = (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,15 +14,7 @@ from dashtam.domain.providers.entities import ProviderConnection, ProviderSlug
 from dashtam.domain.transactions.entities import Transaction
 from dashtam.domain.transactions.matching import transfer_partner
 from dashtam.presentation.api.validators import PlainText
-
-
-def amount_text(value: Decimal) -> str:
-    """``-45.67`` for ``-45.6700``; at least two decimals, never exponent notation."""
-    normalized = value.normalize()
-    exponent = normalized.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > -2:
-        normalized = normalized.quantize(Decimal("0.01"))
-    return format(normalized, "f")
+from dashtam.presentation.decimals import amount_text
 
 
 class CreateConnectionRequest(BaseModel):

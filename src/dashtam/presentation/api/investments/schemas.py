@@ -22,18 +22,7 @@ from dashtam.domain.investments.entities import (
     Security,
     ValuePoint,
 )
-from dashtam.presentation.api.finance.schemas import amount_text
-
-
-def quantity_text(value: Decimal) -> str:
-    """Units and prices as stored, trailing zeros trimmed: ``0.5``, ``10``, ``0.0000000001``.
-
-    Never exponent notation (``normalize()`` alone would turn 10 into ``1E+1``).
-    """
-    if value.is_zero():
-        return "0"
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+from dashtam.presentation.decimals import amount_text, quantity_text
 
 
 def _amount(value: Decimal | None) -> str | None:
