@@ -124,7 +124,6 @@ class RowReader:
             self._count(f"{DROPPED_LABELS.get(status_text, status_text)} rows")
             return None
         posted_on = self._date(self._cell(row, self._layout.date, where, required=True), where)
-        self._balance(row, where, posted_on)
         no_amount = self._no_amount(row, where)
         if no_amount and len(row) < self._width:
             reject(
@@ -133,6 +132,7 @@ class RowReader:
                 code="invalid_csv",
             )
         if no_amount:  # a balance line ("Beginning balance as of ..."), not a transaction
+            self._balance(row, where, posted_on, Decimal(0))
             self._count("balance lines")
             return None
         status = (
@@ -140,7 +140,9 @@ class RowReader:
             if status_text in self._layout.pending_values
             else TransactionStatus.POSTED
         )
-        return self._transaction(row, where, posted_on, status)
+        transaction = self._transaction(row, where, posted_on, status)
+        self._balance(row, where, posted_on, transaction.amount)
+        return transaction
 
     def finish(self) -> dict[str, int]:
         """Rows left out, by reason; summary lines after the last row are the footer."""
@@ -263,12 +265,11 @@ class RowReader:
             return f" as {order}, the order line {line} ({quoted(text)}) shows this file uses"
         return f" as {order}, the order this file uses"
 
-    def _balance(self, row: list[str], where: str, posted_on: date) -> None:
+    def _balance(self, row: list[str], where: str, posted_on: date, amount: Decimal) -> None:
         name = self._layout.balance
         text = self._cell(row, name, where)
         if name and text.strip():
             balance = self._number(text, _at(where, name))
-            amount = Decimal(0) if self._no_amount(row, where) else self._amount(row, where)
             self._balanced_total += amount
             self.balances[min(len(self.balances), 1) :] = [(posted_on, balance, amount)]
 
