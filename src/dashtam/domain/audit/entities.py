@@ -34,6 +34,13 @@ class AuditAction(StrEnum):
     ADMIN_ACCESS_DENIED = "admin.access_denied"
     CONNECTION_CREATED = "connection.created"
     CONNECTION_DISCONNECTED = "connection.disconnected"
+    CONNECTION_CLAIM_FAILED = "connection.claim_failed"
+    SYNC_SUCCEEDED = "sync.succeeded"
+    SYNC_FAILED = "sync.failed"
+    CREDENTIALS_ROTATED = "credentials.rotated"
+    WEBHOOK_CREATED = "webhook.created"
+    WEBHOOK_UPDATED = "webhook.updated"
+    WEBHOOK_DELETED = "webhook.deleted"
     IMPORT_SUCCEEDED = "import.succeeded"
     IMPORT_FAILED = "import.failed"
     ACCOUNT_DELETED = "account.deleted"
@@ -57,6 +64,7 @@ class ResourceType(StrEnum):
     HOLDING = "holding"
     SECURITY = "security"
     INVESTMENT_TRANSACTION = "investment_transaction"
+    WEBHOOK_ENDPOINT = "webhook_endpoint"
 
 
 # Key fragments that must never reach the audit trail, whatever a caller passes.

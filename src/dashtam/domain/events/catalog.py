@@ -12,9 +12,12 @@ from dashtam.domain.auth.events import (
 from dashtam.domain.events.base import DomainEvent
 from dashtam.domain.investments.events import HoldingsUpdated
 from dashtam.domain.providers.events import (
+    ConnectionNeedsAttention,
     ProviderConnected,
     ProviderDisconnected,
     StatementImported,
+    SyncCompleted,
+    SyncFailed,
 )
 from dashtam.domain.users.events import (
     UserAccountClosed,
@@ -39,6 +42,9 @@ _ALL: tuple[type[DomainEvent], ...] = (
     StatementImported,
     AccountDeleted,
     HoldingsUpdated,
+    SyncCompleted,
+    SyncFailed,
+    ConnectionNeedsAttention,
 )
 
 

@@ -35,3 +35,42 @@ class StatementImported(DomainEvent):
     transactions_updated: int
 
     event_type: ClassVar[str] = "StatementImported"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncCompleted(DomainEvent):
+    """A live connection was read and written, in one transaction."""
+
+    user_id: UUID
+    connection_id: UUID
+    accounts: int
+    transactions_new: int
+    transactions_updated: int
+    transactions_removed: int
+
+    event_type: ClassVar[str] = "SyncCompleted"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncFailed(DomainEvent):
+    """A sync wrote nothing; ``code`` is stable, ``message`` safe to show (never a secret)."""
+
+    user_id: UUID
+    connection_id: UUID
+    code: str
+    message: str
+    # The scheduler tries again (transient failure) unless the user must act first.
+    will_retry: bool
+
+    event_type: ClassVar[str] = "SyncFailed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionNeedsAttention(DomainEvent):
+    """The source asked the user to act (reauthenticate, fix an account at the bridge)."""
+
+    user_id: UUID
+    connection_id: UUID
+    message: str
+
+    event_type: ClassVar[str] = "ConnectionNeedsAttention"

@@ -22,6 +22,10 @@ from dashtam.infrastructure.persistence.models.investments import (
 )
 from dashtam.infrastructure.persistence.models.outbox import EventDeliveryModel, OutboxEventModel
 from dashtam.infrastructure.persistence.models.users import UserModel
+from dashtam.infrastructure.persistence.models.webhooks import (
+    WebhookDeliveryModel,
+    WebhookEndpointModel,
+)
 
 __all__ = [
     "AccountModel",
@@ -41,4 +45,6 @@ __all__ = [
     "SecurityModel",
     "TransactionModel",
     "UserModel",
+    "WebhookDeliveryModel",
+    "WebhookEndpointModel",
 ]

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dashtam.domain.accounts.entities import Account, AccountType, BalanceSnapshot
@@ -30,7 +30,10 @@ class ConnectionModel(BaseMutableModel):
     """A connection row. Not the domain entity: convert with ``to_entity``/``from_entity``."""
 
     __tablename__ = "provider_connections"
-    __table_args__ = (Index("ix_provider_connections_user_id", "user_id"),)
+    __table_args__ = (
+        Index("ix_provider_connections_user_id", "user_id"),
+        Index("ix_provider_connections_next_sync_at", "next_sync_at"),
+    )
 
     user_id: Mapped[UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), nullable=False
@@ -39,6 +42,19 @@ class ConnectionModel(BaseMutableModel):
     label: Mapped[str] = mapped_column(String(100), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     last_import_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Sealed by the credentials cipher (context ``connection:<id>``); never in clear.
+    credentials: Mapped[str | None] = mapped_column(Text(), nullable=True)
+    attention_message: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    last_sync_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    last_sync_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    next_sync_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    sync_failures: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
+    # A worker's lease on the connection's next sync (crashed workers' leases expire).
+    sync_claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sync_claimed_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Requests made to the source on ``requests_day`` (UTC): the daily budget.
+    requests_day: Mapped[date | None] = mapped_column(Date(), nullable=True)
+    requests_count: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
 
     def to_entity(self) -> ProviderConnection:
         return ProviderConnection(
@@ -48,6 +64,11 @@ class ConnectionModel(BaseMutableModel):
             label=self.label,
             status=ConnectionStatus(self.status),
             last_import_at=self.last_import_at,
+            attention_message=self.attention_message,
+            last_sync_at=self.last_sync_at,
+            last_sync_attempt_at=self.last_sync_attempt_at,
+            next_sync_at=self.next_sync_at,
+            sync_failures=self.sync_failures,
             created_at=self.created_at,
             updated_at=self.updated_at,
             version=self.version,
@@ -63,6 +84,11 @@ class ConnectionModel(BaseMutableModel):
             label=connection.label,
             status=connection.status.value,
             last_import_at=connection.last_import_at,
+            attention_message=connection.attention_message,
+            last_sync_at=connection.last_sync_at,
+            last_sync_attempt_at=connection.last_sync_attempt_at,
+            next_sync_at=connection.next_sync_at,
+            sync_failures=connection.sync_failures,
             created_at=connection.created_at,
             updated_at=connection.updated_at,
         )
@@ -72,6 +98,11 @@ class ConnectionModel(BaseMutableModel):
         self.label = connection.label
         self.status = connection.status.value
         self.last_import_at = connection.last_import_at
+        self.attention_message = connection.attention_message
+        self.last_sync_at = connection.last_sync_at
+        self.last_sync_attempt_at = connection.last_sync_attempt_at
+        self.next_sync_at = connection.next_sync_at
+        self.sync_failures = connection.sync_failures
 
 
 class AccountModel(BaseMutableModel):
