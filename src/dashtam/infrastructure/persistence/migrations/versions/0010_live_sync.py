@@ -12,6 +12,7 @@ Create Date: 2026-12-07
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -26,7 +27,7 @@ _now = sa.text("CURRENT_TIMESTAMP")
 _json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 _moment = sa.DateTime(timezone=True)
 
-_CONNECTION_COLUMNS: tuple[tuple[str, sa.types.TypeEngine[object], str | None], ...] = (
+_CONNECTION_COLUMNS: tuple[tuple[str, sa.types.TypeEngine[Any], str | None], ...] = (
     ("credentials", sa.Text(), None),
     ("attention_message", sa.String(length=500), None),
     ("last_sync_at", _moment, None),
