@@ -107,6 +107,10 @@ class ImportReconciler:
             account.id, account.currency, admitted.value, statement_as_of=statement_as_of
         )
 
+    def seen_ids(self) -> dict[UUID, set[str]]:
+        """Per account written to: the provider transaction ids the statement held."""
+        return {account_id: set(state.seen) for account_id, state in self._accounts.items()}
+
     async def finish(self, uow: UnitOfWork, user_id: UUID) -> Result[Reconciled, Error]:
         """Decide the held rows of every account, then link the file's transfers."""
         counts = UpsertCounts()
