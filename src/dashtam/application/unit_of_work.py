@@ -22,6 +22,7 @@ from dashtam.domain.investments.repository import (
     SecurityRepository,
 )
 from dashtam.domain.providers.repository import ConnectionRepository
+from dashtam.domain.providers.sync_state import SyncStateRepository
 from dashtam.domain.transactions.repository import TransactionRepository
 from dashtam.domain.users.repository import UserRepository
 
@@ -46,6 +47,9 @@ class UnitOfWork(Protocol):
 
     @property
     def connections(self) -> ConnectionRepository: ...
+
+    @property
+    def sync_state(self) -> SyncStateRepository: ...
 
     @property
     def accounts(self) -> AccountRepository: ...

@@ -101,6 +101,27 @@ class Settings(BaseSettings):
         default=None, validation_alias="DASHTAM_CREDENTIALS_KEY"
     )
 
+    # Live sync (docs/sync.md). Loopback http claim URLs are for tests and local bridges only.
+    sync_interval_seconds: float = Field(
+        default=4 * 3600, ge=60, validation_alias="DASHTAM_SYNC_INTERVAL"
+    )
+    sync_first_days: int = Field(
+        default=90, ge=1, le=730, validation_alias="DASHTAM_SYNC_FIRST_DAYS"
+    )
+    sync_overlap_days: int = Field(
+        default=7, ge=0, le=60, validation_alias="DASHTAM_SYNC_OVERLAP_DAYS"
+    )
+    sync_max_requests_per_day: int = Field(
+        default=24, ge=1, validation_alias="DASHTAM_SYNC_MAX_REQUESTS_PER_DAY"
+    )
+    sync_timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="DASHTAM_SYNC_TIMEOUT")
+    sync_allow_loopback_http: bool = Field(
+        default=False, validation_alias="DASHTAM_SYNC_ALLOW_LOOPBACK_HTTP"
+    )
+    # The scheduler: how often a worker looks for due syncs; whether the API process runs one.
+    worker_poll_seconds: float = Field(default=30.0, gt=0, validation_alias="DASHTAM_WORKER_POLL")
+    sync_in_api: bool = Field(default=False, validation_alias="DASHTAM_SYNC_IN_API")
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:

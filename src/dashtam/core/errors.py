@@ -80,6 +80,14 @@ class RateLimitedError(DomainError):
 
 
 @dataclass(frozen=True, slots=True)
+class UpstreamError(DomainError):
+    """A source Dashtam reads for the user failed (its server, not ours); the message is a
+    fixed sentence safe to show, and says whether trying later may help."""
+
+    default_code: ClassVar[str] = "upstream_failed"
+
+
+@dataclass(frozen=True, slots=True)
 class InfrastructureError(Error):
     """Something outside the domain failed (database, broker, filesystem)."""
 

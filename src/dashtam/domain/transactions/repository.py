@@ -105,6 +105,13 @@ class TransactionRepository(Protocol):
         """
         ...
 
+    async def remove_pending(
+        self, account_id: UUID, *, keep: Collection[str]
+    ) -> Result[int, Error]:
+        """Delete the account's pending rows whose provider id is not in ``keep`` (a live
+        source no longer lists them); returns how many went."""
+        ...
+
     async def by_provider_ids(
         self, account_id: UUID, provider_ids: Collection[str]
     ) -> Result[Sequence[Transaction], Error]:

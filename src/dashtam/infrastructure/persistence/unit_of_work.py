@@ -32,6 +32,7 @@ from dashtam.infrastructure.persistence.repositories.investment_transactions imp
     SqlInvestmentTransactionRepository,
 )
 from dashtam.infrastructure.persistence.repositories.securities import SqlSecurityRepository
+from dashtam.infrastructure.persistence.repositories.sync_state import SqlSyncStateRepository
 from dashtam.infrastructure.persistence.repositories.transactions import SqlTransactionRepository
 from dashtam.infrastructure.persistence.repositories.users import SqlUserRepository
 
@@ -82,6 +83,7 @@ class SqlUnitOfWork:
         self.refresh_tokens = SqlRefreshTokenRepository(session=self._session)
         self.login_attempts = SqlLoginAttemptRepository(session=self._session)
         self.connections = SqlConnectionRepository(session=self._session)
+        self.sync_state = SqlSyncStateRepository(session=self._session)
         self.accounts = SqlAccountRepository(session=self._session)
         self.transactions = SqlTransactionRepository(session=self._session)
         self.securities = SqlSecurityRepository(session=self._session)

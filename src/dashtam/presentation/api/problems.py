@@ -27,6 +27,7 @@ from dashtam.core.errors import (
     InfrastructureError,
     NotFoundError,
     RateLimitedError,
+    UpstreamError,
     ValidationError,
 )
 from dashtam.core.tracing import get_trace_id
@@ -83,6 +84,8 @@ def status_for(error: Error) -> int:
         return 403
     if isinstance(error, RateLimitedError):
         return 429
+    if isinstance(error, UpstreamError):
+        return 502
     if isinstance(error, StorageFullError):
         return 507
     if isinstance(error, DatabaseUnavailableError):
@@ -109,7 +112,7 @@ def error_response(error: Error, request: Request) -> JSONResponse:
         headers["WWW-Authenticate"] = _bearer_challenge(error)
     if isinstance(error, DatabaseUnavailableError):
         headers["Retry-After"] = str(error.retry_after_seconds)
-    if status >= 500:
+    if status >= 500 and not isinstance(error, UpstreamError):
         detail = (
             "the service is temporarily unavailable"
             if isinstance(error, DatabaseUnavailableError)

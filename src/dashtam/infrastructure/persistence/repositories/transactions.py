@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.clock import utcnow
 from dashtam.core.errors import Error
 from dashtam.core.result import Result, Success
 from dashtam.domain.imports.statement import ParsedTransaction
-from dashtam.domain.transactions.entities import Transaction
+from dashtam.domain.transactions.entities import Transaction, TransactionStatus
 from dashtam.domain.transactions.repository import (
     PendingReplacement,
     TransactionCursor,
@@ -104,6 +104,28 @@ class SqlTransactionRepository(SqlTransactionLinks):
                 update(TransactionModel).execution_options(synchronize_session=False), rows
             )
         return Success(len(rows))
+
+    @classified
+    async def remove_pending(
+        self, account_id: UUID, *, keep: Collection[str]
+    ) -> Result[int, Error]:
+        # Pending rows are few per account: read them, decide here, delete by primary key.
+        rows = (
+            await self._session.execute(
+                select(TransactionModel.id, TransactionModel.provider_transaction_id).where(
+                    TransactionModel.account_id == account_id,
+                    TransactionModel.status == TransactionStatus.PENDING.value,
+                )
+            )
+        ).all()
+        gone = [row.id for row in rows if row.provider_transaction_id not in keep]
+        if gone:
+            await self._session.execute(
+                delete(TransactionModel)
+                .where(TransactionModel.id.in_(gone))
+                .execution_options(synchronize_session=False)
+            )
+        return Success(len(gone))
 
     async def _stored(self, account_id: UUID, keys: list[str]) -> dict[str, Any]:
         """The compared columns of the account's rows with these provider ids, by id."""

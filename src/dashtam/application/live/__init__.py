@@ -1,0 +1,1 @@
+"""Live sources: connecting one (claiming its setup token), syncing it, scheduling syncs."""
