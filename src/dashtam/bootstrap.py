@@ -96,6 +96,7 @@ if TYPE_CHECKING:
     from dashtam.application.users.account import ChangePasswordHandler, CloseAccountHandler
     from dashtam.application.users.handlers import AdminDeleteUserHandler, RegisterUserHandler
     from dashtam.application.users.queries import FindActiveUser
+    from dashtam.bootstrap_live import LiveSync
     from dashtam.domain.imports.statement import ImportLimits, ParserFactory
     from dashtam.domain.protocols.credentials import CredentialCipher
     from dashtam.domain.protocols.identifiers import IdentifierDigest
@@ -107,6 +108,7 @@ if TYPE_CHECKING:
     from dashtam.infrastructure.audit.signing import AuditRecordSigner
     from dashtam.infrastructure.events.relay import OutboxRelay
     from dashtam.infrastructure.persistence.database import Database
+    from dashtam.infrastructure.webhooks.wiring import Webhooks
 
 
 class Container:
@@ -148,11 +150,19 @@ class Container:
         from dashtam.infrastructure.events.relay import OutboxRelay
         from dashtam.infrastructure.events.subscribers import LoggingSubscriber
 
+        events_log = self.logger("dashtam.events")
         return OutboxRelay(
             database=self.database,
-            logger=self.logger("dashtam.events"),
-            subscribers=[LoggingSubscriber(logger=self.logger("dashtam.events"))],
+            logger=events_log,
+            subscribers=[LoggingSubscriber(logger=events_log), self.webhooks.fanout],
         )
+
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        """Endpoints, the outbox fan-out and the sender (``infrastructure/webhooks/wiring.py``)."""
+        from dashtam.infrastructure.webhooks.wiring import Webhooks
+
+        return Webhooks(self)
 
     @cached_property
     def audit_signer(self) -> AuditRecordSigner:
@@ -221,6 +231,13 @@ class Container:
         from dashtam.infrastructure.security.credentials import AesGcmCredentialCipher
 
         return AesGcmCredentialCipher.from_settings(self.settings)
+
+    @cached_property
+    def live(self) -> LiveSync:
+        """Live sources: connecting, syncing (see ``bootstrap_live``)."""
+        from dashtam.bootstrap_live import LiveSync
+
+        return LiveSync(self)
 
     @cached_property
     def password_policy(self) -> PasswordPolicy:
@@ -384,6 +401,7 @@ class Container:
             await self.database.close()
             del self.__dict__["database"]
         self.__dict__.pop("event_bus", None)
+        self.__dict__.pop("webhooks", None)
         self.__dict__.pop("audit_chain", None)
 
 

@@ -40,6 +40,13 @@ class CreateConnectionHandler:
                 details={"field": "provider"},
             )
             return await self._runner.refuse(note, error)
+        if provider is ProviderSlug.SIMPLEFIN:
+            needed = ValidationError(
+                "a simplefin connection needs the setup token from your SimpleFIN Bridge",
+                code="setup_token_required",
+                details={"field": "setup_token"},
+            )
+            return await self._runner.refuse(note, needed)
         label = command.label.strip()[:MAX_LABEL_LENGTH] or provider.value
         connection = ProviderConnection(user_id=command.user_id, provider=provider, label=label)
 
@@ -97,9 +104,15 @@ class DisconnectConnectionHandler:
                 return deleted
             purged = deleted.value
         connection.status = ConnectionStatus.DISCONNECTED
+        connection.next_sync_at = None
         updated = await uow.connections.update(connection)
         if isinstance(updated, Failure):
             return updated
+        if connection.is_live:
+            # A disconnected source is never read again: its access goes with it.
+            forgotten = await uow.sync_state.store_credentials(connection.id, None)
+            if isinstance(forgotten, Failure):
+                return forgotten
         uow.raise_event(
             ProviderDisconnected(
                 user_id=command.user_id, connection_id=connection.id, purged=command.purge

@@ -65,6 +65,13 @@ class ImportTargets:
             return Failure(
                 ConflictError("the connection is disconnected", code="connection_disconnected")
             )
+        if connection.is_live:
+            return Failure(
+                ConflictError(
+                    "this connection syncs by itself from its provider; it takes no files",
+                    code="live_connection_takes_no_files",
+                )
+            )
         chosen = self._parser(connection.provider, command)
         if isinstance(chosen, Failure):
             return chosen

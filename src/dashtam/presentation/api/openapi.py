@@ -28,7 +28,8 @@ DESCRIPTIONS: dict[int, str] = {
     409: "Conflicts with the current state, or a concurrent change: reload and retry",
     413: "The request body is over its size limit",
     422: "The request is not valid; `errors` says where",
-    429: "Too many failed attempts; see Retry-After",
+    429: "Too many attempts (or requests to a provider); see Retry-After",
+    502: "A provider's server failed; the message says whether Dashtam retries by itself",
     503: "The database is unavailable; retry later",
 }
 _HEADERS: dict[int, dict[str, Any]] = {

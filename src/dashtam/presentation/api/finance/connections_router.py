@@ -15,6 +15,7 @@ from dashtam.application.finance.commands import (
     DisconnectConnection,
     ImportStatement,
 )
+from dashtam.application.live.commands import ConnectLiveSource, SyncConnection
 from dashtam.bootstrap import PRESETS
 from dashtam.core.errors import ValidationError
 from dashtam.domain.imports.statement import CsvOptions
@@ -28,6 +29,7 @@ from dashtam.presentation.api.finance.schemas import (
     ConnectionResponse,
     CreateConnectionRequest,
     ImportResponse,
+    SyncResponse,
 )
 from dashtam.presentation.api.openapi import AUTHENTICATED, problems
 from dashtam.presentation.api.problems import error_response, problem_response
@@ -44,6 +46,11 @@ _CHUNK = 1024 * 1024
     status_code=status.HTTP_201_CREATED,
     response_model=ConnectionResponse,
     responses=problems(*AUTHENTICATED, 409, 413, 422),
+    description=(
+        "A file connection (`ofx-file`, `csv-file`, `manual`), or a live one: "
+        '`{"provider": "simplefin", "setup_token": ...}` claims the token (once) and keeps '
+        "the access encrypted; the first sync follows by itself (docs/sync.md)."
+    ),
 )
 async def create_connection(
     body: CreateConnectionRequest,
@@ -52,11 +59,41 @@ async def create_connection(
     container: ContainerDep,
     context: AuthenticatedContextDep,
 ) -> ConnectionResponse | JSONResponse:
+    if body.setup_token is not None:
+        live = ConnectLiveSource(
+            user_id=principal.user.id,
+            provider=body.provider,
+            label=body.label,
+            setup_token=body.setup_token,
+            context=context,
+        )
+        connected = await container.live.connect_handler().handle(live)
+        return respond(connected, request, ConnectionResponse.of)
     command = CreateConnection(
         user_id=principal.user.id, provider=body.provider, label=body.label, context=context
     )
     result = await container.create_connection_handler().handle(command)
     return respond(result, request, ConnectionResponse.of)
+
+
+@router.post(
+    "/{connection_id}/sync",
+    response_model=SyncResponse,
+    summary="Sync a live connection now (what the worker does on its schedule)",
+    responses=problems(*AUTHENTICATED, 404, 409, 422, 429, 502),
+)
+async def sync_connection(
+    connection_id: UUID,
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    context: AuthenticatedContextDep,
+) -> SyncResponse | JSONResponse:
+    command = SyncConnection(
+        user_id=principal.user.id, connection_id=connection_id, context=context
+    )
+    result = await container.live.sync_handler().handle(command)
+    return respond(result, request, SyncResponse.of)
 
 
 @router.get("", response_model=ConnectionList, responses=problems(*AUTHENTICATED))

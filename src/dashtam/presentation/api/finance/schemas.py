@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dashtam.application.finance.commands import ImportReport
 from dashtam.application.finance.queries import CurrencyTotals
+from dashtam.application.live.commands import SyncReport
 from dashtam.domain.accounts.entities import Account, BalanceSnapshot
 from dashtam.domain.providers.entities import ProviderConnection, ProviderSlug
 from dashtam.domain.transactions.entities import Transaction
@@ -28,15 +29,22 @@ class CreateConnectionRequest(BaseModel):
         json_schema_extra={"enum": [slug.value for slug in ProviderSlug]},
     )
     label: PlainText = Field(default="", max_length=100, examples=["Chase checking"])
+    # Live providers only: the SimpleFIN setup token (claimed once, never stored or echoed).
+    setup_token: str | None = Field(default=None, min_length=1, max_length=4096)
 
 
 class ConnectionResponse(BaseModel):
     id: UUID
     provider: str
     label: str
-    status: str
+    status: str = Field(description="active, needs_attention or disconnected")
     last_import_at: datetime | None
     created_at: datetime
+    # Live connections: what the source asks the user to do, and the sync schedule.
+    attention_message: str | None = None
+    last_sync_at: datetime | None = None
+    last_sync_attempt_at: datetime | None = None
+    next_sync_at: datetime | None = None
 
     @classmethod
     def of(cls, connection: ProviderConnection) -> ConnectionResponse:
@@ -47,6 +55,46 @@ class ConnectionResponse(BaseModel):
             status=connection.status.value,
             last_import_at=connection.last_import_at,
             created_at=connection.created_at,
+            attention_message=connection.attention_message,
+            last_sync_at=connection.last_sync_at,
+            last_sync_attempt_at=connection.last_sync_attempt_at,
+            next_sync_at=connection.next_sync_at if connection.is_active else None,
+        )
+
+
+class SyncResponse(BaseModel):
+    connection_id: UUID
+    status: str
+    window_start: datetime
+    window_end: datetime
+    requests: int
+    accounts: int
+    transactions_new: int
+    transactions_updated: int
+    transactions_unchanged: int
+    transactions_removed: int
+    balance_snapshots_added: int
+    holdings_added: int
+    messages: list[str]
+    skipped: dict[str, int]
+
+    @classmethod
+    def of(cls, report: SyncReport) -> SyncResponse:
+        return cls(
+            connection_id=report.connection_id,
+            status=report.status,
+            window_start=report.window_start,
+            window_end=report.window_end,
+            requests=report.requests,
+            accounts=report.accounts,
+            transactions_new=report.transactions_new,
+            transactions_updated=report.transactions_updated,
+            transactions_unchanged=report.transactions_unchanged,
+            transactions_removed=report.transactions_removed,
+            balance_snapshots_added=report.balance_snapshots_added,
+            holdings_added=report.holdings_added,
+            messages=list(report.messages),
+            skipped=dict(report.skipped),
         )
 
 
