@@ -24,6 +24,7 @@ from dashtam.domain.investments.repository import (
 from dashtam.domain.providers.repository import ConnectionRepository
 from dashtam.domain.transactions.repository import TransactionRepository
 from dashtam.domain.users.repository import UserRepository
+from dashtam.domain.webhooks.repository import WebhookRepository
 
 
 class ReadUnitOfWork(Protocol):
@@ -52,6 +53,9 @@ class ReadUnitOfWork(Protocol):
 
     @property
     def investment_transactions(self) -> InvestmentTransactionRepository: ...
+
+    @property
+    def webhooks(self) -> WebhookRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

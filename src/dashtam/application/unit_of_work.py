@@ -25,6 +25,7 @@ from dashtam.domain.providers.repository import ConnectionRepository
 from dashtam.domain.providers.sync_state import SyncStateRepository
 from dashtam.domain.transactions.repository import TransactionRepository
 from dashtam.domain.users.repository import UserRepository
+from dashtam.domain.webhooks.repository import WebhookRepository
 
 
 class UnitOfWork(Protocol):
@@ -65,6 +66,9 @@ class UnitOfWork(Protocol):
 
     @property
     def investment_transactions(self) -> InvestmentTransactionRepository: ...
+
+    @property
+    def webhooks(self) -> WebhookRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

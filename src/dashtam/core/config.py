@@ -70,6 +70,26 @@ class Settings(BaseSettings):
     event_retry_interval_seconds: float = Field(
         default=5.0, ge=0, validation_alias="DASHTAM_EVENT_RETRY_INTERVAL"
     )
+    # Webhooks (docs/webhooks.md). Private, loopback and link-local destinations are refused
+    # unless allowed (tests, a trusted LAN). The interval is the API's sender loop (0: off).
+    webhooks_allow_private: bool = Field(
+        default=False, validation_alias="DASHTAM_WEBHOOKS_ALLOW_PRIVATE"
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, validation_alias="DASHTAM_WEBHOOK_TIMEOUT"
+    )
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, le=20, validation_alias="DASHTAM_WEBHOOK_MAX_ATTEMPTS"
+    )
+    webhook_backoff_seconds: float = Field(
+        default=30.0, gt=0, validation_alias="DASHTAM_WEBHOOK_BACKOFF"
+    )
+    webhook_disable_after: int = Field(
+        default=20, ge=1, validation_alias="DASHTAM_WEBHOOK_DISABLE_AFTER"
+    )
+    webhook_interval_seconds: float = Field(
+        default=2.0, ge=0, validation_alias="DASHTAM_WEBHOOK_INTERVAL"
+    )
     # Audit keys never enter the database. Unset, they are derived from the secret key (HKDF).
     # DASHTAM_AUDIT_KEY: comma-separated MAC keys, the first signs new records, all verify.
     audit_key: SecretStr | None = Field(default=None, validation_alias="DASHTAM_AUDIT_KEY")

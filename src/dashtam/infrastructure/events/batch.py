@@ -9,7 +9,9 @@ delivered rows, and (only when something failed) one executemany UPDATE of the f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
@@ -22,6 +24,26 @@ from dashtam.infrastructure.persistence.models.outbox import EventDeliveryModel,
 
 _outbox = OutboxEventModel
 _deliveries = EventDeliveryModel.metadata.tables[EventDeliveryModel.__tablename__]
+
+# The session of the batch whose subscribers are running. A subscriber that writes (the
+# webhook fan-out) writes in it: its rows commit with the batch's delivery records or not at
+# all, and on SQLite a transaction of its own would wait for this one's write lock.
+_serving: ContextVar[AsyncSession | None] = ContextVar("dashtam_batch_session", default=None)
+
+
+@contextmanager
+def serving(session: AsyncSession) -> Iterator[None]:
+    """Subscribers called in this block find the batch's session with ``batch_session()``."""
+    token = _serving.set(session)
+    try:
+        yield
+    finally:
+        _serving.reset(token)
+
+
+def batch_session() -> AsyncSession | None:
+    """The session of the batch being delivered (None outside a relay's batch)."""
+    return _serving.get()
 
 
 @dataclass(frozen=True, slots=True)

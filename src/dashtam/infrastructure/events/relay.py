@@ -140,8 +140,9 @@ class OutboxRelay:
                     return outcome
                 outcome.claimed = len(claimed)
                 done = await batch.past_deliveries(session, claimed)
-                for event in claimed:
-                    await self._deliver_event(event, done, outcome)
+                with batch.serving(session):  # a subscriber that writes, writes in this batch
+                    for event in claimed:
+                        await self._deliver_event(event, done, outcome)
                 now = utcnow()
                 await batch.record(
                     session,

@@ -29,6 +29,7 @@ from dashtam.infrastructure.persistence.repositories.investment_transactions imp
 from dashtam.infrastructure.persistence.repositories.securities import SqlSecurityRepository
 from dashtam.infrastructure.persistence.repositories.transactions import SqlTransactionRepository
 from dashtam.infrastructure.persistence.repositories.users import SqlUserRepository
+from dashtam.infrastructure.persistence.repositories.webhooks import SqlWebhookRepository
 
 
 def read_session_factory(database: Database) -> async_sessionmaker[AsyncSession]:
@@ -55,6 +56,7 @@ class SqlReadUnitOfWork:
     securities: SqlSecurityRepository
     holdings: SqlHoldingRepository
     investment_transactions: SqlInvestmentTransactionRepository
+    webhooks: SqlWebhookRepository
 
     def __init__(
         self,
@@ -86,6 +88,7 @@ class SqlReadUnitOfWork:
         self.securities = SqlSecurityRepository(session=self._session)
         self.holdings = SqlHoldingRepository(session=self._session)
         self.investment_transactions = SqlInvestmentTransactionRepository(session=self._session)
+        self.webhooks = SqlWebhookRepository(session=self._session)
         return self
 
     async def __aexit__(

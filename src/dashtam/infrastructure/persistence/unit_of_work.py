@@ -35,6 +35,7 @@ from dashtam.infrastructure.persistence.repositories.securities import SqlSecuri
 from dashtam.infrastructure.persistence.repositories.sync_state import SqlSyncStateRepository
 from dashtam.infrastructure.persistence.repositories.transactions import SqlTransactionRepository
 from dashtam.infrastructure.persistence.repositories.users import SqlUserRepository
+from dashtam.infrastructure.persistence.repositories.webhooks import SqlWebhookRepository
 
 CommittedEventsHook = Callable[[Sequence[UUID]], Awaitable[object]]
 
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
     securities: SqlSecurityRepository
     holdings: SqlHoldingRepository
     investment_transactions: SqlInvestmentTransactionRepository
+    webhooks: SqlWebhookRepository
 
     def __init__(
         self,
@@ -89,6 +91,7 @@ class SqlUnitOfWork:
         self.securities = SqlSecurityRepository(session=self._session)
         self.holdings = SqlHoldingRepository(session=self._session)
         self.investment_transactions = SqlInvestmentTransactionRepository(session=self._session)
+        self.webhooks = SqlWebhookRepository(session=self._session)
         return self
 
     async def __aexit__(

@@ -33,6 +33,7 @@ from dashtam.presentation.api.middleware import (
 from dashtam.presentation.api.openapi import install_openapi
 from dashtam.presentation.api.problems import install_problem_handlers
 from dashtam.presentation.api.users.router import router as users_router
+from dashtam.presentation.api.webhooks.router import router as webhooks_router
 
 # Every JSON body of the API is small; a megabyte is generous and stops memory abuse.
 JSON_BODY_LIMIT = 1024 * 1024
@@ -59,6 +60,8 @@ def _lifespan(resolved: Container) -> Callable[[FastAPI], AbstractAsyncContextMa
         delivered = await delivery.start()
         stop_sealing = asyncio.Event()
         sealing = _start_sealing(resolved, stop_sealing)
+        stop_webhooks = asyncio.Event()
+        webhooks = _start_webhooks(resolved, stop_webhooks)
         # Read audit records are written in batches by a background flusher (docs/audit.md).
         read_audit = resolved.read_audit_log
         read_audit.start()
@@ -72,6 +75,9 @@ def _lifespan(resolved: Container) -> Callable[[FastAPI], AbstractAsyncContextMa
             stop_sealing.set()
             if sealing is not None:
                 await sealing
+            stop_webhooks.set()  # the batch in flight finishes; a later claim resends the rest
+            if webhooks is not None:
+                await webhooks
             await resolved.aclose()
             logger.info("api_stopped")
 
@@ -109,6 +115,16 @@ def _start_sealing(resolved: Container, stop: asyncio.Event) -> asyncio.Task[Non
     )
 
 
+def _start_webhooks(resolved: Container, stop: asyncio.Event) -> asyncio.Task[None] | None:
+    """Post due webhook deliveries in the background (a ``dashtam worker`` may do it instead,
+    or as well: claims never overlap)."""
+    interval = resolved.settings.webhook_interval_seconds
+    if interval <= 0:
+        return None
+    sender = resolved.webhooks.sender
+    return asyncio.create_task(sender.run(stop=stop, interval=interval), name="dashtam-webhooks")
+
+
 def create_app(container: Container | None = None, *, configure_logs: bool = True) -> FastAPI:
     """Build the API around ``container`` (the process-wide one by default)."""
     resolved = container or get_container()
@@ -144,4 +160,5 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
     app.include_router(accounts_router)
     app.include_router(investments_router)
     app.include_router(transfers_router)
+    app.include_router(webhooks_router)
     return app

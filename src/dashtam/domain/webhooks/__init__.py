@@ -1,0 +1,1 @@
+"""Webhooks: endpoints a user registers, and the signed events Dashtam posts to them."""

@@ -1,0 +1,1 @@
+"""Webhook delivery: fan-out from the outbox, signing, the SSRF guard and the HTTP sender."""
