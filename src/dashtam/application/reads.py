@@ -22,6 +22,7 @@ from dashtam.domain.investments.repository import (
     SecurityRepository,
 )
 from dashtam.domain.providers.repository import ConnectionRepository
+from dashtam.domain.transactions.feed import TransactionFeed
 from dashtam.domain.transactions.repository import TransactionRepository
 from dashtam.domain.users.repository import UserRepository
 from dashtam.domain.webhooks.repository import WebhookRepository
@@ -44,6 +45,9 @@ class ReadUnitOfWork(Protocol):
 
     @property
     def transactions(self) -> TransactionRepository: ...
+
+    @property
+    def feed(self) -> TransactionFeed: ...
 
     @property
     def securities(self) -> SecurityRepository: ...

@@ -27,6 +27,7 @@ from dashtam.infrastructure.persistence.repositories.investment_transactions imp
     SqlInvestmentTransactionRepository,
 )
 from dashtam.infrastructure.persistence.repositories.securities import SqlSecurityRepository
+from dashtam.infrastructure.persistence.repositories.transaction_feed import SqlTransactionFeed
 from dashtam.infrastructure.persistence.repositories.transactions import SqlTransactionRepository
 from dashtam.infrastructure.persistence.repositories.users import SqlUserRepository
 from dashtam.infrastructure.persistence.repositories.webhooks import SqlWebhookRepository
@@ -53,6 +54,7 @@ class SqlReadUnitOfWork:
     connections: SqlConnectionRepository
     accounts: SqlAccountRepository
     transactions: SqlTransactionRepository
+    feed: SqlTransactionFeed
     securities: SqlSecurityRepository
     holdings: SqlHoldingRepository
     investment_transactions: SqlInvestmentTransactionRepository
@@ -85,6 +87,7 @@ class SqlReadUnitOfWork:
         self.connections = SqlConnectionRepository(session=self._session)
         self.accounts = SqlAccountRepository(session=self._session)
         self.transactions = SqlTransactionRepository(session=self._session)
+        self.feed = SqlTransactionFeed(session=self._session)
         self.securities = SqlSecurityRepository(session=self._session)
         self.holdings = SqlHoldingRepository(session=self._session)
         self.investment_transactions = SqlInvestmentTransactionRepository(session=self._session)

@@ -7,6 +7,10 @@ from dashtam.infrastructure.persistence.models.auth import (
     LoginAttemptModel,
     RefreshTokenModel,
 )
+from dashtam.infrastructure.persistence.models.feed import (
+    TransactionChangeModel,
+    TransactionFeedHeadModel,
+)
 from dashtam.infrastructure.persistence.models.finance import (
     AccountModel,
     BalanceSnapshotModel,
@@ -43,6 +47,8 @@ __all__ = [
     "ProviderModel",
     "RefreshTokenModel",
     "SecurityModel",
+    "TransactionChangeModel",
+    "TransactionFeedHeadModel",
     "TransactionModel",
     "UserModel",
     "WebhookDeliveryModel",
