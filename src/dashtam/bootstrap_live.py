@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from dashtam.application.live.connect import ConnectLiveSourceHandler
 from dashtam.application.live.policy import SyncPolicy
+from dashtam.application.live.scheduler import SyncScheduler
 from dashtam.application.live.sync import SyncConnectionHandler
 
 if TYPE_CHECKING:
@@ -58,4 +59,13 @@ class LiveSync:
             cipher=self._container.credential_cipher,
             logger=self._container.logger("dashtam.live"),
             policy=self.policy,
+        )
+
+    def scheduler(self, *, worker_id: str | None = None) -> SyncScheduler:
+        return SyncScheduler(
+            uow_factory=self._container.unit_of_work,
+            handler=self.sync_handler(),
+            policy=self.policy,
+            logger=self._container.logger("dashtam.worker"),
+            worker_id=worker_id,
         )

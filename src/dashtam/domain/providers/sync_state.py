@@ -70,6 +70,10 @@ class SyncStateRepository(Protocol):
         by ``worker`` until ``lease_until``; a connection is claimed by one worker at a time."""
         ...
 
+    async def live_connections(self) -> Result[Sequence[DueSync], Error]:
+        """Every connected live connection, whatever its schedule (``dashtam sync --all``)."""
+        ...
+
     async def claim(
         self, connection_id: UUID, *, worker: str, now: datetime, lease_until: datetime
     ) -> Result[bool, Error]:

@@ -17,6 +17,7 @@ from dashtam.presentation.cli.db import db_app
 from dashtam.presentation.cli.holdings import holdings
 from dashtam.presentation.cli.imports import import_file
 from dashtam.presentation.cli.preflight import fail, require_current_schema
+from dashtam.presentation.cli.sync import sync, worker
 from dashtam.presentation.cli.users import users_app
 
 app = typer.Typer(
@@ -32,6 +33,8 @@ app.add_typer(users_app, name="users")
 app.add_typer(credentials_app, name="credentials")
 app.command("import")(import_file)
 app.command("holdings")(holdings)
+app.command("sync")(sync)
+app.command("worker")(worker)
 events_app = typer.Typer(help="Event delivery.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
 

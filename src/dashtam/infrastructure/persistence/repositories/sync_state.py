@@ -27,6 +27,14 @@ def _unclaimed(now: datetime) -> ColumnElement[bool]:
     return or_(_C.sync_claimed_until.is_(None), _C.sync_claimed_until < now)
 
 
+def _live() -> ColumnElement[bool]:
+    return and_(
+        _C.provider == ProviderSlug.SIMPLEFIN.value,
+        _C.status != ConnectionStatus.DISCONNECTED.value,
+        _C.credentials.is_not(None),
+    )
+
+
 class SqlSyncStateRepository:
     def __init__(self, *, session: AsyncSession) -> None:
         self._session = session
@@ -102,18 +110,18 @@ class SqlSyncStateRepository:
         return Success(None)
 
     @classified
+    async def live_connections(self) -> Result[Sequence[DueSync], Error]:
+        query = select(_C.id, _C.user_id).where(_live()).order_by(_C.next_sync_at, _C.id)
+        rows = (await self._session.execute(query)).all()
+        return Success([DueSync(row.id, row.user_id) for row in rows])
+
+    @classified
     async def claim_due(
         self, *, worker: str, now: datetime, lease_until: datetime, limit: int
     ) -> Result[Sequence[DueSync], Error]:
         query = (
             select(_C.id, _C.user_id)
-            .where(
-                _C.provider == ProviderSlug.SIMPLEFIN.value,
-                _C.status != ConnectionStatus.DISCONNECTED.value,
-                _C.credentials.is_not(None),
-                _C.next_sync_at <= now,
-                _unclaimed(now),
-            )
+            .where(_live(), _C.next_sync_at <= now, _unclaimed(now))
             .order_by(_C.next_sync_at)
             .limit(limit)
         )
