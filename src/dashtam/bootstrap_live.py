@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from dashtam.application.live.connect import ConnectLiveSourceHandler
 from dashtam.application.live.policy import SyncPolicy
+from dashtam.application.live.rotation import RotateCredentialsHandler
 from dashtam.application.live.scheduler import SyncScheduler
 from dashtam.application.live.sync import SyncConnectionHandler
 
@@ -68,4 +69,9 @@ class LiveSync:
             policy=self.policy,
             logger=self._container.logger("dashtam.worker"),
             worker_id=worker_id,
+        )
+
+    def rotate_handler(self) -> RotateCredentialsHandler:
+        return RotateCredentialsHandler(
+            uow_factory=self._container.unit_of_work, cipher=self._container.credential_cipher
         )
