@@ -165,6 +165,7 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/transactions.csv"): Spec(
         "user", _filtered("/api/v1/transactions.csv"), frozenset({"account"})
     ),
+    ("GET", "/api/v1/transactions/sync"): Spec("user", _one("/api/v1/transactions/sync")),
     ("PUT", "/api/v1/transactions/{transaction_id}/transfer"): Spec(
         "user",
         _one("/api/v1/transactions/{transaction_id}/transfer", json={"other_id": str(new_id())}),

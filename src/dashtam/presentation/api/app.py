@@ -22,6 +22,7 @@ from dashtam.presentation.api.admin.router import router as admin_router
 from dashtam.presentation.api.auth.router import router as auth_router
 from dashtam.presentation.api.finance.accounts_router import router as accounts_router
 from dashtam.presentation.api.finance.connections_router import router as connections_router
+from dashtam.presentation.api.finance.feed_router import router as feed_router
 from dashtam.presentation.api.finance.transfers_router import router as transfers_router
 from dashtam.presentation.api.health.router import router as health_router
 from dashtam.presentation.api.investments.router import router as investments_router
@@ -157,6 +158,8 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
     app.include_router(auth_router)
     app.include_router(admin_router)
     app.include_router(connections_router)
+    # Before any /transactions/{id} route: 'sync' is not a transaction id.
+    app.include_router(feed_router)
     app.include_router(accounts_router)
     app.include_router(investments_router)
     app.include_router(transfers_router)
