@@ -19,8 +19,8 @@ from dashtam.application.live.scheduler import SyncScheduler
 from dashtam.core.clock import utcnow
 from dashtam.infrastructure.persistence.models import ConnectionModel, TransactionModel
 from tests.api.finance_support import sign_up
-from tests.api.live.support import connect_bridge, sync
-from tests.api.support import FastContainer, assert_problem
+from tests.api.live.support import connect_bridge, live_settings, sync
+from tests.api.support import FastContainer, assert_problem, running
 from tests.simplefin_bridge import SimplefinBridge
 
 DASHTAM = str(Path(sys.executable).with_name("dashtam"))
@@ -197,3 +197,19 @@ async def test_two_workers_never_sync_one_connection_at_once(
         _scheduler(live_container, "w2").run_once(),
     )
     assert sum(again) == 6
+
+
+async def test_the_api_can_run_the_worker_itself(
+    database_url: str, bridge: SimplefinBridge
+) -> None:
+    container = FastContainer(
+        live_settings(database_url, DASHTAM_SYNC_IN_API=True, DASHTAM_WORKER_POLL=0.1)
+    )
+    async with running(container) as (_, client):
+        headers = await sign_up(client, "ana@example.com")
+        await connect_bridge(client, headers, bridge)
+        deadline = time.monotonic() + 20
+        while await _transactions(container) < 4:
+            assert time.monotonic() < deadline, "the API's worker never synced"
+            await asyncio.sleep(0.05)
+    assert bridge.count("/accounts") == 1

@@ -63,6 +63,8 @@ def _lifespan(resolved: Container) -> Callable[[FastAPI], AbstractAsyncContextMa
         sealing = _start_sealing(resolved, stop_sealing)
         stop_webhooks = asyncio.Event()
         webhooks = _start_webhooks(resolved, stop_webhooks)
+        stop_syncing = asyncio.Event()
+        syncing = _start_syncing(resolved, stop_syncing)
         # Read audit records are written in batches by a background flusher (docs/audit.md).
         read_audit = resolved.read_audit_log
         read_audit.start()
@@ -79,6 +81,9 @@ def _lifespan(resolved: Container) -> Callable[[FastAPI], AbstractAsyncContextMa
             stop_webhooks.set()  # the batch in flight finishes; a later claim resends the rest
             if webhooks is not None:
                 await webhooks
+            stop_syncing.set()
+            if syncing is not None:
+                await syncing  # a sync in flight finishes (its lease would expire otherwise)
             await resolved.aclose()
             logger.info("api_stopped")
 
@@ -124,6 +129,18 @@ def _start_webhooks(resolved: Container, stop: asyncio.Event) -> asyncio.Task[No
         return None
     sender = resolved.webhooks.sender
     return asyncio.create_task(sender.run(stop=stop, interval=interval), name="dashtam-webhooks")
+
+
+def _start_syncing(resolved: Container, stop: asyncio.Event) -> asyncio.Task[None] | None:
+    """With DASHTAM_SYNC_IN_API, each API process is also a sync worker (claims never overlap,
+    so several processes share the work); otherwise ``dashtam worker`` runs syncs."""
+    settings = resolved.settings
+    if not settings.sync_in_api:
+        return None
+    scheduler = resolved.live.scheduler()
+    return asyncio.create_task(
+        scheduler.run(stop=stop, interval=settings.worker_poll_seconds), name="dashtam-sync"
+    )
 
 
 def create_app(container: Container | None = None, *, configure_logs: bool = True) -> FastAPI:
