@@ -158,8 +158,7 @@ class Container:
         )
 
     @cached_property
-    def webhooks(self) -> Webhooks:
-        """Endpoints, the outbox fan-out and the sender (``infrastructure/webhooks/wiring.py``)."""
+    def webhooks(self) -> Webhooks:  # endpoints, the outbox fan-out and the sender
         from dashtam.infrastructure.webhooks.wiring import Webhooks
 
         return Webhooks(self)

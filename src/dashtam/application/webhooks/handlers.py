@@ -181,14 +181,8 @@ class WebhookHandlers:
     async def _checked(
         self, url: str | None, events: tuple[str, ...] | None, description: str | None
     ) -> Result[tuple[str | None, tuple[WebhookEventType, ...] | None, str | None], Error]:
-        """The given fields, checked (None where not given); the URL resolved by the guard."""
-        checked_url: str | None = None
-        if url is not None:
-            match await rules.allowed_url(url, self._guard):
-                case Failure() as refused:
-                    return refused
-                case Success(value):
-                    checked_url = value
+        """The given fields, checked (None where not given); the URL last, resolved by the
+        guard (no DNS query for a request that is refused anyway)."""
         checked_events = None
         if events is not None:
             match rules.event_types(events):
@@ -200,7 +194,14 @@ class WebhookHandlers:
             case Failure() as refused:
                 return refused
             case Success(text):
-                return Success((checked_url, checked_events, text))
+                checked_text = text
+        if url is None:
+            return Success((None, checked_events, checked_text))
+        match await rules.allowed_url(url, self._guard):
+            case Failure() as refused:
+                return refused
+            case Success(value):
+                return Success((value, checked_events, checked_text))
         raise AssertionError("unreachable: a Result is a Success or a Failure")
 
 

@@ -39,7 +39,7 @@ router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
     status_code=status.HTTP_201_CREATED,
     response_model=CreatedWebhookResponse,
     summary="Register an endpoint (its signing secret is in this answer only)",
-    responses=problems(*AUTHENTICATED, 409, 422),
+    responses=problems(*AUTHENTICATED, 409, 413, 422),
 )
 async def create_webhook(
     body: CreateWebhookRequest,
@@ -82,7 +82,7 @@ async def get_webhook(
 @router.patch(
     "/{endpoint_id}",
     response_model=WebhookResponse,
-    responses=problems(*AUTHENTICATED, 404, 409, 422),
+    responses=problems(*AUTHENTICATED, 404, 409, 413, 422),
 )
 async def update_webhook(
     endpoint_id: UUID,
