@@ -14,6 +14,7 @@ from __future__ import annotations
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
+from dashtam.bootstrap_finance import FinanceWiring
 from dashtam.core.config import Settings, get_settings
 from dashtam.infrastructure.audit.chain import AuditChain
 from dashtam.infrastructure.audit.checkpoints import (
@@ -83,21 +84,12 @@ if TYPE_CHECKING:
         RevokeSessionHandler,
     )
     from dashtam.application.auth.timing import DummyPasswordCheck
-    from dashtam.application.finance.handlers import (
-        CreateConnectionHandler,
-        DeleteAccountHandler,
-        DisconnectConnectionHandler,
-    )
-    from dashtam.application.finance.imports import ImportStatementHandler
-    from dashtam.application.finance.queries import FinanceQueries
-    from dashtam.application.investments.queries import InvestmentQueries
     from dashtam.application.reads import ReadUnitOfWork
     from dashtam.application.unit_of_work import UnitOfWork
     from dashtam.application.users.account import ChangePasswordHandler, CloseAccountHandler
     from dashtam.application.users.handlers import AdminDeleteUserHandler, RegisterUserHandler
     from dashtam.application.users.queries import FindActiveUser
     from dashtam.bootstrap_live import LiveSync
-    from dashtam.domain.imports.statement import ImportLimits, ParserFactory
     from dashtam.domain.protocols.credentials import CredentialCipher
     from dashtam.domain.protocols.identifiers import IdentifierDigest
     from dashtam.domain.protocols.logger import LoggerProtocol
@@ -111,7 +103,7 @@ if TYPE_CHECKING:
     from dashtam.infrastructure.webhooks.wiring import Webhooks
 
 
-class Container:
+class Container(FinanceWiring):
     """Builds and caches the app-scoped objects; hands out request-scoped ones."""
 
     def __init__(self, settings: Settings) -> None:
@@ -341,54 +333,6 @@ class Container:
         from dashtam.application.users.queries import FindActiveUser
 
         return FindActiveUser(uow_factory=self.read_unit_of_work)
-
-    def create_connection_handler(self) -> CreateConnectionHandler:
-        from dashtam.application.finance.handlers import CreateConnectionHandler
-
-        return CreateConnectionHandler(uow_factory=self.unit_of_work)
-
-    def disconnect_connection_handler(self) -> DisconnectConnectionHandler:
-        from dashtam.application.finance.handlers import DisconnectConnectionHandler
-
-        return DisconnectConnectionHandler(uow_factory=self.unit_of_work)
-
-    def delete_account_handler(self) -> DeleteAccountHandler:
-        from dashtam.application.finance.handlers import DeleteAccountHandler
-
-        return DeleteAccountHandler(uow_factory=self.unit_of_work)
-
-    def statement_parsers(self) -> ParserFactory:
-        from dashtam.infrastructure.importers.factory import StatementParsers
-
-        return StatementParsers()
-
-    def import_limits(self) -> ImportLimits:
-        from dashtam.domain.imports.statement import ImportLimits
-
-        return ImportLimits(
-            max_bytes=self.settings.import_max_bytes,
-            max_transactions=self.settings.import_max_rows,
-        )
-
-    def import_statement_handler(self) -> ImportStatementHandler:
-        from dashtam.application.finance.imports import ImportStatementHandler
-
-        return ImportStatementHandler(
-            uow_factory=self.unit_of_work,
-            parsers=self.statement_parsers(),
-            logger=self.logger("dashtam.imports"),
-            limits=self.import_limits(),
-        )
-
-    def finance_queries(self) -> FinanceQueries:
-        from dashtam.application.finance.queries import FinanceQueries
-
-        return FinanceQueries(uow_factory=self.read_unit_of_work, audit_log=self.read_audit_log)
-
-    def investment_queries(self) -> InvestmentQueries:
-        from dashtam.application.investments.queries import InvestmentQueries
-
-        return InvestmentQueries(uow_factory=self.read_unit_of_work, audit_log=self.read_audit_log)
 
     async def aclose(self) -> None:
         """Release app-scoped resources (the connection pool)."""
