@@ -32,6 +32,7 @@ class LiveSync:
         return SimplefinClient(
             timeout_seconds=settings.sync_timeout_seconds,
             allow_loopback_http=settings.sync_allow_loopback_http,
+            allow_private=settings.sync_allow_private,
             logger=self._container.logger("dashtam.providers.simplefin"),
         )
 

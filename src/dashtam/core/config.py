@@ -138,6 +138,8 @@ class Settings(BaseSettings):
     sync_allow_loopback_http: bool = Field(
         default=False, validation_alias="DASHTAM_SYNC_ALLOW_LOOPBACK_HTTP"
     )
+    # A SimpleFIN server on a private network (a self-hosted bridge on the LAN).
+    sync_allow_private: bool = Field(default=False, validation_alias="DASHTAM_SYNC_ALLOW_PRIVATE")
     # The scheduler: how often a worker looks for due syncs; whether the API process runs one.
     worker_poll_seconds: float = Field(default=30.0, gt=0, validation_alias="DASHTAM_WORKER_POLL")
     sync_in_api: bool = Field(default=False, validation_alias="DASHTAM_SYNC_IN_API")

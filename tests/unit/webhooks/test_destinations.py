@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import pytest
 
 from dashtam.core.result import Failure, Success
-from dashtam.domain.webhooks.destinations import Destination, parse_destination, refused_address
+from dashtam.domain.addresses import refused_address
+from dashtam.domain.webhooks.destinations import Destination, parse_destination
 from dashtam.infrastructure.webhooks.guard import ResolvingGuard
 
 

@@ -1,13 +1,12 @@
 """Where a webhook may be sent: the URL's form, and the addresses it may resolve to.
 
-The address rules are the server-side request forgery guard: an endpoint must not make
-Dashtam post to itself, its network or a cloud metadata service. ``DestinationGuard`` (a port)
-resolves a host and applies ``refused_address`` to every address it gets.
+The address rules (``domain.addresses``) are the server-side request forgery guard: an
+endpoint must not make Dashtam post to itself, its network or a cloud metadata service.
+``DestinationGuard`` (a port) resolves a host and applies them to every address it gets.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import SplitResult, urlsplit
@@ -15,18 +14,8 @@ from urllib.parse import SplitResult, urlsplit
 from dashtam.core.errors import Error, ValidationError
 from dashtam.core.result import Failure, Result, Success
 from dashtam.core.text import quoted
+from dashtam.domain.addresses import IPAddress
 from dashtam.domain.webhooks.entities import MAX_URL_LENGTH
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-# Not flagged by every ``ipaddress`` version: carrier-grade NAT and NAT64's well-known prefix
-# (which reaches IPv4 space, private parts included, through a translator).
-_EXTRA_REFUSED: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = (
-    (ipaddress.ip_network("100.64.0.0/10"), "shared (carrier-grade NAT)"),
-    (ipaddress.ip_network("64:ff9b::/96"), "NAT64"),
-    (ipaddress.ip_network("64:ff9b:1::/48"), "NAT64"),
-)
-_LOCAL_NAMES = ("localhost", "localhost.localdomain")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,36 +59,6 @@ def parse_destination(url: str) -> Result[Destination, Error]:
 
 def _host_of(parts: SplitResult) -> str:
     return (parts.hostname or "").rstrip(".").lower()
-
-
-def is_local_name(host: str) -> bool:
-    return host in _LOCAL_NAMES or host.endswith(".localhost")
-
-
-def refused_address(address: IPAddress) -> str | None:
-    """Why Dashtam must not connect to ``address`` (None: a public address)."""
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is not None:  # ::ffff:10.0.0.1 reaches 10.0.0.1
-            return refused_address(embedded)
-        if address.teredo is not None:
-            return "Teredo"
-    for network, reason in _EXTRA_REFUSED:
-        if address.version == network.version and address in network:
-            return reason
-    checks = (
-        (address.is_unspecified, "unspecified"),
-        (address.is_loopback, "loopback"),
-        (address.is_link_local, "link-local"),
-        (address.is_multicast, "multicast"),
-        (address.is_private, "private"),
-        (address.is_reserved, "reserved"),
-        (not address.is_global, "not globally routable"),
-    )
-    for refused, reason in checks:
-        if refused:
-            return reason
-    return None
 
 
 def ssrf_refusal(host: str, reason: str) -> Failure[Error]:

@@ -8,20 +8,14 @@ check returned, never to a second lookup of the name, so what was checked is wha
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 
 from dashtam.core.errors import Error, ValidationError
 from dashtam.core.result import Failure, Result, Success
 from dashtam.core.text import quoted
-from dashtam.domain.webhooks.destinations import (
-    Destination,
-    IPAddress,
-    is_local_name,
-    refused_address,
-    ssrf_refusal,
-)
+from dashtam.domain.addresses import IPAddress, is_local_name, literal_address, refused_address
+from dashtam.domain.webhooks.destinations import Destination, ssrf_refusal
 
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 RESOLVE_TIMEOUT_SECONDS = 5.0
@@ -46,7 +40,7 @@ class ResolvingGuard:
         host = destination.host
         if not self._allow_private and is_local_name(host):
             return ssrf_refusal(host, "a local name")
-        literal = _literal(host)
+        literal = literal_address(host)
         if literal is not None:
             return self._checked(host, [literal])
         try:
@@ -54,7 +48,7 @@ class ResolvingGuard:
                 found = await self._resolver(host, destination.port)
         except (OSError, TimeoutError, UnicodeError):
             found = []
-        addresses = [a for a in (_literal(text.split("%")[0]) for text in found) if a is not None]
+        addresses = [a for a in (literal_address(text) for text in found) if a is not None]
         if not addresses:
             return Failure(
                 ValidationError(
@@ -74,10 +68,3 @@ class ResolvingGuard:
                 if reason is not None:
                     return ssrf_refusal(host, f"{reason} ({address})")
         return Success(addresses[0])
-
-
-def _literal(text: str) -> IPAddress | None:
-    try:
-        return ipaddress.ip_address(text.strip("[]"))
-    except ValueError:
-        return None

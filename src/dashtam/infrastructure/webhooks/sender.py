@@ -23,9 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dashtam import __version__
 from dashtam.core.clock import utcnow
 from dashtam.core.result import Failure, Success
+from dashtam.domain.addresses import IPAddress
 from dashtam.domain.protocols.credentials import CredentialCipher
 from dashtam.domain.protocols.logger import LoggerProtocol
-from dashtam.domain.webhooks.destinations import DestinationGuard, IPAddress, parse_destination
+from dashtam.domain.webhooks.destinations import DestinationGuard, parse_destination
 from dashtam.infrastructure.errors import DB_ERRORS, classify
 from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.webhooks import store

@@ -27,6 +27,7 @@ from dashtam.domain.providers.live import (
     SourceSnapshot,
 )
 from dashtam.infrastructure.logging.setup import get_logger
+from dashtam.infrastructure.providers.simplefin.addresses import checked_address, pinned
 from dashtam.infrastructure.providers.simplefin.errors import (
     BridgeAccessRevokedError,
     BridgeBadResponseError,
@@ -72,11 +73,13 @@ class SimplefinClient:
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         allow_loopback_http: bool = False,
+        allow_private: bool = False,
         logger: LoggerProtocol | None = None,
     ) -> None:
         self._timeout = timeout_seconds
         self._max_bytes = max_response_bytes
         self._allow_loopback_http = allow_loopback_http
+        self._allow_private = allow_private
         self._logger: LoggerProtocol = logger or get_logger("dashtam.providers.simplefin")
 
     async def claim(self, setup_token: str) -> Result[AccessGrant, Error]:
@@ -162,6 +165,14 @@ class SimplefinClient:
         request = httpx.Request(method, url, headers=headers)
         request.extensions["timeout"] = httpx.Timeout(self._timeout).as_dict()
         limit = self._max_bytes if limit is None else min(limit, self._max_bytes)
+        address = await checked_address(
+            request.url,
+            allow_private=self._allow_private,
+            allow_loopback=self._allow_loopback_http,
+        )
+        if isinstance(address, Failure):
+            return address
+        request = pinned(request, address.value)
         try:
             async with asyncio.timeout(self._timeout):
                 async with httpx.AsyncHTTPTransport(verify=True, retries=0) as transport:

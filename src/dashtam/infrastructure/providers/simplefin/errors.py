@@ -101,3 +101,10 @@ class BridgeAccessRevokedError(BridgeError):
     """401/403 on the access URL: the user revoked the access (or it was never valid)."""
 
     default_code: ClassVar[str] = "bridge_access_revoked"
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeAddressRefusedError(ValidationError):
+    """The server's host resolves to an address Dashtam must not reach (SSRF rules)."""
+
+    default_code: ClassVar[str] = "bridge_address_not_allowed"
