@@ -6,9 +6,12 @@ import asyncio
 import base64
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
 from dashtam.core.config import get_settings
+from dashtam.core.result import Success
+from dashtam.infrastructure.persistence.models import WebhookEndpointModel
 from dashtam.presentation.cli.main import app
 from tests.api.finance_support import sign_up
 from tests.api.live.support import connect_bridge, live_settings, sync
@@ -48,13 +51,19 @@ async def test_rotation_moves_every_access_to_the_new_key(
     async with running(old_key_container) as (_, client):
         headers = await sign_up(client, "ana@example.com")
         connection = await connect_bridge(client, headers, bridge)
+        hook = await client.post(
+            "/api/v1/webhooks",
+            json={"url": "https://93.184.216.34/hooks", "events": ["transactions.updated"]},
+            headers=headers,
+        )
+        assert hook.status_code == 201, hook.text
     connection_id = str(connection["id"])
 
     rotated = await asyncio.to_thread(_rotate, database_url, f"{_key(NEW_KEY)},{_key(OLD_KEY)}")
     assert rotated.exit_code == 0, rotated.output
-    assert "credentials: 1 of 1 re-encrypted" in rotated.stdout
+    assert "credentials: 2 of 2 re-encrypted" in rotated.stdout  # the access and the secret
     again = await asyncio.to_thread(_rotate, database_url, f"{_key(NEW_KEY)},{_key(OLD_KEY)}")
-    assert "credentials: 0 of 1 re-encrypted" in again.stdout
+    assert "credentials: 0 of 2 re-encrypted" in again.stdout
 
     # The old key can go now: the access opens with the new one alone.
     new_only = FastContainer(live_settings(database_url, DASHTAM_CREDENTIALS_KEY=_key(NEW_KEY)))
@@ -62,6 +71,11 @@ async def test_rotation_moves_every_access_to_the_new_key(
         tokens = await tokens_for(client, "ana@example.com", PASSWORD)
         synced = await sync(client, bearer(tokens["access_token"]), connection_id)
     assert synced.status_code == 200, synced.text
+    async with new_only.database.get_session() as session:
+        endpoint = (await session.scalars(select(WebhookEndpointModel))).one()
+    opened = new_only.credential_cipher.open(endpoint.secret, context=f"webhook:{endpoint.id}")
+    assert isinstance(opened, Success)
+    assert opened.value.startswith("whsec_")
 
 
 async def test_an_access_no_key_opens_is_reported_not_lost(

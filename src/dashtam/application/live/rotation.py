@@ -1,4 +1,5 @@
-"""Re-sealing stored provider credentials under the current key (``dashtam credentials rotate``).
+"""Re-sealing stored secrets under the current key (``dashtam credentials rotate``): the
+accesses of live connections and the signing secrets of webhook endpoints.
 
 All in one transaction: either every credential that needed it is under the new key, or none
 changed. A credential that no configured key opens is counted and left as it is (removing
@@ -7,12 +8,15 @@ its key from the settings would lose it: the command says so instead).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from uuid import UUID
 
 from dashtam.application.lifecycle import AuditNote, Audits, UseCaseRunner
 from dashtam.application.live.connect import credentials_context
 from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from dashtam.application.webhooks.rules import secret_context
 from dashtam.core.errors import Error
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.audit import AuditAction, AuditContext, ResourceType
@@ -43,29 +47,67 @@ class RotateCredentialsHandler:
         return await self._runner.run(note, lambda uow: self._rotate(uow, note))
 
     async def _rotate(self, uow: UnitOfWork, note: AuditNote) -> Result[Rotation, Error]:
-        examined = resealed = unreadable = 0
-        after: UUID | None = None
-        while True:
-            page = await uow.sync_state.sealed_page(after=after, limit=PAGE)
-            if isinstance(page, Failure):
-                return page
-            for credential in page.value:
-                examined += 1
-                if not self._cipher.needs_rotation(credential.sealed):
-                    continue
-                context = credentials_context(credential.connection_id)
-                match self._cipher.reseal(credential.sealed, context=context):
-                    case Success(sealed):
-                        stored = await uow.sync_state.store_credentials(
-                            credential.connection_id, sealed
-                        )
-                        if isinstance(stored, Failure):
-                            return stored
-                        resealed += 1
-                    case Failure():
-                        unreadable += 1
-            if len(page.value) < PAGE:
-                break
-            after = page.value[-1].connection_id
-        note.on_success(examined=examined, resealed=resealed, unreadable=unreadable)
-        return Success(Rotation(examined, resealed, unreadable, self._cipher.current_key_id))
+        tally = _Tally()
+        kinds: tuple[tuple[Pages, Store, Context], ...] = (
+            (_connection_pages(uow), uow.sync_state.store_credentials, credentials_context),
+            (uow.webhooks.sealed_secrets, uow.webhooks.store_secret, secret_context),
+        )
+        for pages, store, context in kinds:
+            after: UUID | None = None
+            while True:
+                page = await pages(after=after, limit=PAGE)
+                if isinstance(page, Failure):
+                    return page
+                for owner, sealed in page.value:
+                    done = await self._reseal(owner, sealed, store, context(owner), tally)
+                    if isinstance(done, Failure):
+                        return done
+                if len(page.value) < PAGE:
+                    break
+                after = page.value[-1][0]
+        note.on_success(
+            examined=tally.examined, resealed=tally.resealed, unreadable=tally.unreadable
+        )
+        return Success(
+            Rotation(tally.examined, tally.resealed, tally.unreadable, self._cipher.current_key_id)
+        )
+
+    async def _reseal(
+        self, owner: UUID, sealed: str, store: Store, context: str, tally: _Tally
+    ) -> Result[None, Error]:
+        tally.examined += 1
+        if not self._cipher.needs_rotation(sealed):
+            return Success(None)
+        match self._cipher.reseal(sealed, context=context):
+            case Success(resealed):
+                tally.resealed += 1
+                return await store(owner, resealed)
+            case Failure():
+                tally.unreadable += 1
+        return Success(None)
+
+
+@dataclass(slots=True)
+class _Tally:
+    examined: int = 0
+    resealed: int = 0
+    unreadable: int = 0
+
+
+Page = Result[Sequence[tuple[UUID, str]], Error]
+
+
+class Pages(Protocol):
+    async def __call__(self, *, after: UUID | None, limit: int) -> Page: ...
+
+
+Store = Callable[[UUID, str], Awaitable[Result[None, Error]]]
+Context = Callable[[UUID], str]
+
+
+def _connection_pages(uow: UnitOfWork) -> Pages:
+    async def pages(*, after: UUID | None, limit: int) -> Page:
+        page = await uow.sync_state.sealed_page(after=after, limit=limit)
+        return page.map(lambda rows: [(row.connection_id, row.sealed) for row in rows])
+
+    return pages

@@ -32,6 +32,16 @@ class WebhookRepository(Protocol):
         """The endpoint and its delivery log."""
         ...
 
+    async def sealed_secrets(
+        self, *, after: UUID | None, limit: int
+    ) -> Result[Sequence[tuple[UUID, str]], Error]:
+        """Every endpoint's id and sealed secret, in id order, a page at a time (rotation)."""
+        ...
+
+    async def store_secret(self, endpoint_id: UUID, sealed: str) -> Result[None, Error]:
+        """Replace the sealed secret (unversioned: re-sealing keeps the secret itself)."""
+        ...
+
     async def queue(self, delivery: NewDelivery) -> Result[bool, Error]:
         """Queue a delivery; False when this endpoint already has one for this event."""
         ...

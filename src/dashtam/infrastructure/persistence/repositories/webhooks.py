@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.errors import ConflictError, Error, NotFoundError
@@ -183,3 +183,25 @@ class SqlWebhookRepository:
         if before is not None:
             query = query.where(WebhookDeliveryModel.id < before)
         return Success([delivery_of(m) for m in (await self._session.scalars(query)).all()])
+
+    @classified
+    async def sealed_secrets(
+        self, *, after: UUID | None, limit: int
+    ) -> Result[Sequence[tuple[UUID, str]], Error]:
+        query = select(WebhookEndpointModel.id, WebhookEndpointModel.secret)
+        if after is not None:
+            query = query.where(WebhookEndpointModel.id > after)
+        rows = (
+            await self._session.execute(query.order_by(WebhookEndpointModel.id).limit(limit))
+        ).all()
+        return Success([(row.id, row.secret) for row in rows])
+
+    @classified
+    async def store_secret(self, endpoint_id: UUID, sealed: str) -> Result[None, Error]:
+        await self._session.execute(
+            update(WebhookEndpointModel)
+            .where(WebhookEndpointModel.id == endpoint_id)
+            .values(secret=sealed)
+            .execution_options(synchronize_session=False)
+        )
+        return Success(None)
