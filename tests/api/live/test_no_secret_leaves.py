@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,11 @@ from dashtam.infrastructure.persistence.models import (
     WebhookDeliveryModel,
 )
 from tests.api.finance_support import CONNECTIONS_URL, sign_up
-from tests.api.live.support import sync
+from tests.api.live.support import live_settings, sync
 from tests.api.live.test_worker import _scheduler
 from tests.api.support import FastContainer
 from tests.simplefin_bridge import SimplefinBridge
+from tests.webhook_receiver import Receiver, receiving
 
 
 class _Journey:
@@ -53,9 +55,30 @@ class _Journey:
         return response
 
 
-async def _walk(journey: _Journey, container: FastContainer) -> None:
+@pytest.fixture
+def live_container(database_url: str) -> FastContainer:
+    """The live settings, and webhooks allowed to the receiver on loopback."""
+    return FastContainer(live_settings(database_url, DASHTAM_WEBHOOKS_ALLOW_PRIVATE=True))
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with receiving() as started:
+        yield started
+
+
+async def _walk(journey: _Journey, container: FastContainer, receiver: Receiver) -> None:
     bridge = journey.bridge
     headers = await sign_up(journey.client, "ana@example.com")
+    hook = await journey.post(
+        "/api/v1/webhooks",
+        {
+            "url": receiver.url,
+            "events": ["transactions.updated", "sync.failed", "connection.needs_attention"],
+        },
+        headers,
+    )
+    receiver.secret = hook.json()["secret"]
     token = journey.token()
     connected = await journey.post(
         CONNECTIONS_URL, {"provider": "simplefin", "setup_token": token}, headers
@@ -85,6 +108,8 @@ async def _walk(journey: _Journey, container: FastContainer) -> None:
     journey.seen.append(listed.text)
     gone = await journey.client.delete(f"{CONNECTIONS_URL}/{connection_id}", headers=headers)
     journey.seen.append(gone.text)
+    while await container.webhooks.sender.deliver_due(limit=100):
+        pass
 
 
 async def _stored_texts(container: FastContainer) -> list[str]:
@@ -103,6 +128,7 @@ async def test_no_secret_leaves_on_any_path(
     live_client: httpx.AsyncClient,
     live_container: FastContainer,
     bridge: SimplefinBridge,
+    receiver: Receiver,
     caplog: pytest.LogCaptureFixture,
     database_url: str,
 ) -> None:
@@ -120,13 +146,18 @@ async def test_no_secret_leaves_on_any_path(
             return access
 
         bridge._claim = claim_and_remember  # type: ignore[method-assign]
-        await _walk(journey, live_container)
+        await _walk(journey, live_container, receiver)
     secrets = set(credentials_seen)
     for token in journey.tokens:
         secrets |= {token, base64.b64decode(token).decode().split("/claim/")[1]}
     # user:password, user and password of each claim the bridge answered (the slow one too).
     assert len(credentials_seen) == 6
+    # The live events reached the user's endpoint, signed.
+    delivered = {item.json["type"] for item in receiver.received}
+    assert {"transactions.updated", "sync.failed", "connection.needs_attention"} <= delivered
+    assert all(item.signature_valid for item in receiver.received)
     seen = list(journey.seen)
+    seen += [f"{item.headers} {item.body.decode()}" for item in receiver.received]
     seen += [repr(entry) for entry in captured]
     seen += [record.getMessage() + repr(record.args) for record in caplog.records]
     seen += await _stored_texts(live_container)
