@@ -62,6 +62,7 @@ class World:
     connection_id: str
     account_id: str
     transaction_id: str
+    webhook_id: str
     secret: str
     ada_access_token: str
     secrets_of_ada: tuple[str, ...]  # strings that must never reach Eve
@@ -97,6 +98,7 @@ def _ids(w: World) -> dict[str, str]:
         "connection_id": w.connection_id,
         "account_id": w.account_id,
         "transaction_id": w.transaction_id,
+        "endpoint_id": w.webhook_id,
     }
 
 
@@ -114,6 +116,8 @@ def _disconnect(w: World) -> list[Call]:
     return [Call(path), Call(path, {"params": {"purge": "true"}})]
 
 
+# A public address: registering it needs no network (the guard checks the literal).
+_HOOK = "https://93.184.216.34/hooks"
 _PASSWORDS = {"current_password": PASSWORD, "new_password": "another long passphrase"}
 ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", "/health"): Spec("public", _one("/health")),
@@ -148,6 +152,33 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ),
     ("POST", "/api/v1/connections/{connection_id}/imports"): Spec(
         "user", _upload, frozenset({"connection_id"})
+    ),
+    ("POST", "/api/v1/connections/{connection_id}/sync"): Spec(
+        "user", _one("/api/v1/connections/{connection_id}/sync"), frozenset({"connection_id"})
+    ),
+    ("POST", "/api/v1/webhooks"): Spec(
+        "user", _one("/api/v1/webhooks", json={"url": _HOOK, "events": ["sync.failed"]})
+    ),
+    ("GET", "/api/v1/webhooks"): Spec("user", _one("/api/v1/webhooks")),
+    ("GET", "/api/v1/webhooks/{endpoint_id}"): Spec(
+        "user", _one("/api/v1/webhooks/{endpoint_id}"), frozenset({"endpoint_id"})
+    ),
+    ("PATCH", "/api/v1/webhooks/{endpoint_id}"): Spec(
+        "user",
+        _one("/api/v1/webhooks/{endpoint_id}", json={"description": "x"}),
+        frozenset({"endpoint_id"}),
+    ),
+    ("DELETE", "/api/v1/webhooks/{endpoint_id}"): Spec(
+        "user", _one("/api/v1/webhooks/{endpoint_id}"), frozenset({"endpoint_id"})
+    ),
+    ("POST", "/api/v1/webhooks/{endpoint_id}/secret"): Spec(
+        "user", _one("/api/v1/webhooks/{endpoint_id}/secret"), frozenset({"endpoint_id"})
+    ),
+    ("POST", "/api/v1/webhooks/{endpoint_id}/test"): Spec(
+        "user", _one("/api/v1/webhooks/{endpoint_id}/test"), frozenset({"endpoint_id"})
+    ),
+    ("GET", "/api/v1/webhooks/{endpoint_id}/deliveries"): Spec(
+        "user", _one("/api/v1/webhooks/{endpoint_id}/deliveries"), frozenset({"endpoint_id"})
     ),
     ("GET", "/api/v1/accounts"): Spec("user", _one("/api/v1/accounts")),
     ("GET", "/api/v1/accounts/{account_id}"): Spec(
@@ -262,6 +293,10 @@ async def world(client: httpx.AsyncClient, container: FastContainer) -> World:
     [session] = (await client.get("/api/v1/sessions", headers=ada)).json()["items"]
     await create_user(container, "root@example.com", role=Role.ADMIN)
     root = bearer((await tokens_for(client, "root@example.com"))["access_token"])
+    hook = await client.post(
+        "/api/v1/webhooks", json={"url": _HOOK, "events": ["sync.failed"]}, headers=ada
+    )
+    assert hook.status_code == 201, hook.text
     return World(
         ada=ada,
         eve=await sign_up(client, "eve@example.com"),
@@ -271,6 +306,7 @@ async def world(client: httpx.AsyncClient, container: FastContainer) -> World:
         connection_id=connection_id,
         account_id=account["id"],
         transaction_id=transaction["id"],
+        webhook_id=hook.json()["id"],
         secret=container.settings.secret_key.get_secret_value(),
         ada_access_token=ada["authorization"].removeprefix("Bearer "),
         secrets_of_ada=("ada@example.com", account["id"], account["name"], "my ofx-file"),
@@ -387,10 +423,13 @@ async def test_every_route_with_an_owned_id_refuses_another_users_id(
             assert leaked == [], (method, call.path, leaked)
             probed += 1
 
-    # Sessions, connections (disconnect, purge, import), accounts (3), transactions (2),
-    # transfers (link, unlink), investments (holdings, trades, value history).
-    assert probed == 14
+    # Sessions, connections (disconnect, purge, import, sync), accounts (3), transactions (2),
+    # transfers (link, unlink), investments (holdings, trades, value history), webhooks (6).
+    assert probed == 21
     await _assert_ada_untouched(client, container, world)
+    hook = await client.get(f"/api/v1/webhooks/{world.webhook_id}", headers=world.ada)
+    assert hook.status_code == 200
+    assert hook.json()["description"] is None
     [connection] = (await client.get("/api/v1/connections", headers=world.ada)).json()["items"]
     assert connection["status"] == "active"
     sessions = (await client.get("/api/v1/sessions", headers=world.ada)).json()["items"]
