@@ -9,7 +9,7 @@ the user foreign key is not (unit tests need no user rows).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from uuid import UUID
@@ -21,7 +21,7 @@ from dashtam.domain.accounts.entities import Account, BalanceSnapshot
 from dashtam.domain.accounts.repository import AccountUpsert
 from dashtam.domain.imports.statement import ParsedTransaction
 from dashtam.domain.providers.entities import ProviderConnection
-from dashtam.domain.transactions.entities import Transaction
+from dashtam.domain.transactions.entities import Transaction, TransactionStatus
 from dashtam.domain.transactions.repository import (
     TransactionCursor,
     TransactionQuery,
@@ -91,6 +91,11 @@ class FakeConnectionRepository(_FinanceRepository):
             label=connection.label,
             status=connection.status,
             last_import_at=utc(connection.last_import_at),
+            attention_message=connection.attention_message,
+            last_sync_at=utc(connection.last_sync_at),
+            last_sync_attempt_at=utc(connection.last_sync_attempt_at),
+            next_sync_at=utc(connection.next_sync_at),
+            sync_failures=connection.sync_failures,
         )
         if changed == current:
             return Success(replace(current))  # no UPDATE sent: version and updated_at stay
@@ -243,6 +248,26 @@ class FakeAccountRepository(_FinanceRepository):
 
 
 class FakeTransactionRepository(FakeTransactionLinks, _FinanceRepository):
+    async def remove_pending(
+        self, account_id: UUID, *, keep: Collection[str]
+    ) -> Result[int, Error]:
+        if (refused := self.tables.refuse("transactions.remove_pending")) is not None:
+            return Failure(refused)
+        gone = [
+            t
+            for t in self.tables.transactions.rows()
+            if t.account_id == account_id
+            and t.status is TransactionStatus.PENDING
+            and t.provider_transaction_id not in keep
+        ]
+        for row in gone:
+            self.tables.transactions.put(row.id, None)
+            # A partner's link to a deleted row is cleared (ON DELETE SET NULL).
+            for other in list(self.tables.transactions.rows()):
+                if other.transfer_id == row.id:
+                    self.tables.transactions.put(other.id, replace(other, transfer_id=None))
+        return Success(len(gone))
+
     async def upsert_batch(
         self,
         account_id: UUID,

@@ -42,6 +42,7 @@ from tests.fakes.investment_tables import InvestmentTables
 from tests.fakes.investment_transactions import FakeInvestmentTransactionRepository
 from tests.fakes.investments import FakeHoldingRepository, FakeSecurityRepository
 from tests.fakes.logger import RecordingLogger
+from tests.fakes.sync_state import FakeSyncStateRepository, SyncRow
 from tests.fakes.users import FakeUserRepository
 
 CommittedEventsHook = Callable[[Sequence[UUID]], Awaitable[object]]
@@ -63,6 +64,7 @@ class FakeStore:
     holdings: dict[UUID, Holding] = field(default_factory=dict)
     investment_transactions: dict[UUID, InvestmentTransaction] = field(default_factory=dict)
     investment_balances: dict[UUID, InvestmentBalance] = field(default_factory=dict)
+    sync_state: dict[UUID, SyncRow] = field(default_factory=dict)
     audit_log: list[AuditEntry] = field(default_factory=list)
     outbox: list[DomainEvent] = field(default_factory=list)
     delivered: list[UUID] = field(default_factory=list)
@@ -113,6 +115,7 @@ class FakeStore:
                 table=self.login_attempts, faults=self.faults
             ),
             connections=FakeConnectionRepository(tables=finance),
+            sync_state=FakeSyncStateRepository(table=self.sync_state, finance=finance),
             accounts=FakeAccountRepository(tables=finance),
             transactions=FakeTransactionRepository(tables=finance),
             securities=FakeSecurityRepository(tables=investments),
@@ -155,6 +158,7 @@ class FakeRepositories:
     refresh_tokens: FakeRefreshTokenRepository
     login_attempts: FakeLoginAttemptRepository
     connections: FakeConnectionRepository
+    sync_state: FakeSyncStateRepository
     accounts: FakeAccountRepository
     transactions: FakeTransactionRepository
     securities: FakeSecurityRepository
@@ -188,6 +192,7 @@ class FakeRepositories:
             self.refresh_tokens,
             self.login_attempts,
             self.connections.tables,
+            self.sync_state,
             self.securities.tables,
         )
 
@@ -228,6 +233,10 @@ class FakeUnitOfWork:
     @property
     def connections(self) -> FakeConnectionRepository:
         return self.repositories.connections
+
+    @property
+    def sync_state(self) -> FakeSyncStateRepository:
+        return self.repositories.sync_state
 
     @property
     def accounts(self) -> FakeAccountRepository:
