@@ -95,7 +95,7 @@ def _setup(
     store: FakeStore, *, sealed_for: str | None = None, **fields: object
 ) -> ProviderConnection:
     connection = ProviderConnection(
-        user_id=store_user(store),
+        user_id=new_id(),
         provider=ProviderSlug.SIMPLEFIN,
         label="Bridge",
         **fields,  # type: ignore[arg-type]
