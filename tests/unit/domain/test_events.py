@@ -81,6 +81,9 @@ def test_catalog_names_every_event_by_its_stable_type() -> None:
         "StatementImported",
         "AccountDeleted",
         "HoldingsUpdated",
+        "SyncCompleted",
+        "SyncFailed",
+        "ConnectionNeedsAttention",
     }
     for name, cls in catalog.items():
         assert cls.event_type == name
