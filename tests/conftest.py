@@ -20,6 +20,7 @@ from tests.databases import (
     run_blocking,
     unique_name,
 )
+from tests.webhook_receiver import Receiver, receiving
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -120,3 +121,10 @@ async def database(database_url: str) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on loopback that checks signatures (``tests/webhook_receiver.py``)."""
+    with receiving() as started:
+        yield started

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -24,15 +23,9 @@ from dashtam.infrastructure.webhooks.signing import verify
 from tests.api.finance_support import connect, sign_up, upload
 from tests.api.support import assert_problem, fetch, running
 from tests.integration.webhooks.support import commit_events, webhook_container
-from tests.webhook_receiver import Receiver, receiving
+from tests.webhook_receiver import Receiver
 
 URL = "/api/v1/webhooks"
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with receiving() as running_receiver:
-        yield running_receiver
 
 
 async def _create(

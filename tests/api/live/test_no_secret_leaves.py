@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ from tests.api.live.support import live_settings, sync
 from tests.api.live.test_worker import _scheduler
 from tests.api.support import FastContainer
 from tests.simplefin_bridge import SimplefinBridge
-from tests.webhook_receiver import Receiver, receiving
+from tests.webhook_receiver import Receiver
 
 
 class _Journey:
@@ -59,12 +58,6 @@ class _Journey:
 def live_container(database_url: str) -> FastContainer:
     """The live settings, and webhooks allowed to the receiver on loopback."""
     return FastContainer(live_settings(database_url, DASHTAM_WEBHOOKS_ALLOW_PRIVATE=True))
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with receiving() as started:
-        yield started
 
 
 async def _walk(journey: _Journey, container: FastContainer, receiver: Receiver) -> None:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-
-import pytest
 
 from dashtam.core.config import Settings
 from dashtam.domain.providers.events import SyncFailed
@@ -20,13 +17,7 @@ from tests.integration.webhooks.support import (
     register,
     webhook_container,
 )
-from tests.webhook_receiver import Receiver, receiving
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with receiving() as running:
-        yield running
+from tests.webhook_receiver import Receiver
 
 
 async def test_an_event_is_posted_signed_with_its_headers(

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
-
-import pytest
 
 from dashtam.core.config import Settings
 from dashtam.core.errors import ConflictError
@@ -24,13 +21,7 @@ from tests.integration.webhooks.support import (
     register,
     webhook_container,
 )
-from tests.webhook_receiver import Receiver, receiving
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with receiving() as running:
-        yield running
+from tests.webhook_receiver import Receiver
 
 
 async def test_an_event_handled_twice_queues_one_delivery(
