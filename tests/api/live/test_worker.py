@@ -183,7 +183,7 @@ async def test_two_workers_never_sync_one_connection_at_once(
         _scheduler(live_container, "w3").run_once(),
     )
     assert sum(done) == 6
-    assert all(count > 0 for count in done[:2])  # the work was shared, not serialised
+    assert sum(count > 0 for count in done) >= 2  # the work was shared, not serialised
     per_access: dict[str | None, int] = {}
     for request in bridge.requests:
         if request.path.endswith("/accounts"):
