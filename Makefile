@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-stress install lint typecheck contracts unit integration api bench \
+.PHONY: run test test-stress install lint typecheck contracts unit integration api bench bench-check \
         migrate-create migrate-up migrate-down migrate-history clean
 
 $(BIN)/python:
@@ -55,8 +55,13 @@ integration: install
 api: install
 	$(BIN)/python -m pytest -q tests/api
 
+# Benchmarks (docs/performance.md): same-run ratios to the raw limit, never timed tests.
+# BENCH_ARGS="--quick" or "--only http" narrows a run.
 bench: install
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-check: install
+	$(BIN)/python -m bench --check $(BENCH_ARGS)
 
 migrate-create: install
 	@test -n "$(NAME)" || { echo 'usage: make migrate-create NAME="what it does"'; exit 1; }

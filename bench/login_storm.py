@@ -24,6 +24,7 @@ import argon2
 import asyncpg
 import httpx
 
+from bench.common import BenchResult, admin_url
 from dashtam.core.ids import new_id
 from dashtam.infrastructure.security.password_hasher import (
     OWASP_MEMORY_COST_KIB,
@@ -179,7 +180,10 @@ def _percentiles(latencies: list[float]) -> tuple[float, float]:
     return cuts[49], cuts[98]
 
 
-async def _measure(base_url: str, process: subprocess.Popen[bytes], hash_ms: float) -> None:
+async def _measure(
+    base_url: str, process: subprocess.Popen[bytes], probes: int
+) -> tuple[list[float], list[float], list[int], float]:
+    """(idle latencies, storm latencies, log-in statuses, seconds the storm was probed)."""
     limits = httpx.Limits(max_connections=STORM_CLIENTS, max_keepalive_connections=STORM_CLIENTS)
     async with (
         httpx.AsyncClient(base_url=base_url, timeout=30) as prober,
@@ -188,7 +192,7 @@ async def _measure(base_url: str, process: subprocess.Popen[bytes], hash_ms: flo
         await _wait_until_up(prober, process)
         await _register_storm_users(prober)
         await _probe(prober, WARM_UP)
-        idle = await _probe(prober, PROBES)
+        idle = await _probe(prober, probes)
 
         stop = asyncio.Event()
         workers = [
@@ -198,31 +202,17 @@ async def _measure(base_url: str, process: subprocess.Popen[bytes], hash_ms: flo
         await asyncio.sleep(0.5)  # let the storm build up before probing
         started = time.perf_counter()
         try:
-            loaded = await _probe(prober, PROBES)
+            loaded = await _probe(prober, probes)
         finally:
             stop.set()
             results = await asyncio.gather(*workers)
         elapsed = time.perf_counter() - started
-
-    statuses = [status for result in results for status in result]
-    succeeded = sum(1 for status in statuses if status == 201)
-    if succeeded != len(statuses):
-        others = sorted({status for status in statuses if status != 201})
-        print(f"  warning: {len(statuses) - succeeded} log-ins answered {others}")
-    idle_p50, idle_p99 = _percentiles(idle)
-    storm_p50, storm_p99 = _percentiles(loaded)
-    print(f"  log-ins     : {succeeded} succeeded, ~{succeeded / elapsed:.0f}/s while probing")
-    print(f"  idle        : p50 {idle_p50:7.2f} ms   p99 {idle_p99:7.2f} ms")
-    print(f"  storm       : p50 {storm_p50:7.2f} ms   p99 {storm_p99:7.2f} ms")
-    print(f"  ratio       : p50 {storm_p50 / idle_p50:7.1f}x     p99 {storm_p99 / idle_p99:7.1f}x")
-    # Were a hash on the event loop, /health would wait behind a queue of 32 such hashes.
-    print(
-        f"  one hash    : {hash_ms:7.2f} ms unloaded (storm p99 = {storm_p99 / hash_ms:.1f} hashes)"
-    )
+    return idle, loaded, [status for result in results for status in result], elapsed
 
 
-async def run_login_storm_bench(admin_url: str) -> None:
-    async with _throwaway_database(admin_url) as database_url:
+async def run_login_storm_bench(*, quick: bool) -> list[BenchResult]:
+    probes = PROBES // 2 if quick else PROBES
+    async with _throwaway_database(admin_url()) as database_url:
         env = os.environ | {
             "DATABASE_URL": database_url,
             "DASHTAM_ENV": "development",
@@ -235,11 +225,23 @@ async def run_login_storm_bench(admin_url: str) -> None:
             stdin=PASSWORD + "\n",
         )  # fmt: skip
         hash_ms = await asyncio.to_thread(_one_hash_ms)
-        port = _free_port()
         engine = database_url.split(":", 1)[0].split("+", 1)[0]
-        print(
-            f"log-in storm: GET /health x{PROBES}, idle vs. {STORM_CLIENTS} clients logging in "
-            f"(argon2id production parameters, {engine}, {os.cpu_count()} CPUs)"
-        )
+        port = _free_port()
         with _server(env, port) as process:
-            await _measure(f"http://127.0.0.1:{port}", process, hash_ms)
+            idle, loaded, statuses, elapsed = await _measure(
+                f"http://127.0.0.1:{port}", process, probes
+            )
+    succeeded = sum(1 for status in statuses if status == 201)
+    if succeeded != len(statuses):
+        others = sorted({status for status in statuses if status != 201})
+        raise RuntimeError(f"{len(statuses) - succeeded} log-ins answered {others}")
+    idle_p99, storm_p99 = _percentiles(idle)[1], _percentiles(loaded)[1]
+    # Were a hash on the event loop, /health would wait behind a queue of 32 such hashes.
+    note = (
+        f"{probes} probes each, {engine}; {succeeded / elapsed:.0f} log-ins/s during the storm; "
+        f"one argon2id hash {hash_ms:.0f} ms (storm p99 = {storm_p99 / hash_ms:.1f} hashes)"
+    )
+    return [
+        BenchResult("/health p99, log-in storm vs idle", storm_p99, idle_p99, "ms",
+                    storm_p99 / idle_p99, 3.0, "lower", note)
+    ]  # fmt: skip

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import asyncpg
 
+from bench.common import BenchResult, median, plain_dsn, throughput, throwaway_postgres
 from dashtam.core.clock import utcnow
 from dashtam.core.ids import new_id
 from dashtam.infrastructure.events.relay import OutboxRelay
@@ -22,10 +23,12 @@ from dashtam.infrastructure.persistence import migrator
 from dashtam.infrastructure.persistence.database import Database
 
 BACKLOG = 20_000
+QUICK_BACKLOG = 5_000
+MIN_ONE_RELAY_RATE = 2_000.0
 RELAYS = 3
 
 
-async def _seed(dsn: str) -> None:
+async def _seed(dsn: str, backlog: int) -> None:
     start = utcnow() - timedelta(hours=1)
     records = [
         (
@@ -36,7 +39,7 @@ async def _seed(dsn: str) -> None:
             json.dumps({"user_id": str(new_id()), "email": f"u{index}@bench.example"}),
             0,
         )
-        for index in range(BACKLOG)
+        for index in range(backlog)
     ]
     connection = await asyncpg.connect(dsn)
     try:
@@ -51,7 +54,7 @@ async def _seed(dsn: str) -> None:
         await connection.close()
 
 
-async def _drain(url: str, relays: int) -> float:
+async def _drain(url: str, relays: int, backlog: int) -> float:
     databases = [Database(url, pool_size=2) for _ in range(relays)]
     logger = get_logger("bench")
     workers = [
@@ -65,30 +68,39 @@ async def _drain(url: str, relays: int) -> float:
     finally:
         for db in databases:
             await db.close()
-    if sum(delivered) != BACKLOG:
-        raise RuntimeError(f"{relays} relay(s) delivered {sum(delivered)} of {BACKLOG} events")
+    if sum(delivered) != backlog:
+        raise RuntimeError(f"{relays} relay(s) delivered {sum(delivered)} of {backlog} events")
     return elapsed
 
 
-async def run_relay_bench(admin_url: str) -> None:
-    dsn = admin_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    name = f"dashtam_bench_{new_id().hex}"
-    admin = await asyncpg.connect(dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    db_dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    try:
+async def run_relay_bench(*, quick: bool) -> list[BenchResult]:
+    backlog = QUICK_BACKLOG if quick else BACKLOG
+    one: list[float] = []
+    many: list[float] = []
+    async with throwaway_postgres() as url:
         migrator.upgrade(url)
-        timings: dict[int, float] = {}
-        for relays in (1, RELAYS, 1, RELAYS):  # twice each, interleaved; the best run counts
-            await _seed(db_dsn)
-            elapsed = await _drain(url, relays)
-            timings[relays] = min(timings.get(relays, elapsed), elapsed)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-    one, many = timings[1], timings[RELAYS]
-    print(f"outbox relay, backlog of {BACKLOG} events, batches of 100")
-    print(f"  1 relay     : {BACKLOG / one:8.0f} events/s")
-    print(f"  {RELAYS} relays    : {BACKLOG / many:8.0f} events/s")
-    print(f"  ratio       : {one / many:8.2f}x the throughput of one relay")
+        for _ in range(2 if quick else 3):  # 1, N, 1, N...: interleaved, medians compared
+            for relays, rates in ((1, one), (RELAYS, many)):
+                await _seed(plain_dsn(url), backlog)
+                rates.append(backlog / await _drain(url, relays, backlog))
+    note = f"backlog of {backlog:,} events, batches of 100, {len(one)} runs each"
+    return [
+        BenchResult(
+            "relay, one relay",
+            median(one),
+            None,
+            "events/s",
+            median(one) / MIN_ONE_RELAY_RATE,
+            1.0,
+            "higher",
+            f"at least {MIN_ONE_RELAY_RATE:,.0f} events/s; {note}",
+        ),
+        throughput(
+            f"relay, {RELAYS} relays vs one",
+            median(many),
+            median(one),
+            "events/s",
+            1.0,
+            f"same process, a pool each; {note}",
+        ),
+    ]
