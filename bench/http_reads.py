@@ -47,6 +47,7 @@ class _Servers:
     bare: str
     token: str
     account_path: str
+    ours_pid: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +164,7 @@ async def servers(url: str, env: dict[str, str], workers: int) -> AsyncIterator[
                 "/api/v1/accounts", headers={"Authorization": f"Bearer {token}"}
             )
         account_path = f"/api/v1/accounts/{listed.json()['items'][0]['id']}"
-        found = _Servers(ours_url, bare_url, token, account_path)
+        found = _Servers(ours_url, bare_url, token, account_path, ours.pid)
         await _same_bytes(found)
         yield found
 
