@@ -27,6 +27,7 @@ from bench.http_reads import run_http_reads_bench
 from bench.imports import run_imports_bench
 from bench.login_storm import run_login_storm_bench
 from bench.relay import run_relay_bench
+from bench.relay_lag import run_relay_lag_bench
 from bench.sqlite_readers import run_sqlite_readers_bench
 from bench.unit_of_work import run_unit_of_work_bench
 from dashtam.infrastructure.logging.setup import configure_logging
@@ -37,6 +38,7 @@ BENCHES: dict[str, Bench] = {
     "http": run_http_reads_bench,
     "imports": run_imports_bench,
     "relay": run_relay_bench,
+    "lag": run_relay_lag_bench,
     "storm": run_login_storm_bench,
     "sqlite": run_sqlite_readers_bench,
 }

@@ -24,6 +24,7 @@ from bench.common import (
     BenchResult,
     free_port,
     median,
+    percentile,
     plain_dsn,
     process,
     run_cli,
@@ -199,8 +200,11 @@ async def run_http_reads_bench(*, quick: bool) -> list[BenchResult]:
                     ("list /transactions?limit=50", LIST_PATH, 0.40),
                     ("PK /accounts/{id}", found.account_path, 0.40),
                 ):
-                    ours, bare, _ = await _interleaved(found, path, rounds, seconds)
-                    note = f"{workers} worker(s), {CLIENTS} clients, {rounds}x{seconds:g} s each"
+                    ours, bare, latencies = await _interleaved(found, path, rounds, seconds)
+                    note = (
+                        f"{workers} worker(s), {CLIENTS} clients, {rounds}x{seconds:g} s each; "
+                        f"ours p99 {percentile(latencies, 99):.0f} ms"
+                    )
                     results.append(
                         throughput(
                             f"{name}, {workers}w", median(ours), median(bare), "req/s", target, note
