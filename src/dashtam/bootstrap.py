@@ -98,6 +98,7 @@ if TYPE_CHECKING:
     from dashtam.domain.users.password_policy import PasswordPolicy
     from dashtam.infrastructure.audit.read_buffer import BufferedReadAuditLog
     from dashtam.infrastructure.audit.signing import AuditRecordSigner
+    from dashtam.infrastructure.events.nats_broker import NatsPublisher
     from dashtam.infrastructure.events.relay import OutboxRelay
     from dashtam.infrastructure.persistence.database import Database
     from dashtam.infrastructure.webhooks.wiring import Webhooks
@@ -143,11 +144,18 @@ class Container(FinanceWiring):
         from dashtam.infrastructure.events.subscribers import LoggingSubscriber
 
         events_log = self.logger("dashtam.events")
+        broker = [self.event_broker] if self.event_broker is not None else []
         return OutboxRelay(
             database=self.database,
             logger=events_log,
-            subscribers=[LoggingSubscriber(logger=events_log), self.webhooks.fanout],
+            subscribers=[LoggingSubscriber(logger=events_log), self.webhooks.fanout, *broker],
         )
+
+    @cached_property
+    def event_broker(self) -> NatsPublisher | None:  # EVENT_BROKER_URL=nats://... (docs/events.md)
+        from dashtam.infrastructure.events.nats_broker import publisher_from_settings
+
+        return publisher_from_settings(self.settings, logger=self.logger("dashtam.events.nats"))
 
     @cached_property
     def webhooks(self) -> Webhooks:  # endpoints, the outbox fan-out and the sender
@@ -335,7 +343,9 @@ class Container(FinanceWiring):
         return FindActiveUser(uow_factory=self.read_unit_of_work)
 
     async def aclose(self) -> None:
-        """Release app-scoped resources (the connection pool)."""
+        """Release app-scoped resources (the connection pool, the broker connection)."""
+        if (broker := self.__dict__.pop("event_broker", None)) is not None:
+            await broker.close()
         if "read_audit_log" in self.__dict__:
             # Before the pool goes: the records still waiting are written now.
             await self.__dict__.pop("read_audit_log").close()

@@ -59,6 +59,17 @@ class Settings(BaseSettings):
         default=None, validation_alias="LOG_FORMAT"
     )
     event_broker_url: str = Field(default="", validation_alias="EVENT_BROKER_URL")
+    # The JetStream stream and subject prefix (docs/events.md); a shared NATS may host several.
+    event_broker_stream: str = Field(
+        default="DASHTAM_EVENTS",
+        pattern=r"^[A-Za-z0-9_-]+$",
+        validation_alias="EVENT_BROKER_STREAM",
+    )
+    event_broker_subject_prefix: str = Field(
+        default="dashtam.events",
+        pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
+        validation_alias="EVENT_BROKER_SUBJECT_PREFIX",
+    )
     import_max_bytes: int = Field(
         default=20 * 1024 * 1024, ge=1024, validation_alias="DASHTAM_IMPORT_MAX_BYTES"
     )
