@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from dashtam.application.unit_of_work import UnitOfWork
@@ -62,7 +62,8 @@ class _Held:
 class _AccountImport:
     account_id: UUID
     currency: str
-    seen: dict[str, None] = field(default_factory=dict)  # the file's ids, in file order
+    # The file's ids, in file order, with their dates (transfers are looked for by date).
+    seen: dict[str, date] = field(default_factory=dict)
     held: dict[str, _Held] = field(default_factory=dict)
     stored: dict[UUID, Transaction] = field(default_factory=dict)  # counterparts in reach
 
@@ -135,7 +136,7 @@ class ImportReconciler:
         statement_as_of: datetime | None,
     ) -> Result[list[ParsedTransaction], Error]:
         latest = {item.provider_transaction_id: item for item in batch}  # the last one wins
-        state.seen.update(dict.fromkeys(latest))
+        state.seen.update((key, item.posted_on) for key, item in latest.items())
         for key in latest.keys() & state.held.keys():
             state.held[key] = _Held(latest.pop(key), statement_as_of)
         found = await _counterparts(uow, state, list(latest.values()))
@@ -235,8 +236,11 @@ async def _settle(uow: UnitOfWork, state: _AccountImport) -> Result[UpsertCounts
 async def _link_transfers(
     uow: UnitOfWork, user_id: UUID, state: _AccountImport
 ) -> Result[int, Error]:
-    """The file's rows of this account against all of the user's, a chunk at a time."""
-    keys = list(state.seen)
+    """The file's rows of this account against all of the user's, a chunk at a time.
+
+    Chunks follow the rows' dates, not the file's order: a chunk's candidates are then looked
+    for in a few days of the user's rows, however the file is sorted."""
+    keys = sorted(state.seen, key=lambda key: (state.seen[key], key))
     # Up to 3 days from a source to a candidate, and 3 more to that candidate's candidates.
     reach = timedelta(days=2 * TRANSFER_DAYS.days)
     linked = 0

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dashtam.domain.accounts.entities import Account, AccountType, BalanceSnapshot
@@ -156,6 +156,14 @@ class TransactionModel(BaseModel):
         UniqueConstraint("account_id", "provider_transaction_id"),
         Index("ix_transactions_account_posted", "account_id", "posted_on", "id"),
         Index("ix_transactions_transfer_id", "transfer_id"),
+        # Pending rows only: what each import batch looks up (migration 0012).
+        Index(
+            "ix_transactions_pending",
+            "account_id",
+            "posted_on",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
 
     account_id: Mapped[UUID] = mapped_column(

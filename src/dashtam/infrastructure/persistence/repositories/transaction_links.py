@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.clock import utcnow
@@ -59,14 +59,16 @@ class SqlTransactionLinks:
     async def in_window(
         self, account_id: UUID, *, status: TransactionStatus, start: date, end: date
     ) -> Result[Sequence[Transaction], Error]:
-        # A range of ix_transactions_account_posted (account_id, posted_on, id).
+        # Pending: a range of the partial index ix_transactions_pending, which a planner uses
+        # only for a literal status (a bound parameter does not prove the index's condition).
+        # Posted: a range of ix_transactions_account_posted (account_id, posted_on, id).
         rows = await self._session.scalars(
             select(_T)
             .where(
                 _T.account_id == account_id,
                 _T.posted_on >= start,
                 _T.posted_on <= end,
-                _T.status == status.value,
+                _T.status == literal_column(f"'{status.value}'"),
             )
             .order_by(_T.posted_on, _T.id)
             .execution_options(**_FRESH)
