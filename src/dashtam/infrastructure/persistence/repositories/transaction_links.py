@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, literal_column, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.clock import utcnow
@@ -26,6 +27,30 @@ from dashtam.infrastructure.persistence.models.finance import AccountModel, Tran
 _T = TransactionModel
 # Bulk UPDATEs here skip the identity map: a row read again must come from the database.
 _FRESH = {"populate_existing": True}
+# What an entity needs, read as plain rows: imports read tens of thousands of rows here, and
+# ORM objects (identity map, instance state) would cost more than the query itself.
+_ENTITY_COLUMNS = tuple(c for c in _T.__table__.c if c.key != "updated_at")
+
+
+def _entity(row: Row[Any]) -> Transaction:
+    values = row._mapping
+    return Transaction(
+        id=values["id"],
+        account_id=values["account_id"],
+        provider_transaction_id=values["provider_transaction_id"],
+        amount=values["amount"],
+        currency=values["currency"],
+        posted_on=values["posted_on"],
+        description=values["description"],
+        payee=values["payee"],
+        memo=values["memo"],
+        status=TransactionStatus(values["status"]),
+        check_number=values["check_number"],
+        reference=values["reference"],
+        statement_as_of=values["statement_as_of"],
+        transfer_id=values["transfer_id"],
+        created_at=values["created_at"],
+    )
 
 
 def transfer_condition(wanted: TransferFilter) -> ColumnElement[bool] | None:
@@ -48,12 +73,12 @@ class SqlTransactionLinks:
     ) -> Result[Sequence[Transaction], Error]:
         if not provider_ids:
             return Success([])
-        rows = await self._session.scalars(
-            select(_T)
-            .where(_T.account_id == account_id, _T.provider_transaction_id.in_(list(provider_ids)))
-            .execution_options(**_FRESH)
+        rows = await self._session.execute(
+            select(*_ENTITY_COLUMNS).where(
+                _T.account_id == account_id, _T.provider_transaction_id.in_(list(provider_ids))
+            )
         )
-        return Success([row.to_entity() for row in rows.all()])
+        return Success([_entity(row) for row in rows.all()])
 
     @classified
     async def in_window(
@@ -62,8 +87,8 @@ class SqlTransactionLinks:
         # Pending: a range of the partial index ix_transactions_pending, which a planner uses
         # only for a literal status (a bound parameter does not prove the index's condition).
         # Posted: a range of ix_transactions_account_posted (account_id, posted_on, id).
-        rows = await self._session.scalars(
-            select(_T)
+        rows = await self._session.execute(
+            select(*_ENTITY_COLUMNS)
             .where(
                 _T.account_id == account_id,
                 _T.posted_on >= start,
@@ -71,9 +96,8 @@ class SqlTransactionLinks:
                 _T.status == literal_column(f"'{status.value}'"),
             )
             .order_by(_T.posted_on, _T.id)
-            .execution_options(**_FRESH)
         )
-        return Success([row.to_entity() for row in rows.all()])
+        return Success([_entity(row) for row in rows.all()])
 
     @classified
     async def transfer_candidates(
@@ -84,8 +108,8 @@ class SqlTransactionLinks:
         # account_id IN (the user's accounts) + a posted_on range: one index range per account;
         # the amounts then narrow the rows read, so a long history is never loaded.
         accounts = select(AccountModel.id).where(AccountModel.user_id == user_id)
-        rows = await self._session.scalars(
-            select(_T)
+        rows = await self._session.execute(
+            select(*_ENTITY_COLUMNS)
             .where(
                 _T.account_id.in_(accounts.scalar_subquery()),
                 _T.posted_on >= start,
@@ -95,9 +119,8 @@ class SqlTransactionLinks:
                 _T.transfer_id.is_(None),
             )
             .order_by(_T.posted_on, _T.id)
-            .execution_options(**_FRESH)
         )
-        return Success([row.to_entity() for row in rows.all()])
+        return Success([_entity(row) for row in rows.all()])
 
     @classified
     async def link_transfers(self, pairs: Sequence[tuple[UUID, UUID]]) -> Result[int, Error]:
