@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 from dashtam.domain.events import EventEnvelope
 
@@ -16,3 +17,14 @@ class EventSubscriber(Protocol):
     def accepts(self, event_type: str) -> bool: ...
 
     async def handle(self, event: EventEnvelope) -> None: ...
+
+
+@runtime_checkable
+class PreparesBatches(Protocol):
+    """A subscriber shown a batch's events before it handles them one by one (to pipeline).
+
+    ``prepare`` gets, in delivery order, the events of the batch that the subscriber accepts
+    and has not handled yet; ``handle`` is still called for each and still decides.
+    """
+
+    async def prepare(self, events: Sequence[EventEnvelope]) -> None: ...

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 from uuid import UUID
 
 from sqlalchemy import select
 
+from dashtam.core.clock import utcnow
 from dashtam.core.result import Success
 from dashtam.domain.events import EventEnvelope
 from dashtam.domain.users.entities import User
@@ -80,3 +82,21 @@ async def subscribers_done(database: Database, event_id: UUID) -> set[str]:
 
 def strs(ids: Sequence[UUID]) -> list[str]:
     return [str(event_id) for event_id in ids]
+
+
+async def insert_events(database: Database, payloads: Sequence[dict[str, object]]) -> list[UUID]:
+    """Outbox rows written directly (any payload), oldest first, in one transaction."""
+    start = utcnow()
+    rows = [
+        OutboxEventModel(
+            event_type="UserPasswordChanged",
+            occurred_at=start,
+            payload=dict(payload),
+            attempts=0,
+            created_at=start + timedelta(milliseconds=index),
+        )
+        for index, payload in enumerate(payloads)
+    ]
+    async with database.transaction() as session:
+        session.add_all(rows)
+    return [row.id for row in rows]

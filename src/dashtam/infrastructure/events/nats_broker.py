@@ -23,6 +23,7 @@ import contextlib
 import json
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -30,7 +31,7 @@ from uuid import UUID
 import nats.errors
 import nats.js.errors
 from nats.aio.client import Client as NatsClient
-from nats.js.api import StorageType, StreamConfig
+from nats.js.api import PubAck, StorageType, StreamConfig
 from sqlalchemy import and_, or_, select
 
 from dashtam.domain.events import EventEnvelope
@@ -73,7 +74,9 @@ class _BatchState:
     """What the publisher learnt in one relay batch (kept in the batch session's ``info``)."""
 
     checked: bool = False
-    held: bool = False
+    held: bool = False  # from here on, nothing more of this batch is published
+    acked: set[UUID] = field(default_factory=set)  # stored by JetStream during ``prepare``
+    failed: dict[UUID, Exception] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,7 @@ class NatsPublisher:
         self._stream_ready = False
         self._lock = asyncio.Lock()
         self._down_until = 0.0
+        self._closing = False
 
     @property
     def stream(self) -> str:
@@ -159,25 +163,95 @@ class NatsPublisher:
     def accepts(self, event_type: str) -> bool:
         return True
 
+    async def prepare(self, events: Sequence[EventEnvelope]) -> None:
+        """Publish the batch's events pipelined, in order; ``handle`` then reports each outcome.
+
+        Every message is sent before the first PubAck is awaited, and the acks are read in
+        order: the first failure holds everything after it, even a message the server may have
+        stored meanwhile (it is published again later and dropped as a duplicate).
+        """
+        session = batch_session()
+        if session is None or not events:
+            return
+        state = await self._state(session, events[0])
+        if state.held:
+            return
+        sent: list[tuple[UUID, asyncio.Future[PubAck]]] = []
+        try:
+            js = await self._jetstream()
+            for event in events:
+                sent.append((event.event_id, await self._send(js, event)))
+        except Exception as exc:
+            state.failed[events[len(sent)].event_id] = self._failure(exc)
+            state.held = True
+        await self._collect(sent, state)
+
     async def handle(self, event: EventEnvelope) -> None:
         session = batch_session()
         if session is None:  # outside a relay batch (a tool, a test): no order to keep
             await self.publish(event)
             return
-        state: _BatchState = session.info.setdefault(_STATE_KEY, _BatchState())
-        if not state.checked:
-            state.checked = True
-            # Events are handled oldest first, so the batch's first event speaks for all.
-            state.held = await older_event_waiting(
-                session, event.event_id, max_attempts=self._options.max_attempts
-            )
+        state = await self._state(session, event)
+        if event.event_id in state.acked:
+            return
+        if event.event_id in state.failed:
+            raise state.failed[event.event_id]
         if state.held:
             raise OrderHeldError("an older event is still waiting for the broker")
-        try:
+        try:  # not prepared (a relay without the hook): one acknowledged publish at a time
             await self.publish(event)
         except BaseException:
             state.held = True  # later events of this batch must not overtake this one
             raise
+
+    async def _state(self, session: AsyncSession, first: EventEnvelope) -> _BatchState:
+        state: _BatchState = session.info.setdefault(_STATE_KEY, _BatchState())
+        if not state.checked:
+            state.checked = True
+            # Events come oldest first, so the batch's first event speaks for all of them.
+            state.held = await older_event_waiting(
+                session, first.event_id, max_attempts=self._options.max_attempts
+            )
+        return state
+
+    async def _send(self, js: JetStreamContext, event: EventEnvelope) -> asyncio.Future[PubAck]:
+        body, headers = message_of(event)
+        subject = subject_for(self._options.subject_prefix, event.event_type)
+        # No stall timeout: with one, nats-py wraps each send in a task and yields, and the
+        # flusher then writes every message on its own. The relay's subscriber timeout bounds
+        # a wait for free slots (4,000 unacknowledged messages per connection).
+        return await js.publish_async(subject, body, stream=self._options.stream, headers=headers)
+
+    async def _collect(
+        self, sent: list[tuple[UUID, asyncio.Future[PubAck]]], state: _BatchState
+    ) -> None:
+        """Read the PubAcks in order, within one publish timeout for them all."""
+        waiting = iter(sent)
+        try:
+            async with asyncio.timeout(self._options.publish_timeout_seconds):
+                for event_id, future in waiting:
+                    try:
+                        await future
+                    except Exception as exc:
+                        state.failed[event_id] = self._failure(exc)
+                        state.held = True
+                        break
+                    state.acked.add(event_id)
+        except TimeoutError as exc:
+            pending = [event_id for event_id, _ in sent if event_id not in state.acked]
+            state.failed[pending[0]] = self._failure(exc)
+            state.held = True
+        for _, future in sent:
+            future.cancel()  # no-op when done; frees nats-py's slot of one never acknowledged
+
+    def _failure(self, exc: BaseException) -> Exception:
+        """The error an event fails with: the type only, never the broker's words or URL."""
+        if isinstance(exc, BrokerUnavailableError | ValueError):
+            return exc
+        self._logger.warning("nats_publish_failed", error_type=type(exc).__name__)
+        if isinstance(exc, nats.js.errors.NoStreamResponseError | nats.errors.NoRespondersError):
+            self._stream_ready = False  # deleted under us: ensure it again next time
+        return BrokerUnavailableError(f"NATS publish failed: {type(exc).__name__}")
 
     async def publish(self, event: EventEnvelope) -> None:
         """Publish one event; returns once JetStream acknowledged it (or it was a duplicate)."""
@@ -193,8 +267,11 @@ class NatsPublisher:
                 headers=headers,
             )
         except (nats.errors.Error, OSError, TimeoutError) as exc:
-            await self._after_publish_failure(exc)
-            raise BrokerUnavailableError(f"NATS publish failed: {type(exc).__name__}") from None
+            raise self._failure(exc) from None
+
+    async def connect(self) -> None:
+        """Connect and ensure the stream now (a warm-up); publishing does it lazily anyway."""
+        await self._jetstream()
 
     async def close(self) -> None:
         async with self._lock:
@@ -236,13 +313,15 @@ class NatsPublisher:
                     # nats-py annotates these as int but hands them to asyncio, which
                     # takes any float; the bound that matters is the timeout around us.
                     connect_timeout=self._options.connect_timeout_seconds,  # type: ignore[arg-type]
-                    # A short in-client retry; past it the client closes and the next event
-                    # reconnects (after the cool-down) instead of buffering without bound.
+                    # No in-client reconnect: it would replay buffered messages on the new
+                    # connection, after ones lost with the old, out of order. A lost
+                    # connection closes the client; the next batch dials again (after the
+                    # cool-down). The first dial makes two tries (nats-py's minimum).
+                    allow_reconnect=False,
                     max_reconnect_attempts=1,
                     reconnect_time_wait=0.25,  # type: ignore[arg-type]
                     error_cb=self._on_error,
                     disconnected_cb=self._on_disconnected,
-                    reconnected_cb=self._on_reconnected,
                 )
         except (nats.errors.Error, OSError, TimeoutError) as exc:
             self._down_until = time.monotonic() + self._options.retry_connect_after_seconds
@@ -272,27 +351,24 @@ class NatsPublisher:
             await js.stream_info(self._options.stream)  # created meanwhile by another relay
         self._logger.info("nats_stream_created", stream=self._options.stream)
 
-    async def _after_publish_failure(self, exc: BaseException) -> None:
-        self._logger.warning("nats_publish_failed", error_type=type(exc).__name__)
-        if isinstance(exc, nats.js.errors.NoStreamResponseError | nats.errors.NoRespondersError):
-            self._stream_ready = False  # deleted under us: ensure it again next time
-
     async def _drop_client(self) -> None:
         client, self._client, self._js = self._client, None, None
         self._stream_ready = False
         if client is not None and not client.is_closed:
-            with contextlib.suppress(Exception):
-                await client.close()
+            self._closing = True
+            try:
+                with contextlib.suppress(Exception):
+                    await client.close()
+            finally:
+                self._closing = False
 
     async def _on_error(self, exc: Exception) -> None:
         # nats-py's default callback logs a traceback per failed try; one line is enough.
         self._logger.warning("nats_client_error", error_type=type(exc).__name__)
 
     async def _on_disconnected(self) -> None:
-        self._logger.warning("nats_disconnected")
-
-    async def _on_reconnected(self) -> None:
-        self._logger.info("nats_reconnected")
+        if not self._closing:  # our own close disconnects too: nothing to warn about
+            self._logger.warning("nats_disconnected")
 
 
 def publisher_from_settings(settings: Settings, *, logger: LoggerProtocol) -> NatsPublisher | None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from dashtam.application.events import EventSubscriber
+from dashtam.application.events import EventSubscriber, PreparesBatches
 from dashtam.core.clock import utcnow
 from dashtam.core.tracing import bound_trace_id
 from dashtam.domain.protocols.logger import LoggerProtocol
@@ -141,6 +141,7 @@ class OutboxRelay:
                 outcome.claimed = len(claimed)
                 done = await batch.past_deliveries(session, claimed)
                 with batch.serving(session):  # a subscriber that writes, writes in this batch
+                    await self._prepare(claimed, done)
                     for event in claimed:
                         await self._deliver_event(event, done, outcome)
                 now = utcnow()
@@ -158,6 +159,29 @@ class OutboxRelay:
             )
             return batch.BatchOutcome()
         return outcome
+
+    async def _prepare(
+        self, claimed: Sequence[batch.ClaimedEvent], done: set[tuple[UUID, str]]
+    ) -> None:
+        """Show pipelining subscribers (the NATS publisher) the events they are about to get."""
+        for subscriber in self._subscribers:
+            if not isinstance(subscriber, PreparesBatches):
+                continue
+            events = [
+                event.envelope
+                for event in claimed
+                if (event.envelope.event_id, subscriber.name) not in done
+                and subscriber.accepts(event.envelope.event_type)
+            ]
+            if not events:
+                continue
+            try:
+                async with asyncio.timeout(self._subscriber_timeout):
+                    await subscriber.prepare(events)
+            except Exception:  # its ``handle`` still runs for each event, and decides
+                self._logger.exception(
+                    "event_subscriber_prepare_failed", subscriber=subscriber.name
+                )
 
     async def _deliver_event(
         self,
