@@ -26,6 +26,7 @@ from bench.common import BenchResult
 from bench.http_reads import run_http_reads_bench
 from bench.imports import run_imports_bench
 from bench.login_storm import run_login_storm_bench
+from bench.nats_relay import run_nats_relay_bench
 from bench.relay import run_relay_bench
 from bench.relay_lag import run_relay_lag_bench
 from bench.sqlite_readers import run_sqlite_readers_bench
@@ -39,6 +40,7 @@ BENCHES: dict[str, Bench] = {
     "imports": run_imports_bench,
     "relay": run_relay_bench,
     "lag": run_relay_lag_bench,
+    "nats": run_nats_relay_bench,
     "storm": run_login_storm_bench,
     "sqlite": run_sqlite_readers_bench,
 }
