@@ -3,16 +3,18 @@
 Both servers are real uvicorn processes on loopback with the same settings (workers, no access
 log, proxy headers), against the same PostgreSQL database holding one user's imported
 statement. Before measuring, each route's body from Dashtam and from the twin must be the same
-bytes. Then 32 concurrent clients (one httpx client, keep-alive) hammer one server for a round,
-then the other, interleaved, several rounds each; the medians of req/s are compared.
+bytes. Then 32 keep-alive connections (bench.loadgen, pre-built requests; httpx only sets up)
+hammer one server for a round, then the other, interleaved, several rounds each; the medians of
+req/s are compared. The load generator's CPU is noted: httpx needed most of a core and capped
+the twin, this one needs a few percent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
-import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -35,11 +37,14 @@ from bench.common import (
     wait_until_up,
 )
 from bench.data import EMAIL, PASSWORD, write_ofx
+from bench.loadgen import Load, hammer, request_bytes
 
 CLIENTS = 32
 SEED_TRANSACTIONS = 2_000
 LIST_PATH = "/api/v1/transactions?limit=50"
 MIN_LIST_RPS_TWO_WORKERS = 600.0
+# One lean client process uses well under a tenth of a core here; more only for faster servers.
+CLIENT_PROCESSES = int(os.environ.get("BENCH_CLIENT_PROCESSES", "1"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,47 +56,21 @@ class _Servers:
     ours_pid: int
 
 
-@dataclass(frozen=True, slots=True)
-class Load:
-    rate: float  # answers per second, whatever their status
-    latencies: list[float]  # ms
-    failures: dict[int, int]  # status -> count, for every answer that is not 200
-    client_cpu: float  # share of one core the load generator itself used (1.0: it was the limit)
+async def load(base_url: str, path: str, seconds: float, *, token: str) -> Load:
+    """CLIENTS keep-alive connections repeating GET ``path`` for ``seconds`` (bench.loadgen:
+    the client costs tens of microseconds of CPU per request, not milliseconds like httpx)."""
+    request = request_bytes("GET", base_url + path, headers={"Authorization": f"Bearer {token}"})
+    return await hammer(
+        base_url, [request], clients=CLIENTS, seconds=seconds, processes=CLIENT_PROCESSES
+    )
 
 
-async def load(client: httpx.AsyncClient, path: str, seconds: float, *, token: str) -> Load:
-    """CLIENTS callers repeating GET ``path`` for ``seconds``."""
-    headers = {"Authorization": f"Bearer {token}"}
-    latencies: list[float] = []
-    failures: dict[int, int] = {}
-    deadline = time.perf_counter() + seconds
-
-    async def caller() -> None:
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            response = await client.get(path, headers=headers)
-            latencies.append((time.perf_counter() - started) * 1000)
-            if response.status_code != 200:
-                failures[response.status_code] = failures.get(response.status_code, 0) + 1
-
-    started, cpu = time.perf_counter(), time.process_time()
-    await asyncio.gather(*(caller() for _ in range(CLIENTS)))
-    elapsed = time.perf_counter() - started
-    busy = (time.process_time() - cpu) / elapsed
-    return Load(len(latencies) / elapsed, latencies, failures, busy)
-
-
-async def load_ok(client: httpx.AsyncClient, path: str, seconds: float, *, token: str) -> Load:
+async def load_ok(base_url: str, path: str, seconds: float, *, token: str) -> Load:
     """``load``, refusing to count a run where any answer was not 200."""
-    done = await load(client, path, seconds, token=token)
+    done = await load(base_url, path, seconds, token=token)
     if done.failures:
         raise RuntimeError(f"GET {path} answered {done.failures} under load")
     return done
-
-
-def client(base_url: str) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
-    return httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60)
 
 
 async def log_in(base_url: str) -> str:
@@ -177,22 +156,25 @@ class _Rounds:
     ours: list[float] = field(default_factory=list)  # req/s per round
     bare: list[float] = field(default_factory=list)
     ours_latencies: list[float] = field(default_factory=list)
-    bare_client_cpu: list[float] = field(default_factory=list)
+    bare_client_cpu: list[float] = field(default_factory=list)  # cores, summed over processes
+    bare_client_us: list[float] = field(default_factory=list)  # client CPU per request
 
 
 async def _interleaved(found: _Servers, path: str, rounds: int, seconds: float) -> _Rounds:
-    """Rounds of ours then bare, on warm connections."""
+    """Rounds of ours then bare, each on fresh keep-alive connections after a warm-up."""
     measured = _Rounds()
-    async with client(found.ours) as ours, client(found.bare) as bare:
-        await load_ok(ours, path, seconds / 2, token=found.token)  # warm-up: connections, caches
-        await load_ok(bare, path, seconds / 2, token=found.token)
-        for _ in range(rounds):
-            done = await load_ok(ours, path, seconds, token=found.token)
-            measured.ours.append(done.rate)
-            measured.ours_latencies += done.latencies
-            done = await load_ok(bare, path, seconds, token=found.token)
-            measured.bare.append(done.rate)
-            measured.bare_client_cpu.append(done.client_cpu)
+    ours = await load_ok(found.ours, path, seconds / 2, token=found.token)  # warm-up: caches
+    bare = await load_ok(found.bare, path, seconds / 2, token=found.token)
+    if ours.sample != bare.sample:  # what the load generator read, not only what httpx did
+        raise RuntimeError(f"GET {path}: the twin's body differs from Dashtam's under load")
+    for _ in range(rounds):
+        done = await load_ok(found.ours, path, seconds, token=found.token)
+        measured.ours.append(done.rate)
+        measured.ours_latencies += done.latencies
+        done = await load_ok(found.bare, path, seconds, token=found.token)
+        measured.bare.append(done.rate)
+        measured.bare_client_cpu.append(done.client_cpu)
+        measured.bare_client_us.append(done.cpu_us_per_request)
     return measured
 
 
@@ -213,7 +195,8 @@ async def run_http_reads_bench(*, quick: bool) -> list[BenchResult]:
                     note = (
                         f"{workers} worker(s), {CLIENTS} clients, {rounds}x{seconds:g} s each; "
                         f"ours p99 {percentile(measured.ours_latencies, 99):.0f} ms; client CPU "
-                        f"in twin rounds {median(measured.bare_client_cpu):.0%} of a core"
+                        f"in twin rounds {median(measured.bare_client_cpu):.0%} of a core "
+                        f"({median(measured.bare_client_us):.0f} us/request)"
                     )
                     rate, twin = median(measured.ours), median(measured.bare)
                     results.append(

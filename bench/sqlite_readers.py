@@ -20,7 +20,7 @@ from bench.common import (
     server_env,
     wait_until_up,
 )
-from bench.http_reads import CLIENTS, LIST_PATH, SEED_TRANSACTIONS, client, load, log_in, seed
+from bench.http_reads import CLIENTS, LIST_PATH, SEED_TRANSACTIONS, load, log_in, seed
 
 P99_LIMIT_MS = 250.0
 
@@ -36,15 +36,15 @@ async def run_sqlite_readers_bench(*, quick: bool) -> list[BenchResult]:
         with process(serve_command(port, 1), env) as server:
             await wait_until_up(base_url, server, "/health")
             token = await log_in(base_url)
-            async with client(base_url) as http:
-                await load(http, LIST_PATH, 1.0, token=token)  # warm-up, not counted
-                done = await load(http, LIST_PATH, seconds, token=token)
+            await load(base_url, LIST_PATH, 1.0, token=token)  # warm-up, not counted
+            done = await load(base_url, LIST_PATH, seconds, token=token)
     p99 = percentile(done.latencies, 99)
     failed = sum(done.failures.values())
     answers = len(done.latencies)
     note = (
         f"{CLIENTS} clients, {seconds:g} s, {answers} reads at {done.rate:.0f}/s, "
-        f"p50 {percentile(done.latencies, 50):.0f} ms; non-200: {done.failures or 'none'}"
+        f"p50 {percentile(done.latencies, 50):.0f} ms; non-200: {done.failures or 'none'}; "
+        f"client CPU {done.client_cpu:.0%} of a core"
     )
     return [
         BenchResult(
