@@ -17,6 +17,9 @@ from asyncpg.exceptions import (  # type: ignore[import-untyped]
 from asyncpg.exceptions import (
     InternalClientError as AsyncpgInternalClientError,
 )
+from asyncpg.exceptions import (
+    PostgresError as AsyncpgPostgresError,
+)
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm.exc import StaleDataError
@@ -74,6 +77,7 @@ DB_ERRORS: tuple[type[BaseException], ...] = (
     sqlite3.Error,  # straight from the driver, where SQLAlchemy is bypassed (readiness probe)
     AsyncpgInterfaceError,
     AsyncpgInternalClientError,
+    AsyncpgPostgresError,  # straight from the driver too: COPY (repositories/dialect.py)
 )
 
 # PostgreSQL SQLSTATEs we treat specially.

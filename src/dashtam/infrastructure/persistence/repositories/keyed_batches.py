@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dashtam.core.clock import utcnow
 from dashtam.core.ids import new_id
 from dashtam.domain.transactions.repository import UpsertCounts
-from dashtam.infrastructure.persistence.repositories.dialect import insert_for
+from dashtam.infrastructure.persistence.repositories.dialect import insert_new
 
 Item = TypeVar("Item")
 Values = Callable[[Item], dict[str, object]]
@@ -69,15 +69,9 @@ async def write_keyed_batch(
         and not is_newer(row.statement_as_of, statement_as_of)
         and {name: getattr(row, name) for name in compared} != (fresh := values(item))
     ]
-    inserted = 0
-    if new_rows:
-        result = await session.execute(
-            insert_for(session)(model)
-            .on_conflict_do_nothing(index_elements=["account_id", "provider_transaction_id"])
-            .returning(model.id),
-            new_rows,
-        )
-        inserted = len(result.all())
+    inserted = await insert_new(
+        session, model, new_rows, key=("account_id", "provider_transaction_id")
+    )
     if changed:
         await session.execute(update(model).execution_options(synchronize_session=False), changed)
     unchanged = len(incoming) - len(new_rows) - len(changed) - outdated
