@@ -240,9 +240,13 @@ async def _link_transfers(
 
     Chunks follow the rows' dates, not the file's order: a chunk's candidates are then looked
     for in a few days of the user's rows, however the file is sorted."""
+    # The other side of a transfer is in another account of the owner, in the same currency.
+    accounts = await uow.accounts.list_for_user(user_id)
+    if isinstance(accounts, Failure):
+        return accounts
+    if not any(a.id != state.account_id and a.currency == state.currency for a in accounts.value):
+        return Success(0)
     keys = sorted(state.seen, key=lambda key: (state.seen[key], key))
-    # Up to 3 days from a source to a candidate, and 3 more to that candidate's candidates.
-    reach = timedelta(days=2 * TRANSFER_DAYS.days)
     linked = 0
     for first in range(0, len(keys), TRANSFER_CHUNK):
         rows = await uow.transactions.by_provider_ids(
@@ -250,19 +254,37 @@ async def _link_transfers(
         )
         if isinstance(rows, Failure):
             return rows
-        sources = [row for row in rows.value if is_linkable(row)]
-        if not sources:
-            continue
-        start, end = window((row.posted_on for row in sources), -reach, reach)
-        amounts = {amount for row in sources for amount in (row.amount, -row.amount)}
-        pool = await uow.transactions.transfer_candidates(
-            user_id, amounts=amounts, start=start, end=end
-        )
-        if isinstance(pool, Failure):
-            return pool
-        pairs = transfer_pairs(sources, pool.value)
-        done = await uow.transactions.link_transfers([(one.id, other.id) for one, other in pairs])
+        done = await _link_chunk(uow, user_id, state, [r for r in rows.value if is_linkable(r)])
         if isinstance(done, Failure):
             return done
         linked += done.value
     return Success(linked)
+
+
+async def _link_chunk(
+    uow: UnitOfWork, user_id: UUID, state: _AccountImport, sources: Sequence[Transaction]
+) -> Result[int, Error]:
+    if not sources:
+        return Success(0)
+    # First the sources' possible other sides only (opposite amounts, up to 3 days away, in
+    # another account): most chunks have none, and then nothing more is read.
+    start, end = window((row.posted_on for row in sources), -TRANSFER_DAYS, TRANSFER_DAYS)
+    opposite = {-row.amount for row in sources}
+    found = await uow.transactions.transfer_candidates(
+        user_id, amounts=opposite, start=start, end=end
+    )
+    if isinstance(found, Failure):
+        return found
+    if all(row.account_id == state.account_id for row in found.value):
+        return Success(0)
+    # Up to 3 days from a source to a candidate, and 3 more to that candidate's candidates.
+    reach = timedelta(days=2 * TRANSFER_DAYS.days)
+    start, end = window((row.posted_on for row in sources), -reach, reach)
+    amounts = {amount for row in sources for amount in (row.amount, -row.amount)}
+    pool = await uow.transactions.transfer_candidates(
+        user_id, amounts=amounts, start=start, end=end
+    )
+    if isinstance(pool, Failure):
+        return pool
+    pairs = transfer_pairs(sources, pool.value)
+    return await uow.transactions.link_transfers([(one.id, other.id) for one, other in pairs])
