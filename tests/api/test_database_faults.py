@@ -59,12 +59,26 @@ async def admin_execute(server: PostgresServer, sql: str, *args: object) -> None
 
 
 async def terminate_backends(server: PostgresServer, database: str) -> None:
+    """End every backend of ``database`` and return once they have exited."""
     await admin_execute(
         server,
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
         "WHERE datname = $1 AND pid <> pg_backend_pid()",
         database,
     )
+    connection = await asyncpg.connect(server.admin_url.replace("+asyncpg", "", 1))
+    try:
+        for _ in range(200):
+            left = await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> "
+                "pg_backend_pid()",
+                database,
+            )
+            if left == 0:
+                return
+            await asyncio.sleep(0.01)
+    finally:
+        await connection.close()
 
 
 async def timed(call: Awaitable[httpx.Response]) -> tuple[httpx.Response, float]:

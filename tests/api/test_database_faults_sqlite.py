@@ -80,6 +80,7 @@ async def test_full_database_refuses_writes_with_507_and_serves_reads(
     async with running(container) as (_app, client):
         assert (await client.get("/ready")).status_code == 200
         event.listen(container.database.engine.sync_engine, "connect", _pin_size)
+        await container.database.engine.dispose()  # pooled connections reconnect, pinned
 
         statuses: list[int] = []
         for index in range(500):

@@ -42,6 +42,22 @@ class SessionRepositoryContract:
     def harness(self) -> Harness[Repositories]:
         raise NotImplementedError
 
+    async def test_get_with_user_reads_the_session_and_its_owner_together(
+        self, harness: Harness[Repositories]
+    ) -> None:
+        owner = await add_user(harness.adapter)
+        other = await add_user(harness.adapter, "other@example.com")
+        session = (await harness.adapter.sessions.add(new_session(owner.id))).unwrap()
+        (await harness.adapter.sessions.add(new_session(other.id))).unwrap()
+
+        reopened = await harness.reopen()
+        found = (await reopened.sessions.get_with_user(session.id)).unwrap()
+        assert found is not None
+        stored_session, stored_user = found
+        assert stored_session == replace(session, version=1)
+        assert stored_user == (await reopened.users.get(owner.id)).unwrap()
+        assert (await reopened.sessions.get_with_user(new_id())).unwrap() is None
+
     async def test_add_then_get_round_trips_every_field_in_utc(
         self, harness: Harness[Repositories]
     ) -> None:

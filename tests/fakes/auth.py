@@ -15,8 +15,10 @@ from uuid import UUID
 from dashtam.core.errors import ConflictError, Error, NotFoundError
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.auth.entities import AuthSession, LoginAttempt, RefreshToken
+from dashtam.domain.users.entities import User
 from dashtam.infrastructure.errors import DatabaseError
 from tests.fakes.faults import Faults
+from tests.fakes.users import FakeUserRepository
 
 Row = TypeVar("Row", AuthSession, RefreshToken, LoginAttempt)
 
@@ -77,10 +79,15 @@ class _StagedTable(Generic[Row]):
 
 class FakeSessionRepository(_StagedTable[AuthSession]):
     def __init__(
-        self, *, table: dict[UUID, AuthSession] | None = None, faults: Faults | None = None
+        self,
+        *,
+        table: dict[UUID, AuthSession] | None = None,
+        faults: Faults | None = None,
+        users: FakeUserRepository | None = None,
     ) -> None:
         super().__init__(table=table, faults=faults)
         self._expected: dict[UUID, int] = {}
+        self._users = users
 
     async def add(self, session: AuthSession) -> Result[AuthSession, Error]:
         if (refused := self._refuse("sessions.add")) is not None:
@@ -102,6 +109,20 @@ class FakeSessionRepository(_StagedTable[AuthSession]):
             return Failure(refused)
         current = self._current(session_id)
         return Success(replace(current) if current is not None else None)
+
+    async def get_with_user(
+        self, session_id: UUID
+    ) -> Result[tuple[AuthSession, User] | None, Error]:
+        if (refused := self._refuse("sessions.get")) is not None:
+            return Failure(refused)
+        session = self._current(session_id)
+        if session is None:
+            return Success(None)
+        if self._users is None:
+            raise RuntimeError("FakeSessionRepository(users=...) is needed to join the user")
+        user = (await self._users.get(session.user_id)).unwrap()
+        # An inner join, like the SQL adapter's (a deleted user's sessions cascade away there).
+        return Success((replace(session), user) if user is not None else None)
 
     async def update(self, session: AuthSession) -> Result[AuthSession, Error]:
         if (refused := self._refuse("sessions.update")) is not None:

@@ -105,9 +105,10 @@ class FakeStore:
             transactions=self.investment_transactions,
             balances=self.investment_balances,
         )
+        users = FakeUserRepository(table=self.users, faults=self.faults)
         return FakeRepositories(
-            users=FakeUserRepository(table=self.users, faults=self.faults),
-            sessions=FakeSessionRepository(table=self.sessions, faults=self.faults),
+            users=users,
+            sessions=FakeSessionRepository(table=self.sessions, faults=self.faults, users=users),
             refresh_tokens=FakeRefreshTokenRepository(
                 table=self.refresh_tokens, faults=self.faults
             ),

@@ -46,21 +46,19 @@ class AuthenticateHandler:
 
         # Checked on every request so that log-out and revocation take effect at once.
         async def check(uow: ReadUnitOfWork) -> Result[Principal, Error]:
-            session = await uow.sessions.get(claims.session_id)
-            if isinstance(session, Failure):
-                return session
+            found = await uow.sessions.get_with_user(claims.session_id)
+            if isinstance(found, Failure):
+                return found
+            if found.value is None:
+                return Failure(_revoked())
+            session, user = found.value
             if (
-                session.value is None
-                or session.value.user_id != claims.user_id
-                or not session.value.is_active(now)
+                session.user_id != claims.user_id
+                or not session.is_active(now)
+                or not user.can_log_in
             ):
                 return Failure(_revoked())
-            user = await uow.users.get(claims.user_id)
-            if isinstance(user, Failure):
-                return user
-            if user.value is None or not user.value.can_log_in:
-                return Failure(_revoked())
-            return Success(Principal(user=user.value, session=session.value))
+            return Success(Principal(user=user, session=session))
 
         return await self._runner.read(None, check)
 

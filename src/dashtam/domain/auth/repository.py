@@ -10,6 +10,7 @@ from uuid import UUID
 from dashtam.core.errors import Error
 from dashtam.core.result import Result
 from dashtam.domain.auth.entities import AuthSession, LoginAttempt, RefreshToken
+from dashtam.domain.users.entities import User
 
 
 class SessionRepository(Protocol):
@@ -18,6 +19,12 @@ class SessionRepository(Protocol):
     async def add(self, session: AuthSession) -> Result[AuthSession, Error]: ...
 
     async def get(self, session_id: UUID) -> Result[AuthSession | None, Error]: ...
+
+    async def get_with_user(
+        self, session_id: UUID
+    ) -> Result[tuple[AuthSession, User] | None, Error]:
+        """The session and the user it belongs to, read together (every request needs both)."""
+        ...
 
     async def update(self, session: AuthSession) -> Result[AuthSession, Error]: ...
 

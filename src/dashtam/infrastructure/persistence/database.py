@@ -7,7 +7,6 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, text
@@ -36,6 +35,14 @@ from dashtam.infrastructure.errors import (
     sqlite_code_of,
 )
 from dashtam.infrastructure.logging.setup import get_logger
+from dashtam.infrastructure.persistence.pool import (
+    PING_AFTER_IDLE_SECONDS,
+    PoolLimits,
+    drop_lost_connection,
+    ping_when_idle,
+    sqlite_engine_options,
+    without_pool,
+)
 from dashtam.infrastructure.persistence.readiness import ReadinessProbe
 
 # A refused write (read-only, disk full) is remembered this long, so /ready reports it even
@@ -77,7 +84,7 @@ class Database:
         self.url = make_url(database_url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self._write_fault: tuple[Error, float] | None = None
-        limits = _PoolLimits(
+        limits = PoolLimits(
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_timeout=pool_timeout,
@@ -88,7 +95,7 @@ class Database:
             tcp_keepalives_idle=tcp_keepalives_idle,
         )
         engine_kwargs = (
-            _sqlite_engine_options(echo, sqlite_busy_timeout_ms)
+            sqlite_engine_options(echo, sqlite_busy_timeout_ms, pool_size)
             if self.is_sqlite
             else limits.engine_options(echo)
         )
@@ -97,7 +104,8 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine, busy_timeout_ms=sqlite_busy_timeout_ms)
         else:
-            event.listen(self.engine.sync_engine.pool, "invalidate", _drop_lost_connection)
+            event.listen(self.engine.sync_engine.pool, "invalidate", drop_lost_connection)
+            ping_when_idle(self.engine, idle_seconds=PING_AFTER_IDLE_SECONDS)
         self._probe = self._readiness_probe(engine_kwargs, ready_timeout)
         self.session_factory = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False, autoflush=False
@@ -115,7 +123,7 @@ class Database:
         probe_engine = (
             self.engine
             if self.is_sqlite
-            else create_async_engine(self.url, poolclass=NullPool, **_without_pool(engine_kwargs))
+            else create_async_engine(self.url, poolclass=NullPool, **without_pool(engine_kwargs))
         )
         return ReadinessProbe(
             probe_engine,
@@ -236,56 +244,6 @@ class Database:
         self._logger.info("database_closed", database_url=mask_url(self.url))
 
 
-def _asyncpg_connect_args(
-    *,
-    connect_timeout: float,
-    statement_timeout: float,
-    command_timeout: float,
-    idle_in_transaction_timeout: float,
-    tcp_keepalives_idle: int,
-) -> dict[str, Any]:
-    """asyncpg's own bounds (connect, each round trip) and per-session server settings."""
-    server_settings = {
-        # Server side: a statement, or a transaction left open by a vanished client, ends.
-        "statement_timeout": str(int(statement_timeout * 1000)),
-        "idle_in_transaction_session_timeout": str(int(idle_in_transaction_timeout * 1000)),
-        # asyncpg prepares every statement; after five runs the server may switch to a generic
-        # plan chosen without the parameters' values, from statistics of when the table was
-        # small. An import's key lookups then scan the whole table for every batch (a
-        # measured 250-320 ms instead of a few): plan each execution with its values instead.
-        "plan_cache_mode": "force_custom_plan",
-    }
-    if tcp_keepalives_idle > 0:
-        # The server notices a client that vanished without closing its socket.
-        server_settings["tcp_keepalives_idle"] = str(tcp_keepalives_idle)
-        server_settings["tcp_keepalives_interval"] = str(max(1, tcp_keepalives_idle // 3))
-        server_settings["tcp_keepalives_count"] = "3"
-    return {
-        "timeout": connect_timeout,
-        "command_timeout": command_timeout,
-        "server_settings": server_settings,
-    }
-
-
-def _without_pool(engine_kwargs: dict[str, Any]) -> dict[str, Any]:
-    pool_options = {"pool_size", "max_overflow", "pool_timeout", "poolclass"}
-    return {key: value for key, value in engine_kwargs.items() if key not in pool_options}
-
-
-def _drop_lost_connection(dbapi_connection: Any, _record: Any, exception: Any) -> None:
-    """Abort the socket of a connection invalidated because it was lost.
-
-    SQLAlchemy first tries a graceful close (up to 2 s) which, on a silent network, only
-    waits: a lost connection has nobody to say goodbye to.
-    """
-    if exception is None or not is_connection_lost(exception):
-        return
-    driver = getattr(dbapi_connection, "driver_connection", None)
-    terminate = getattr(driver, "terminate", None)
-    if callable(terminate):
-        terminate()
-
-
 def _fold(value: object) -> object:
     return value.lower() if isinstance(value, str) else value
 
@@ -323,54 +281,3 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
         # lock, so readers never queue behind a writer (WAL gives them a snapshot).
         read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
         connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _PoolLimits:
-    """PostgreSQL's pool and the bounds on its connections (SQLite has neither)."""
-
-    pool_size: int
-    max_overflow: int
-    pool_timeout: float
-    connect_timeout: float
-    statement_timeout: float
-    command_timeout: float
-    idle_in_transaction_timeout: float
-    tcp_keepalives_idle: int
-
-    def engine_options(self, echo: bool) -> dict[str, Any]:
-        return {
-            "echo": echo,
-            "pool_pre_ping": True,
-            "pool_size": self.pool_size,
-            "max_overflow": self.max_overflow,
-            "pool_timeout": self.pool_timeout,
-            "connect_args": _asyncpg_connect_args(
-                connect_timeout=self.connect_timeout,
-                statement_timeout=self.statement_timeout,
-                command_timeout=self.command_timeout,
-                idle_in_transaction_timeout=self.idle_in_transaction_timeout,
-                tcp_keepalives_idle=self.tcp_keepalives_idle,
-            ),
-        }
-
-    def described(self, *, is_sqlite: bool) -> dict[str, object]:
-        shown = (
-            "pool_size",
-            "max_overflow",
-            "connect_timeout",
-            "pool_timeout",
-            "statement_timeout",
-            "command_timeout",
-        )
-        return {name: None if is_sqlite else getattr(self, name) for name in shown}
-
-
-def _sqlite_engine_options(echo: bool, busy_timeout_ms: int) -> dict[str, Any]:
-    # SQLite connections are cheap and file locks do the sharing: no pool to size.
-    return {
-        "echo": echo,
-        "pool_pre_ping": True,
-        "poolclass": NullPool,
-        "connect_args": {"timeout": busy_timeout_ms / 1000},
-    }

@@ -46,6 +46,24 @@ def read_session_factory(database: Database) -> async_sessionmaker[AsyncSession]
     )
 
 
+def single_statement_session_factory(database: Database) -> async_sessionmaker[AsyncSession]:
+    """Sessions for a read that is one statement: no transaction around it on PostgreSQL.
+
+    A statement is its own snapshot, so ``BEGIN`` and ``ROLLBACK`` would only add two round
+    trips (authentication runs on every request). SQLite keeps its transaction: it is local
+    and cheap, and autocommit would give pysqlite back its own transaction handling when the
+    pooled connection's isolation level is reset.
+    """
+    if database.is_sqlite:
+        return read_session_factory(database)
+    return async_sessionmaker(
+        database.engine.execution_options(isolation_level="AUTOCOMMIT"),
+        class_=AsyncSession,
+        expire_on_commit=False,
+        autoflush=False,
+    )
+
+
 class SqlReadUnitOfWork:
     """One read-only session; a refusal worth auditing is written in a short write of its own."""
 

@@ -8,6 +8,7 @@ from typing import Self
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dashtam.core.errors import Error
 from dashtam.core.result import Failure, Result, Success
@@ -17,7 +18,10 @@ from dashtam.domain.events import DomainEvent
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.infrastructure.audit.signing import AuditRecordSigner
 from dashtam.infrastructure.audit.sql_audit import record_on_its_own
-from dashtam.infrastructure.errors import DB_ERRORS, classify
+from dashtam.infrastructure.errors import DB_ERRORS, DatabaseError, classify
+from dashtam.infrastructure.persistence.base import Base
+from dashtam.infrastructure.persistence.boundary import transaction_failed
+from dashtam.infrastructure.persistence.core_insert import insert_rows_sync
 from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.models.outbox import OutboxEventModel
 from dashtam.infrastructure.persistence.repositories.accounts import SqlAccountRepository
@@ -38,6 +42,15 @@ from dashtam.infrastructure.persistence.repositories.users import SqlUserReposit
 from dashtam.infrastructure.persistence.repositories.webhooks import SqlWebhookRepository
 
 CommittedEventsHook = Callable[[Sequence[UUID]], Awaitable[object]]
+
+
+def _insert_and_commit(session: Session, rows: Sequence[Base]) -> None:
+    """Flush the use case's own rows, insert its audit and outbox rows, commit: one hop into
+    SQLAlchemy's greenlet instead of one per step. The audit and outbox rows are written once
+    and never read back here, so Core inserts (a round trip per table) skip the ORM."""
+    session.flush()
+    insert_rows_sync(session, rows)
+    session.commit()
 
 
 class SqlUnitOfWork:
@@ -121,13 +134,17 @@ class SqlUnitOfWork:
     async def commit(self) -> Result[None, Error]:
         session = self.session
         trace_id = get_trace_id()
-        try:
-            # Added, not flushed one by one: the commit flushes them in the same transaction.
-            session.add_all(self._signer.row(entry) for entry in self._audit_entries)
-            session.add_all(
-                OutboxEventModel.from_event(event, trace_id=trace_id) for event in self._events
+        if transaction_failed(session):
+            await self._database.rollback_quietly(session)
+            return self._commit_failed(
+                DatabaseError("a statement of this unit of work failed; nothing was committed")
             )
-            await session.commit()
+        try:
+            rows = [
+                *(self._signer.row(entry) for entry in self._audit_entries),
+                *(OutboxEventModel.from_event(e, trace_id=trace_id) for e in self._events),
+            ]
+            await session.run_sync(_insert_and_commit, rows)
         except DB_ERRORS as exc:
             await self._database.rollback_quietly(session)
             return self._commit_failed(classify(exc))

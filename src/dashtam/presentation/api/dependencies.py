@@ -18,12 +18,18 @@ from dashtam.domain.audit import AuditContext
 from dashtam.presentation.api.problems import ProblemError
 
 
-def get_container_dep(request: Request) -> Container:
+# Dependencies are ``async def`` even when they never await: FastAPI runs a plain ``def``
+# dependency in a worker thread, a hop there and back on every request.
+async def get_container_dep(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
 
-def get_audit_context(request: Request) -> AuditContext:
+async def get_audit_context(request: Request) -> AuditContext:
+    return _audit_context(request)
+
+
+def _audit_context(request: Request) -> AuditContext:
     """Where this request came from; the actor is filled in once authentication exists."""
     user_agent = request.headers.get("user-agent")
     return AuditContext(
@@ -72,7 +78,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 async def get_audit_context_for(request: Request, principal: PrincipalDep) -> AuditContext:
-    return replace(get_audit_context(request), actor_id=principal.user.id)
+    return replace(_audit_context(request), actor_id=principal.user.id)
 
 
 AuthenticatedContextDep = Annotated[AuditContext, Depends(get_audit_context_for)]

@@ -12,12 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dashtam.core.errors import ConflictError, Error, NotFoundError
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.auth.entities import AuthSession, LoginAttempt, RefreshToken
+from dashtam.domain.users.entities import User
 from dashtam.infrastructure.persistence.boundary import classified
 from dashtam.infrastructure.persistence.models.auth import (
     AuthSessionModel,
     LoginAttemptModel,
     RefreshTokenModel,
 )
+from dashtam.infrastructure.persistence.models.users import UserModel
 from dashtam.infrastructure.persistence.types import UTCDateTime
 
 _STALE = ConflictError("the session was changed by someone else; retry", code="stale_version")
@@ -38,6 +40,21 @@ class SqlSessionRepository:
     async def get(self, session_id: UUID) -> Result[AuthSession | None, Error]:
         model = await self._session.get(AuthSessionModel, session_id)
         return Success(model.to_entity() if model is not None else None)
+
+    @classified
+    async def get_with_user(
+        self, session_id: UUID
+    ) -> Result[tuple[AuthSession, User] | None, Error]:
+        query = (
+            select(AuthSessionModel, UserModel)
+            .join(UserModel, UserModel.id == AuthSessionModel.user_id)
+            .where(AuthSessionModel.id == session_id)
+        )
+        row = (await self._session.execute(query)).first()
+        if row is None:
+            return Success(None)
+        session, user = row
+        return Success((session.to_entity(), user.to_entity()))
 
     @classified(stale_version=_STALE)
     async def update(self, session: AuthSession) -> Result[AuthSession, Error]:

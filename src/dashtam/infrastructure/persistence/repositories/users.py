@@ -15,6 +15,7 @@ from dashtam.domain.users.entities import User
 from dashtam.domain.users.repository import UserFilter
 from dashtam.domain.users.value_objects import Email
 from dashtam.infrastructure.persistence.boundary import classified
+from dashtam.infrastructure.persistence.core_insert import insert_rows
 from dashtam.infrastructure.persistence.models.users import UserModel
 from dashtam.infrastructure.persistence.sql import LIKE_ESCAPE, contains_pattern
 
@@ -33,10 +34,10 @@ class SqlUserRepository:
     @classified(unique_violation=_EMAIL_TAKEN)
     async def add(self, user: User) -> Result[User, Error]:
         model = UserModel.from_entity(user)
-        # No savepoint: a failed flush poisons the transaction, and the unit of work then
-        # rolls back the whole use case anyway (saves two round trips per write).
-        self._session.add(model)
-        await self._session.flush()
+        # No savepoint: a failed insert poisons the transaction, and the unit of work then
+        # rolls back the whole use case anyway (saves two round trips per write). A Core
+        # insert: the ORM's bookkeeping would cost more than the round trip.
+        await insert_rows(self._session, [model])
         return Success(model.to_entity())
 
     @classified(unique_violation=_EMAIL_TAKEN, stale_version=_STALE)

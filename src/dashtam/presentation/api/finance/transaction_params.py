@@ -69,7 +69,7 @@ class TransactionFilters:
         )
 
 
-def transaction_filters(
+async def transaction_filters(
     account: Annotated[UUID | None, Query(description="Only this account's")] = None,
     from_: Annotated[
         date | None, IsoDate, Query(alias="from", description="Posted on or after")
