@@ -147,10 +147,14 @@ class _Connection(asyncio.Protocol):
             now = time.perf_counter()
             del self._buffer[:consumed]
             self._run.record(status, (now - self._sent_at) * 1000, body)
-            if now < self._run.deadline:
+            run = self._run
+            if now >= run.deadline:
+                if not self.done.done():
+                    self.done.set_result(None)
+            elif run.interval:  # paced: the next request at its own slot, or at once if late
+                run.loop.call_later(max(0.0, self._sent_at + run.interval - now), self.send)
+            else:
                 self.send()
-            elif not self.done.done():
-                self.done.set_result(None)
 
     def close(self) -> None:
         if self._transport is not None:
@@ -168,6 +172,7 @@ class _Run:
     loop: asyncio.AbstractEventLoop
     deadline: float = float("inf")
     answers: float = float("inf")  # stop sending once this many answers are in
+    interval: float = 0.0  # seconds from one request's start to the next on a connection
     load: Load = field(default_factory=Load)
 
     def record(self, status: int, latency_ms: float, body: bytes) -> None:
@@ -210,12 +215,16 @@ class Hammer:
         """No new request from now on; ``run`` returns once those in flight are answered."""
         self._run.deadline = 0.0
 
-    async def run(self, seconds: float = float("inf"), *, answers: int | None = None) -> Load:
-        """Closed loop for ``seconds`` or until ``answers`` answers or ``stop``; then closes."""
+    async def run(
+        self, seconds: float = float("inf"), *, answers: int | None = None, interval: float = 0.0
+    ) -> Load:
+        """Closed loop for ``seconds`` or until ``answers`` answers or ``stop``; then closes.
+        With ``interval``, each connection starts a request at most every ``interval`` s."""
         run = self._run
         cpu, started = time.process_time(), time.perf_counter()
         run.deadline = started + seconds
         run.answers = float("inf") if answers is None else answers
+        run.interval = interval
         for connection in self._connections:
             connection.send()
         try:
