@@ -28,7 +28,7 @@ from dashtam.domain.imports.statement import (
 from dashtam.infrastructure.importers.ofx_census import Census, take_census
 from dashtam.infrastructure.importers.ofx_fields import free_text
 from dashtam.infrastructure.importers.ofx_investments import InvestmentStatement
-from dashtam.infrastructure.importers.ofx_reader import END, LEAF, START, Body, events, locate_body
+from dashtam.infrastructure.importers.ofx_reader import LEAF, START, Body, events, locate_body
 from dashtam.infrastructure.importers.ofx_securities import read_securities
 from dashtam.infrastructure.importers.ofx_statement import Statement
 from dashtam.infrastructure.importers.safety import (
@@ -113,7 +113,13 @@ class _Reader:
         frames: list[_Frame] = []
         passing = 0  # the depth of an aggregate read past, 0 when none is open
         for kind, name, text in events(self._data, self._body):
-            if kind == START:
+            if kind == LEAF:  # the most frequent event first
+                if frames and not passing:
+                    frame = frames[-1]
+                    if len(path) > frame.depth + 1:
+                        name = "/".join([*path[frame.depth + 1 :], name])
+                    frame.fields.setdefault(name, text)
+            elif kind == START:
                 path.append(name)
                 if passing:
                     continue
@@ -121,7 +127,7 @@ class _Reader:
                     passing = len(path)
                 elif (role := _role(name, path, frames)) is not None:
                     frames.append(self._frame(name, role, len(path) - 1))
-            elif kind == END:
+            else:  # END
                 path.pop()
                 if passing:
                     passing = 0 if len(path) < passing else passing
@@ -129,11 +135,6 @@ class _Reader:
                     part = self._close(frames.pop(), frames, path)
                     if part is not None:
                         yield Success(part)
-            elif kind == LEAF and frames and not passing:
-                frame = frames[-1]
-                if len(path) > frame.depth + 1:
-                    name = "/".join([*path[frame.depth + 1 :], name])
-                frame.fields.setdefault(name, text)
         if not self._numbers:
             reject(
                 "there is no bank, credit card or investment statement in the file",

@@ -184,22 +184,28 @@ def _entity(match: re.Match[str]) -> str:
 
 def events(data: bytes, body: Body) -> Iterator[Event]:
     """START/END/LEAF events of the elements inside ``<OFX>``, in file order."""
+    # The hot loop of every import (several tags per transaction): names are looked up once
+    # per distinct tag, and plain ASCII text is decoded without the general path.
     stack: list[str] = []
     names: dict[bytes, str] = {}
+    encoding = body.encoding
     pending: str | None = None  # a start tag whose content is not known yet
     text_start = body.start
     for markup in _MARKUP.finditer(data, body.start, body.end):
-        raw_name = markup.group(2)
+        slash, raw_name, empty = markup.groups()
         if raw_name is None:
             continue  # a comment, a processing instruction, or text that holds a "<"
         name = names.get(raw_name)
         if name is None:
             name = names[raw_name] = raw_name.decode("ascii").upper()
-        closing = markup.group(1) == b"/"
+        closing = slash == b"/"
         if pending is not None:
-            text = data[text_start : markup.start()]
-            if text.strip():
-                yield LEAF, pending, decode_value(text, body.encoding)
+            raw = data[text_start : markup.start()]
+            if raw.strip():
+                if raw.isascii() and b"&" not in raw:
+                    yield LEAF, pending, raw.decode("ascii").strip()
+                else:
+                    yield LEAF, pending, decode_value(raw, encoding)
             elif (closing and name == pending) or pending in _LEAVES:
                 yield LEAF, pending, ""
             else:
@@ -219,12 +225,12 @@ def events(data: bytes, body: Body) -> Iterator[Event]:
             continue
         if name in _PARENTS and stack and stack[-1] not in _PARENTS[name]:
             yield from _close_for(stack, _PARENTS[name])
-        if markup.group(3):  # <NAME/>
+        if empty:  # <NAME/>
             yield LEAF, name, ""
         else:
             pending = name
     if pending is not None:
-        yield LEAF, pending, decode_value(data[text_start : body.end], body.encoding)
+        yield LEAF, pending, decode_value(data[text_start : body.end], encoding)
     while stack:
         yield END, stack.pop(), ""
 
