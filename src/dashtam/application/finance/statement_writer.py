@@ -75,12 +75,43 @@ class StatementWriter:
         now = self._clock()
         tally = _Tally(investments=InvestmentWrites(user_id=user_id))
         reconciler = ImportReconciler()
-        while True:
-            # Parsing is CPU-bound: each batch is read in a worker thread, so the event loop
-            # keeps serving; only one batch of parsed rows is in memory at a time.
-            next_part = await asyncio.to_thread(next, parts, None)
-            if next_part is None:
-                break
+        reader = _ReadAhead(parts)
+        try:
+            written = await self._write_parts(
+                uow, user_id, connection, file_format, reader, tally, reconciler, progress, now
+            )
+        finally:
+            await reader.close()
+        if isinstance(written, Failure):
+            return written
+        # Before the commit, with the whole file read: pending rows posted, transfers linked.
+        settled = await reconciler.finish(uow, user_id)
+        if isinstance(settled, Failure):
+            return settled
+        tally.counts = tally.counts + settled.value.counts
+        for event in tally.investments.events():
+            uow.raise_event(event)
+        return Success(
+            WrittenStatement(
+                report=tally.report(connection.id, file_format),
+                accounts=dict(tally.accounts),
+                seen=reconciler.seen_ids(),
+            )
+        )
+
+    async def _write_parts(
+        self,
+        uow: UnitOfWork,
+        user_id: UUID,
+        connection: ProviderConnection,
+        file_format: str,
+        reader: _ReadAhead,
+        tally: _Tally,
+        reconciler: ImportReconciler,
+        progress: Callable[[int, int], None] | None,
+        now: datetime,
+    ) -> Result[None, Error]:
+        while (next_part := await reader.take()) is not None:
             if isinstance(next_part, Failure):
                 return next_part
             part = next_part.value
@@ -103,20 +134,7 @@ class StatementWriter:
             tally.batch_written(part, written.value)
             if progress is not None:
                 progress(part.done, part.total)
-        # Before the commit, with the whole file read: pending rows posted, transfers linked.
-        settled = await reconciler.finish(uow, user_id)
-        if isinstance(settled, Failure):
-            return settled
-        tally.counts = tally.counts + settled.value.counts
-        for event in tally.investments.events():
-            uow.raise_event(event)
-        return Success(
-            WrittenStatement(
-                report=tally.report(connection.id, file_format),
-                accounts=dict(tally.accounts),
-                seen=reconciler.seen_ids(),
-            )
-        )
+        return Success(None)
 
     @staticmethod
     async def _account(
@@ -168,6 +186,34 @@ class StatementWriter:
                 return added
             snapshot_added = added.value
         return Success((account, created, snapshot_added))
+
+
+class _ReadAhead:
+    """Parts are parsed in a worker thread (parsing is CPU-bound: the event loop keeps
+    serving), one part ahead: the next part is read while the current one is written, so
+    the database's work and the parsing overlap. At most two parts are in memory."""
+
+    def __init__(self, parts: Parts) -> None:
+        self._parts = parts
+        self._next: asyncio.Future[Result[StatementPart, ValidationError] | None] | None = None
+
+    async def take(self) -> Result[StatementPart, ValidationError] | None:
+        """The next part; None once every part was read."""
+        if self._next is None:
+            self._next = self._read()
+        part = await self._next
+        # A failure ends the import: nothing after it is read.
+        self._next = self._read() if isinstance(part, Success) else None
+        return part
+
+    async def close(self) -> None:
+        """Wait for a part still being read (the thread cannot be stopped), and drop it."""
+        pending, self._next = self._next, None
+        if pending is not None:
+            await asyncio.gather(pending, return_exceptions=True)
+
+    def _read(self) -> asyncio.Future[Result[StatementPart, ValidationError] | None]:
+        return asyncio.ensure_future(asyncio.to_thread(next, self._parts, None))
 
 
 @dataclass(slots=True)
