@@ -143,7 +143,11 @@ class ImportReconciler:
         if isinstance(found, Failure):
             return found
         counterparts = found.value
-        maybe = [item for item in latest.values() if _may_be_one(state, item, counterparts)]
+        maybe = (
+            [item for item in latest.values() if _may_be_one(state, item, counterparts)]
+            if counterparts
+            else []
+        )
         if maybe:
             known = await uow.transactions.by_provider_ids(
                 state.account_id, [item.provider_transaction_id for item in maybe]

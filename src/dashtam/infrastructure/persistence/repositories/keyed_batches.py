@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import update
@@ -57,6 +58,8 @@ async def write_keyed_batch(
         if key not in stored
     ]
     outdated = sum(1 for row in stored.values() if is_newer(row.statement_as_of, statement_as_of))
+    # Compared as tuples of the same columns in the same order (no dict per stored row).
+    stored_values, fresh_values = attrgetter(*compared), itemgetter(*compared)
     changed = [
         {
             "id": row.id,
@@ -67,7 +70,7 @@ async def write_keyed_batch(
         for key, item in incoming.items()
         if (row := stored.get(key)) is not None
         and not is_newer(row.statement_as_of, statement_as_of)
-        and {name: getattr(row, name) for name in compared} != (fresh := values(item))
+        and stored_values(row) != fresh_values(fresh := values(item))
     ]
     inserted = await insert_new(
         session, model, new_rows, key=("account_id", "provider_transaction_id")
