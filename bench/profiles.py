@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.common import CLI, run_cli, server_env, throwaway_postgres
 from bench.data import EMAIL, PASSWORD, write_ofx
-from bench.http_reads import LIST_PATH, client, load, seed, servers
+from bench.http_reads import LIST_PATH, load, seed, servers
 
 TOP = 25
 KEEP_RAW: Path | None = None  # --keep: where the raw stacks are copied, to dig further
@@ -104,8 +104,7 @@ async def profile_http(seconds: float) -> str:
                 spy = await asyncio.create_subprocess_exec(
                     *_record(["--pid", str(pid)], out, seconds)
                 )
-                async with client(found.ours) as http:
-                    await load(http, LIST_PATH, seconds + 1, token=found.token)
+                await load(found.ours, LIST_PATH, seconds + 1, token=found.token)
                 await spy.wait()
                 # The event loop's thread; idle worker threads would otherwise swamp it.
                 loop = summarise(out, under="Server.run")

@@ -200,25 +200,6 @@ class Container(FinanceWiring):
         )
 
     @cached_property
-    def single_statement_sessions(self) -> async_sessionmaker[AsyncSession]:
-        from dashtam.infrastructure.persistence.read_unit_of_work import (
-            single_statement_session_factory,
-        )
-
-        return single_statement_session_factory(self.database)
-
-    def single_statement_read_unit_of_work(self) -> ReadUnitOfWork:
-        """For reads made of one statement (authentication): no transaction on PostgreSQL."""
-        from dashtam.infrastructure.persistence.read_unit_of_work import SqlReadUnitOfWork
-
-        return SqlReadUnitOfWork(
-            database=self.database,
-            sessions=self.single_statement_sessions,
-            signer=self.audit_signer,
-            logger=self.logger("dashtam.uow"),
-        )
-
-    @cached_property
     def read_audit_log(self) -> BufferedReadAuditLog:
         from dashtam.infrastructure.audit.read_buffer import BufferedReadAuditLog
 
@@ -301,9 +282,7 @@ class Container(FinanceWiring):
     def authenticate_handler(self) -> AuthenticateHandler:
         from dashtam.application.auth.sessions import AuthenticateHandler
 
-        return AuthenticateHandler(
-            uow_factory=self.single_statement_read_unit_of_work, tokens=self.tokens
-        )
+        return AuthenticateHandler(uow_factory=self.read_unit_of_work, tokens=self.tokens)
 
     def list_sessions_handler(self) -> ListSessionsHandler:
         from dashtam.application.auth.sessions import ListSessionsHandler
@@ -371,7 +350,6 @@ class Container(FinanceWiring):
             # Before the pool goes: the records still waiting are written now.
             await self.__dict__.pop("read_audit_log").close()
         self.__dict__.pop("read_sessions", None)
-        self.__dict__.pop("single_statement_sessions", None)
         if "database" in self.__dict__:
             await self.database.close()
             del self.__dict__["database"]

@@ -250,8 +250,11 @@ async def test_exhausted_pool_is_503_after_the_pool_timeout(
     container, client = await app_client(database_url, DB_POOL_SIZE=1, DB_MAX_OVERFLOW=0)
     headers = await sign_up(client, "pool@example.com")
 
-    async with container.database.engine.connect() as held:
-        await held.exec_driver_sql("SELECT 1")  # the only pooled connection, held
+    database = container.database
+    # Reads have a pool of their own on PostgreSQL: hold the only connection of each.
+    async with database.engine.connect() as held, database.read_engine.connect() as read:
+        await held.exec_driver_sql("SELECT 1")
+        await read.exec_driver_sql("SELECT 1")
         me, seconds = await timed(client.get(ME_URL, headers=headers))
         ready = await client.get("/ready")
 

@@ -19,9 +19,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
-from typing import Any, cast
 
-from sqlalchemy import Table, insert, inspect, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.errors import ConflictError, Error, InfrastructureError
@@ -30,10 +29,11 @@ from dashtam.domain.audit import AuditEntry
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.infrastructure.audit.signing import AuditRecordSigner
 from dashtam.infrastructure.errors import DB_ERRORS, DatabaseUnavailableError, classify
+from dashtam.infrastructure.persistence.core_insert import insert_rows
 from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.models.audit import AuditLogModel
 
-# One multi-row INSERT binds capacity x 15 parameters; both backends take 32766 at most.
+# A flush writes at most this many records (one executemany).
 MAX_CAPACITY = 2000
 
 
@@ -148,13 +148,13 @@ class BufferedReadAuditLog:
                     self._room.notify_all()
         return Success(len(batch))
 
-    async def _insert(self, session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-        """One statement for the whole batch (multi-row VALUES on both backends)."""
-        table = cast(Table, AuditLogModel.__table__)
-        await session.execute(insert(table).values(list(rows)))
+    async def _insert(self, session: AsyncSession, rows: Sequence[AuditLogModel]) -> None:
+        await insert_rows(session, rows)
 
     async def _write(self, batch: Sequence[AuditEntry]) -> Error | None:
-        rows = [_column_values(self._signer.row(entry)) for entry in batch]
+        # An executemany of one cached statement (SQLAlchemy batches it into multi-row
+        # VALUES): a literal multi-row VALUES would be compiled afresh for every batch.
+        rows = [self._signer.row(entry) for entry in batch]
         try:
             async with self._database.transaction() as session:
                 if not self._database.is_sqlite:
@@ -244,9 +244,3 @@ def _is_transient(error: Error) -> bool:
     if isinstance(error, InfrastructureError) and error.retryable:
         return True
     return isinstance(error, DatabaseUnavailableError) or error.code == "concurrent_update"
-
-
-def _column_values(row: AuditLogModel) -> dict[str, Any]:
-    """The signed row as column values, for a Core INSERT (``details`` is column ``metadata``)."""
-    mapper = inspect(AuditLogModel)
-    return {prop.columns[0].key: getattr(row, prop.key) for prop in mapper.column_attrs}

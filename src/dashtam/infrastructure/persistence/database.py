@@ -1,4 +1,4 @@
-"""Database: the engine, its pool and the session/transaction lifecycle."""
+"""Database: the engines, their pools and the session/transaction lifecycle."""
 
 from __future__ import annotations
 
@@ -61,7 +61,11 @@ def mask_url(url: str | URL) -> str:
 
 
 class Database:
-    """Owns one async engine; hands out sessions that commit, roll back and close correctly."""
+    """Owns the engines; hands out sessions that commit, roll back and close correctly.
+
+    On PostgreSQL reads have an engine (and a pool of ``pool_size``) of their own, whose
+    connections are read-only and autocommit; on SQLite they share the file's one pool.
+    """
 
     def __init__(
         self,
@@ -103,9 +107,14 @@ class Database:
         event.listen(self.engine.sync_engine, "handle_error", self._on_error)
         if self.is_sqlite:
             _configure_sqlite(self.engine, busy_timeout_ms=sqlite_busy_timeout_ms)
+            # One file, one pool: a read is a deferred transaction (a WAL snapshot).
+            self.read_engine = self.engine.execution_options(**{READ_ONLY_OPTION: True})
         else:
-            event.listen(self.engine.sync_engine.pool, "invalidate", drop_lost_connection)
-            ping_when_idle(self.engine, idle_seconds=PING_AFTER_IDLE_SECONDS)
+            self.read_engine = create_async_engine(
+                self.url, **limits.engine_options(echo, read_only=True)
+            )
+            for engine in (self.engine, self.read_engine):
+                self._watch_connections(engine)
         self._probe = self._readiness_probe(engine_kwargs, ready_timeout)
         self.session_factory = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False, autoflush=False
@@ -116,6 +125,12 @@ class Database:
             backend=self.url.get_backend_name(),
             **limits.described(is_sqlite=self.is_sqlite),
         )
+
+    def _watch_connections(self, engine: AsyncEngine) -> None:
+        if engine is not self.engine:
+            event.listen(engine.sync_engine, "handle_error", self._on_error)
+        event.listen(engine.sync_engine.pool, "invalidate", drop_lost_connection)
+        ping_when_idle(engine, idle_seconds=PING_AFTER_IDLE_SECONDS)
 
     def _readiness_probe(self, engine_kwargs: dict[str, Any], timeout: float) -> ReadinessProbe:
         # PostgreSQL: a pool-less twin, so /ready sees what a new connection meets (refused,
@@ -240,6 +255,8 @@ class Database:
     async def close(self) -> None:
         """Dispose of the pool; the object must not be used afterwards."""
         await self._probe.close()
+        if not self.is_sqlite:
+            await self.read_engine.dispose()
         await self.engine.dispose()
         self._logger.info("database_closed", database_url=mask_url(self.url))
 

@@ -26,6 +26,7 @@ def asyncpg_connect_args(
     command_timeout: float,
     idle_in_transaction_timeout: float,
     tcp_keepalives_idle: int,
+    read_only: bool = False,
 ) -> dict[str, Any]:
     """asyncpg's own bounds (connect, each round trip) and per-session server settings."""
     server_settings = {
@@ -38,6 +39,10 @@ def asyncpg_connect_args(
         # measured 250-320 ms instead of a few): plan each execution with its values instead.
         "plan_cache_mode": "force_custom_plan",
     }
+    if read_only:
+        # Every statement on such a connection is a read-only transaction of its own: a
+        # write slipped into a read fails (SQLSTATE 25006) instead of committing.
+        server_settings["default_transaction_read_only"] = "on"
     if tcp_keepalives_idle > 0:
         # The server notices a client that vanished without closing its socket.
         server_settings["tcp_keepalives_idle"] = str(tcp_keepalives_idle)
@@ -114,9 +119,13 @@ class PoolLimits:
     idle_in_transaction_timeout: float
     tcp_keepalives_idle: int
 
-    def engine_options(self, echo: bool) -> dict[str, Any]:
+    def engine_options(self, echo: bool, *, read_only: bool = False) -> dict[str, Any]:
+        """Options of the write engine, or (``read_only``) of the engine reads use: autocommit,
+        so a read is its statements alone, without ``BEGIN`` and ``ROLLBACK`` round trips
+        (under READ COMMITTED each statement takes its own snapshot either way)."""
         return {
             "echo": echo,
+            **({"isolation_level": "AUTOCOMMIT"} if read_only else {}),
             "pool_size": self.pool_size,
             "max_overflow": self.max_overflow,
             "pool_timeout": self.pool_timeout,
@@ -126,6 +135,7 @@ class PoolLimits:
                 command_timeout=self.command_timeout,
                 idle_in_transaction_timeout=self.idle_in_transaction_timeout,
                 tcp_keepalives_idle=self.tcp_keepalives_idle,
+                read_only=read_only,
             ),
         }
 

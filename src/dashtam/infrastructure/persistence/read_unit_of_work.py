@@ -1,8 +1,9 @@
-"""Read-only unit of work: a transaction that takes no write lock and commits nothing.
+"""Read-only unit of work: it takes no write lock and commits nothing.
 
-On SQLite it begins DEFERRED (see ``_configure_sqlite``), so a reader never queues behind a
-writer's ``BEGIN IMMEDIATE``; on PostgreSQL it is ``READ ONLY``, so a write slipped into a
-read fails loudly instead of committing.
+On SQLite it is a transaction begun DEFERRED (see ``_configure_sqlite``), so a reader never
+queues behind a writer's ``BEGIN IMMEDIATE``; on PostgreSQL its connection is read-only and
+autocommit (no ``BEGIN``/``ROLLBACK`` round trips), so a write slipped into a read fails loudly
+instead of committing.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dashtam.domain.audit import AuditEntry
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.infrastructure.audit.signing import AuditRecordSigner
 from dashtam.infrastructure.audit.sql_audit import record_on_its_own
-from dashtam.infrastructure.persistence.database import READ_ONLY_OPTION, Database
+from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.repositories.accounts import SqlAccountRepository
 from dashtam.infrastructure.persistence.repositories.auth import SqlSessionRepository
 from dashtam.infrastructure.persistence.repositories.connections import SqlConnectionRepository
@@ -34,33 +35,9 @@ from dashtam.infrastructure.persistence.repositories.webhooks import SqlWebhookR
 
 
 def read_session_factory(database: Database) -> async_sessionmaker[AsyncSession]:
-    """Sessions on the database's own pool whose transactions are read-only."""
-    options: dict[str, object] = {READ_ONLY_OPTION: True}
-    if not database.is_sqlite:
-        options["postgresql_readonly"] = True
+    """Sessions on the database's read engine: they cannot write (see ``Database``)."""
     return async_sessionmaker(
-        database.engine.execution_options(**options),
-        class_=AsyncSession,
-        expire_on_commit=False,
-        autoflush=False,
-    )
-
-
-def single_statement_session_factory(database: Database) -> async_sessionmaker[AsyncSession]:
-    """Sessions for a read that is one statement: no transaction around it on PostgreSQL.
-
-    A statement is its own snapshot, so ``BEGIN`` and ``ROLLBACK`` would only add two round
-    trips (authentication runs on every request). SQLite keeps its transaction: it is local
-    and cheap, and autocommit would give pysqlite back its own transaction handling when the
-    pooled connection's isolation level is reset.
-    """
-    if database.is_sqlite:
-        return read_session_factory(database)
-    return async_sessionmaker(
-        database.engine.execution_options(isolation_level="AUTOCOMMIT"),
-        class_=AsyncSession,
-        expire_on_commit=False,
-        autoflush=False,
+        database.read_engine, class_=AsyncSession, expire_on_commit=False, autoflush=False
     )
 
 

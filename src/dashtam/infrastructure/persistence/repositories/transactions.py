@@ -22,7 +22,12 @@ from dashtam.domain.transactions.repository import (
     UpsertCounts,
 )
 from dashtam.infrastructure.persistence.boundary import classified
-from dashtam.infrastructure.persistence.models.finance import AccountModel, TransactionModel
+from dashtam.infrastructure.persistence.models.finance import (
+    AccountModel,
+    TransactionModel,
+    transaction_of,
+)
+from dashtam.infrastructure.persistence.repositories.dialect import one_of
 from dashtam.infrastructure.persistence.repositories.keyed_batches import write_keyed_batch
 from dashtam.infrastructure.persistence.repositories.transaction_links import (
     SqlTransactionLinks,
@@ -137,7 +142,7 @@ class SqlTransactionRepository(SqlTransactionLinks):
                 *(getattr(TransactionModel, name) for name in _COMPARED),
             ).where(
                 TransactionModel.account_id == account_id,
-                TransactionModel.provider_transaction_id.in_(keys),
+                one_of(self._session, TransactionModel.provider_transaction_id, keys),
             )
         )
         return {row.provider_transaction_id: row for row in rows.all()}
@@ -147,7 +152,7 @@ class SqlTransactionRepository(SqlTransactionLinks):
         self, query: TransactionQuery, *, after: TransactionCursor | None, limit: int
     ) -> Result[Sequence[Transaction], Error]:
         statement = (
-            select(TransactionModel)
+            select(*TransactionModel.__table__.columns)
             .join(AccountModel, AccountModel.id == TransactionModel.account_id)
             .where(AccountModel.user_id == query.user_id)
             .order_by(TransactionModel.posted_on.desc(), TransactionModel.id.desc())
@@ -185,8 +190,8 @@ class SqlTransactionRepository(SqlTransactionLinks):
                 tuple_(TransactionModel.posted_on, TransactionModel.id)
                 < tuple_(after.posted_on, after.id)
             )
-        rows = (await self._session.scalars(statement)).all()
-        return Success([row.to_entity() for row in rows])
+        rows = (await self._session.execute(statement)).all()
+        return Success([transaction_of(row) for row in rows])
 
 
 def _values(item: ParsedTransaction) -> dict[str, object]:
