@@ -6,8 +6,9 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, column, delete, select, text
+from sqlalchemy import ColumnElement, Table, any_, column, delete, literal, select, text
 from sqlalchemy import table as table_clause
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import StatementError
@@ -20,6 +21,14 @@ from dashtam.infrastructure.persistence.base import Base
 def insert_for(session: AsyncSession) -> Callable[[type[Base]], Any]:
     """The dialect's INSERT, which knows ON CONFLICT on both PostgreSQL and SQLite."""
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def one_of(session: AsyncSession, column: Any, values: Sequence[str]) -> ColumnElement[bool]:
+    """``column IN (values)``; on PostgreSQL ``column = ANY($1)``, one array parameter rather
+    than one per value: a batch's thousand keys are not rendered into the statement."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(list(values), ARRAY(column.type)))  # type: ignore[no-any-return]
+    return column.in_(values)  # type: ignore[no-any-return]
 
 
 async def insert_new(

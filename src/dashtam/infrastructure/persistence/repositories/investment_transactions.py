@@ -29,6 +29,7 @@ from dashtam.infrastructure.persistence.models.investments import (
     InvestmentTransactionModel,
     SecurityModel,
 )
+from dashtam.infrastructure.persistence.repositories.dialect import one_of
 from dashtam.infrastructure.persistence.repositories.keyed_batches import write_keyed_batch
 
 COMPARED = (
@@ -93,7 +94,10 @@ class SqlInvestmentTransactionRepository:
                 model.provider_transaction_id,
                 model.statement_as_of,
                 *(getattr(model, name) for name in COMPARED),
-            ).where(model.account_id == account_id, model.provider_transaction_id.in_(keys))
+            ).where(
+                model.account_id == account_id,
+                one_of(self._session, model.provider_transaction_id, keys),
+            )
         )
         return {row.provider_transaction_id: row for row in rows.all()}
 

@@ -23,6 +23,7 @@ from dashtam.domain.transactions.entities import Transaction, TransactionStatus
 from dashtam.domain.transactions.repository import TransferFilter
 from dashtam.infrastructure.persistence.boundary import classified
 from dashtam.infrastructure.persistence.models.finance import AccountModel, TransactionModel
+from dashtam.infrastructure.persistence.repositories.dialect import one_of
 
 _T = TransactionModel
 # Bulk UPDATEs here skip the identity map: a row read again must come from the database.
@@ -75,7 +76,8 @@ class SqlTransactionLinks:
             return Success([])
         rows = await self._session.execute(
             select(*_ENTITY_COLUMNS).where(
-                _T.account_id == account_id, _T.provider_transaction_id.in_(list(provider_ids))
+                _T.account_id == account_id,
+                one_of(self._session, _T.provider_transaction_id, list(provider_ids)),
             )
         )
         return Success([_entity(row) for row in rows.all()])
