@@ -105,10 +105,8 @@ class SqlReadUnitOfWork:
         )
 
     async def _end(self) -> None:
-        session = self.session
-        try:
-            # Nothing to keep: ending the read transaction releases its snapshot.
-            await self._database.rollback_quietly(session)
-        finally:
-            await self._database.close_quietly(session)
-            self._session = None
+        # Closing ends the read (the pool's reset on return rolls back a SQLite snapshot;
+        # autocommit PostgreSQL has nothing open) and returns the connection: no separate
+        # rollback step through the session.
+        session, self._session = self.session, None
+        await self._database.close_quietly(session)
