@@ -275,6 +275,7 @@ class FakeTransactionRepository(FakeTransactionLinks, _FinanceRepository):
         batch: Sequence[ParsedTransaction],
         *,
         statement_as_of: datetime | None = None,
+        may_be_stored: Collection[str] | None = None,  # a hint: the fake looks everything up
     ) -> Result[UpsertCounts, Error]:
         if not batch:
             return Success(UpsertCounts())  # the SQL adapter returns before touching the session

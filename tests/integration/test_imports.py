@@ -436,3 +436,30 @@ async def test_concurrent_imports_into_an_existing_account_race_on_rows_only(
     assert sum(result.value.transactions_unchanged for result in results) == 120
     assert await count(container, TransactionModel) == 61
     assert await count(container, AccountModel) == 1
+
+
+async def test_an_id_repeated_in_a_later_batch_of_a_new_account_updates_its_row(
+    container: Container,
+) -> None:
+    # An account the import creates holds only what it wrote: a later batch looks up just
+    # the ids earlier batches had, and the last occurrence of one still wins.
+    from tests.unit.application.finance_support import ScriptedParser, ScriptedParsers, part, tx
+
+    owner = await new_connection(container)
+    parser = ScriptedParser([part(tx("A"), tx("B")), part(tx("C"), tx("A", "-2.50", memo="m"))])
+    handler = ImportStatementHandler(
+        uow_factory=container.unit_of_work,
+        parsers=ScriptedParsers(parser),
+        logger=container.logger("t"),
+        batch_size=2,
+    )
+    assert counts(await run_import(container, owner, b"OFX", handler=handler))[:5] == (
+        1,
+        0,
+        3,
+        1,
+        0,
+    )
+    rows = await stored(container, owner[0])
+    assert set(rows) == {"A", "B", "C"}
+    assert rows["A"][:2] == (Decimal("-2.5000"), "m")

@@ -62,6 +62,8 @@ class _Held:
 class _AccountImport:
     account_id: UUID
     currency: str
+    # Created by this import: it holds only rows the import wrote (ids in ``seen``).
+    new: bool = False
     # The file's ids, in file order, with their dates (transfers are looked for by date).
     seen: dict[str, date] = field(default_factory=dict)
     held: dict[str, _Held] = field(default_factory=dict)
@@ -98,14 +100,29 @@ class ImportReconciler:
         batch: Sequence[ParsedTransaction],
         *,
         statement_as_of: datetime | None,
+        new_account: bool = False,
     ) -> Result[UpsertCounts, Error]:
-        """Upsert the batch, but for the rows held back until ``finish``."""
-        state = self._accounts.setdefault(account.id, _AccountImport(account.id, account.currency))
+        """Upsert the batch, but for the rows held back until ``finish``. ``new_account``: the
+        account was created by this import (in its transaction)."""
+        state = self._accounts.setdefault(
+            account.id, _AccountImport(account.id, account.currency, new=new_account)
+        )
+        # A new account holds only what this import wrote: a batch row can be stored already
+        # only if an earlier batch had its id, so only those are looked up.
+        repeated = (
+            {i.provider_transaction_id for i in batch if i.provider_transaction_id in state.seen}
+            if state.new
+            else None
+        )
         admitted = await self._admit(uow, state, batch, statement_as_of)
         if isinstance(admitted, Failure):
             return admitted
         return await uow.transactions.upsert_batch(
-            account.id, account.currency, admitted.value, statement_as_of=statement_as_of
+            account.id,
+            account.currency,
+            admitted.value,
+            statement_as_of=statement_as_of,
+            may_be_stored=repeated,
         )
 
     def seen_ids(self) -> dict[UUID, set[str]]:
@@ -139,7 +156,8 @@ class ImportReconciler:
         state.seen.update((key, item.posted_on) for key, item in latest.items())
         for key in latest.keys() & state.held.keys():
             state.held[key] = _Held(latest.pop(key), statement_as_of)
-        found = await _counterparts(uow, state, list(latest.values()))
+        # A new account's rows are all the file's own: none is another form of a file row.
+        found = Success([]) if state.new else await _counterparts(uow, state, list(latest.values()))
         if isinstance(found, Failure):
             return found
         counterparts = found.value

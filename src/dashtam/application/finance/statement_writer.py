@@ -124,7 +124,11 @@ class StatementWriter:
                     return stored
                 account = tally.account_written(part, *stored.value)
             written = await reconciler.write(
-                uow, account, part.transactions, statement_as_of=part.account.statement_end
+                uow,
+                account,
+                part.transactions,
+                statement_as_of=part.account.statement_end,
+                new_account=account.id in tally.new_accounts,
             )
             if isinstance(written, Failure):
                 return written
@@ -223,6 +227,7 @@ class _Tally:
     investments: InvestmentWrites
     accounts: dict[str, Account] = field(default_factory=dict)
     balanced: set[str] = field(default_factory=set)
+    new_accounts: set[UUID] = field(default_factory=set)  # created by this import
     created: int = 0
     snapshots: int = 0
     counts: UpsertCounts = field(default_factory=UpsertCounts)
@@ -242,6 +247,8 @@ class _Tally:
         if key not in self.accounts:
             self.accounts[key] = account
             self.created += created
+            if created:
+                self.new_accounts.add(account.id)
         if part.account.balance is not None or part.account.available_balance is not None:
             self.balanced.add(key)
         self.snapshots += snapshot_added

@@ -80,12 +80,15 @@ class TransactionRepository(Protocol):
         batch: Sequence[ParsedTransaction],
         *,
         statement_as_of: datetime | None = None,
+        may_be_stored: Collection[str] | None = None,
     ) -> Result[UpsertCounts, Error]:
         """Insert new, update changed, count unchanged; safe against concurrent imports.
 
         A stored row written by a statement newer than ``statement_as_of`` is not changed
         (counted ``outdated``): the bank's later correction stays. Unknown dates (``None``,
-        e.g. most CSV exports) always apply.
+        e.g. most CSV exports) always apply. ``may_be_stored``, when given, are the only ids
+        of the batch the account can hold already (the caller created the account in this
+        transaction and wrote just those): the others need not be looked up.
         """
         ...
 

@@ -58,13 +58,18 @@ async def _copy_insert(
 ) -> int:
     columns = list(rows[0])
     stage = f"import_stage_{table.name}"
-    # Dropped with the transaction (commit or rollback); its first batch creates it.
-    await session.execute(
-        text(
-            f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage}" '
-            f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DROP'
+    # Dropped with the transaction (commit or rollback); its first batch creates it. Created
+    # again (IF NOT EXISTS) under a new savepoint: rolling one back drops what it created.
+    made = session.info.setdefault("import_stages", {})
+    scope = session.get_nested_transaction() or session.get_transaction()
+    if scope is None or made.get(stage) is not scope:
+        await session.execute(
+            text(
+                f'CREATE TEMPORARY TABLE IF NOT EXISTS "{stage}" '
+                f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DROP'
+            )
         )
-    )
+        made[stage] = session.get_nested_transaction() or session.get_transaction()
     # COPY bypasses the column types' bind processing: apply it here, so that the checks
     # the types make (whole 1/10,000ths of money, aware datetimes) hold exactly as for INSERT.
     dialect = session.get_bind().dialect

@@ -61,16 +61,18 @@ class SqlTransactionRepository(SqlTransactionLinks):
         batch: Sequence[ParsedTransaction],
         *,
         statement_as_of: datetime | None = None,
+        may_be_stored: Collection[str] | None = None,
     ) -> Result[UpsertCounts, Error]:
         if not batch:
             return Success(UpsertCounts())
         # A file may repeat an id (some banks do): the last occurrence describes it best.
         incoming = {item.provider_transaction_id: item for item in batch}
+        keys = [key for key in incoming if may_be_stored is None or key in may_be_stored]
         counts = await write_keyed_batch(
             self._session,
             TransactionModel,
             incoming=incoming,
-            stored=await self._stored(account_id, list(incoming)),
+            stored=await self._stored(account_id, keys) if keys else {},
             compared=_COMPARED,
             values=_values,
             fixed={"account_id": account_id, "currency": currency},
