@@ -69,26 +69,8 @@ def quantity(text: str, location: str) -> Decimal:
     return value
 
 
-# Statements repeat their dates (a day's transactions, one time of day): a text read lately
-# is not parsed again. Only valid dates are kept (a refusal names its location); the cache
-# starts afresh when full, so memory never follows the file.
-_TIMESTAMPS: dict[str, datetime] = {}
-_TIMESTAMPS_KEPT = 1024
-
-
 def timestamp(text: str, location: str) -> datetime:
     """``YYYYMMDD[HHMM[SS[.XXX]]][[+-]offset[:TZ]]``; no offset means GMT."""
-    known = _TIMESTAMPS.get(text)
-    if known is not None:
-        return known
-    value = _timestamp(text, location)
-    if len(_TIMESTAMPS) >= _TIMESTAMPS_KEPT:
-        _TIMESTAMPS.clear()
-    _TIMESTAMPS[text] = value
-    return value
-
-
-def _timestamp(text: str, location: str) -> datetime:
     match = _DATE.match(text.strip())
     if match is None:
         reject(f"{quoted(text)} is not an OFX date", location=location, code="invalid_date")
