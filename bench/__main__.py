@@ -29,6 +29,7 @@ from bench.login_storm import run_login_storm_bench
 from bench.nats_relay import run_nats_relay_bench
 from bench.relay import run_relay_bench
 from bench.relay_lag import run_relay_lag_bench
+from bench.scaling import run_scaling_bench
 from bench.sqlite_readers import run_sqlite_readers_bench
 from bench.unit_of_work import run_unit_of_work_bench
 from dashtam.infrastructure.logging.setup import configure_logging
@@ -43,6 +44,7 @@ BENCHES: dict[str, Bench] = {
     "nats": run_nats_relay_bench,
     "storm": run_login_storm_bench,
     "sqlite": run_sqlite_readers_bench,
+    "scale": run_scaling_bench,
 }
 RESULTS = Path(__file__).with_name("results.json")
 
