@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, inspect
+from sqlalchemy import Insert, Table, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -36,9 +36,15 @@ def insert_rows_sync(session: Session, rows: Sequence[Base]) -> None:
     for row in rows:
         values = column_values(row)
         batches.setdefault((type(row), frozenset(values)), []).append(values)
+    connection = session.connection()  # Core's own path: none of the ORM's statement plumbing
     for (model, _keys), values_list in batches.items():
         # The table, not the class: an ORM-enabled insert would take attribute names.
-        session.execute(insert(cast(Table, model.__table__)), values_list)
+        connection.execute(_insert_into(model), values_list)
+
+
+@cache
+def _insert_into(model: type[Base]) -> Insert:
+    return insert(cast(Table, model.__table__))
 
 
 async def insert_rows(session: AsyncSession, rows: Sequence[Base]) -> None:
