@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from sqlalchemy import text as sql
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dashtam.application.finance.commands import CreateConnection
@@ -26,6 +27,7 @@ from dashtam.domain.protocols.password_hasher import PasswordHasher
 from dashtam.domain.transactions.entities import Transaction, TransactionStatus
 from dashtam.domain.transactions.repository import TransactionCursor, TransactionQuery
 from dashtam.infrastructure.logging.setup import get_logger
+from dashtam.infrastructure.persistence import unit_of_work
 from dashtam.infrastructure.persistence.types import DecimalAmount
 from dashtam.infrastructure.persistence.unit_of_work import SqlUnitOfWork
 from dashtam.infrastructure.security.password_hasher import Argon2PasswordHasher
@@ -374,3 +376,32 @@ async def test_cursor_walks_every_row_once_despite_inserts(
     assert reachable <= set(ids)
     keys = [(t.posted_on, t.id) for t in seen]
     assert keys == sorted(keys, reverse=True)
+
+
+async def _last_analyzed(container: Container) -> object:
+    async with container.database.get_session() as session:
+        found = await session.execute(
+            sql("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'transactions'")
+        )
+        return found.scalar_one()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # SQLite plans without statistics
+async def test_a_commit_that_grew_a_table_by_many_rows_refreshes_its_statistics(
+    container: Container, account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(unit_of_work, "ANALYZE_AFTER_ROWS", 5)
+    await upsert(container, account.id, *(tx(f"small{n}") for n in range(4)))
+    assert await _last_analyzed(container) is None  # below the bar: left to autovacuum
+
+    async with uow(container) as work:  # rolled back: nothing grew
+        (
+            await work.transactions.upsert_batch(
+                account.id, "USD", [tx(f"gone{n}") for n in range(9)]
+            )
+        ).unwrap()
+        await work.rollback()
+    assert await _last_analyzed(container) is None
+
+    await upsert(container, account.id, *(tx(f"big{n}") for n in range(6)))
+    assert await _last_analyzed(container) is not None

@@ -31,6 +31,7 @@ from dashtam.infrastructure.persistence.repositories.auth import (
     SqlSessionRepository,
 )
 from dashtam.infrastructure.persistence.repositories.connections import SqlConnectionRepository
+from dashtam.infrastructure.persistence.repositories.dialect import bulk_inserted
 from dashtam.infrastructure.persistence.repositories.holdings import SqlHoldingRepository
 from dashtam.infrastructure.persistence.repositories.investment_transactions import (
     SqlInvestmentTransactionRepository,
@@ -42,6 +43,8 @@ from dashtam.infrastructure.persistence.repositories.users import SqlUserReposit
 from dashtam.infrastructure.persistence.repositories.webhooks import SqlWebhookRepository
 
 CommittedEventsHook = Callable[[Sequence[UUID]], Awaitable[object]]
+# A commit that COPY-inserted at least this many rows into a table refreshes its statistics.
+ANALYZE_AFTER_ROWS = 10_000
 
 
 def _insert_and_commit(session: Session, rows: Sequence[Base]) -> None:
@@ -146,8 +149,10 @@ class SqlUnitOfWork:
             ]
             await session.run_sync(_insert_and_commit, rows)
         except DB_ERRORS as exc:
+            bulk_inserted(session).clear()
             await self._database.rollback_quietly(session)
             return self._commit_failed(classify(exc))
+        await self._refresh_statistics(session)
         self._committed_event_ids.extend(event.event_id for event in self._events)
         self._logger.debug(
             "uow_committed",
@@ -159,9 +164,27 @@ class SqlUnitOfWork:
         self._audit_entries.clear()
         return Success(None)
 
+    async def _refresh_statistics(self, session: AsyncSession) -> None:
+        """ANALYZE a table this commit grew by many rows (PostgreSQL; best effort).
+
+        Autovacuum analyzes within a minute or so; until then the planner plans against the
+        old row count, and a statement right after a large import (the same file again, a
+        lookup by key) can pick a scan of what it thinks is a small table.
+        """
+        grown = bulk_inserted(session)
+        tables = [name for name, rows in grown.items() if rows >= ANALYZE_AFTER_ROWS]
+        grown.clear()
+        for name in tables:
+            try:
+                async with self._database.engine.begin() as connection:
+                    await connection.exec_driver_sql(f'ANALYZE "{name}"')
+            except DB_ERRORS as exc:
+                self._logger.warning("analyze_failed", table=name, code=classify(exc).code)
+
     async def rollback(self) -> None:
         self._events.clear()
         self._audit_entries.clear()
+        bulk_inserted(self.session).clear()  # those rows are gone with the transaction
         await self._database.rollback_quietly(self.session)
 
     async def audit_after_rollback(self, entry: AuditEntry) -> Result[None, Error]:

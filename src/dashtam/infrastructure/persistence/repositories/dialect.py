@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
@@ -29,6 +30,9 @@ def one_of(session: AsyncSession, column: Any, values: Sequence[str]) -> ColumnE
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(literal(list(values), ARRAY(column.type)))  # type: ignore[no-any-return]
     return column.in_(values)  # type: ignore[no-any-return]
+
+
+BULK_INSERTED = "dashtam_bulk_inserted"
 
 
 async def insert_new(
@@ -101,4 +105,13 @@ async def _copy_insert(
         .from_select(columns, select(*(moved.c[name] for name in columns)))
         .on_conflict_do_nothing(index_elements=list(key))
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    inserted = int(getattr(result, "rowcount", 0) or 0)
+    bulk_inserted(session)[table.name] += inserted
+    return inserted
+
+
+def bulk_inserted(session: AsyncSession) -> Counter[str]:
+    """Rows COPY-inserted per table by this session since its last commit (see the unit of
+    work's statistics refresh)."""
+    counts: Counter[str] = session.info.setdefault(BULK_INSERTED, Counter())
+    return counts
