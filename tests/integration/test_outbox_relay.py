@@ -175,3 +175,49 @@ async def test_concurrent_relays_deliver_each_event_once(database_url: str) -> N
     received = [e.event_id for sub in subscribers for e in sub.received]
     assert sorted(received) == sorted(event_ids)
     assert sum(results) == len(event_ids)
+
+
+async def _relay_running(
+    relay: OutboxRelay, stop: asyncio.Event, *, listen: bool
+) -> asyncio.Task[None]:
+    task = asyncio.create_task(relay.run(stop=stop, poll_interval=600, listen=listen))
+    await asyncio.sleep(0.5)  # its first drain is done and, on PostgreSQL, it listens
+    return task
+
+
+async def _received(subscriber: RecordingSubscriber, count: int, within: float) -> bool:
+    deadline = asyncio.get_running_loop().time() + within
+    while len(subscriber.received) < count:
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_listening_relay_is_woken_by_a_commit_not_by_its_poll(database: Database) -> None:
+    subscriber = RecordingSubscriber()
+    stop = asyncio.Event()
+    task = await _relay_running(_relay(database, subscriber), stop, listen=True)
+    try:
+        # Committed by a process that does not deliver (no hook): only the relay can.
+        event_id = await _commit_registration(database, "woken@example.com")
+        # The poll is ten minutes away: delivery now can only come from the notification.
+        assert await _received(subscriber, 1, within=30)
+        assert [e.event_id for e in subscriber.received] == [event_id]
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=30)
+
+
+async def test_a_relay_that_does_not_listen_waits_for_its_poll(database: Database) -> None:
+    subscriber = RecordingSubscriber()
+    stop = asyncio.Event()
+    # SQLite has no notifications: ``listen`` falls back to polling there.
+    task = await _relay_running(_relay(database, subscriber), stop, listen=database.is_sqlite)
+    try:
+        await _commit_registration(database, "later@example.com")
+        assert not await _received(subscriber, 1, within=1.5)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=30)

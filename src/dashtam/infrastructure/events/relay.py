@@ -28,6 +28,7 @@ from dashtam.core.tracing import bound_trace_id
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.infrastructure.errors import DB_ERRORS, classify
 from dashtam.infrastructure.events import batch
+from dashtam.infrastructure.events.wakeup import listening
 from dashtam.infrastructure.persistence.database import Database
 
 DEFAULT_MAX_ATTEMPTS = 10
@@ -116,12 +117,25 @@ class OutboxRelay:
             ):
                 return Drained(delivered=delivered, complete=False)
 
-    async def run(self, *, stop: asyncio.Event, poll_interval: float = 1.0) -> None:
-        """Drain, then poll every ``poll_interval`` seconds, until ``stop`` is set."""
-        while not stop.is_set():
-            await self.drain(stop=stop)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=poll_interval)
+    async def run(
+        self, *, stop: asyncio.Event, poll_interval: float = 1.0, listen: bool = False
+    ) -> None:
+        """Drain, then poll every ``poll_interval`` seconds, until ``stop`` is set.
+
+        ``listen`` (PostgreSQL): also drain as soon as a commit announces events, so a relay
+        delivers within milliseconds what processes that do not deliver their own wrote.
+        """
+        if not listen or self._database.is_sqlite:
+            while not stop.is_set():
+                await self.drain(stop=stop)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=poll_interval)
+            return
+        async with listening(self._database, self._logger) as wakeup:
+            while not stop.is_set():
+                wakeup.arm()
+                await self.drain(stop=stop)
+                await wakeup.wait(stop, poll_interval)
 
     async def _deliver_batch(
         self, *, event_ids: Sequence[UUID] | None = None

@@ -82,7 +82,13 @@ def serve(
 
 @events_app.command("relay")
 def events_relay(
-    poll_interval: Annotated[float, typer.Option(min=0.05, help="Seconds between scans.")] = 1.0,
+    poll_interval: Annotated[
+        float,
+        typer.Option(
+            min=0.05,
+            help="Seconds between scans (on PostgreSQL committed events also wake the relay).",
+        ),
+    ] = 1.0,
     once: Annotated[bool, typer.Option(help="Deliver what is pending, then exit.")] = False,
 ) -> None:
     """Deliver pending events and seal the audit chain (safe to run in many processes)."""
@@ -105,7 +111,7 @@ def events_relay(
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
             await asyncio.gather(
-                container.event_bus.run(stop=stop, poll_interval=poll_interval),
+                container.event_bus.run(stop=stop, poll_interval=poll_interval, listen=True),
                 chain.seal_until(
                     stop,
                     interval=poll_interval,
