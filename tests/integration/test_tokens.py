@@ -260,3 +260,24 @@ def test_a_refresh_token_with_lone_surrogates_hashes_instead_of_raising(
     hashed = service.hash_refresh_token("abc\ud800def")
     assert len(hashed) == 64
     assert hashed != service.hash_refresh_token("abc\ud801def")
+
+
+def test_a_token_verified_before_still_expires_and_its_altered_copies_still_fail(
+    service: JwtTokenService,
+) -> None:
+    token = service.issue_access_token(user_id=new_id(), session_id=new_id(), now=NOW)
+    first = service.verify_access_token(token, now=NOW)
+    assert isinstance(first, Success)
+    # The second check of the same text reuses the first's work, not its verdict on time.
+    assert service.verify_access_token(token, now=NOW + timedelta(minutes=5)) == first
+    late = NOW + ACCESS_TOKEN_TTL + timedelta(minutes=1)
+    assert code_of(service.verify_access_token(token, now=late)) == "token_expired"
+    early = NOW - timedelta(minutes=1)
+    assert code_of(service.verify_access_token(token, now=early)) == "invalid_token"
+    head, body, signature = token.split(".")
+    altered = ("B" if signature[0] == "A" else "A") + signature[1:]  # a whole 6 bits changed
+    forged = f"{head}.{body}.{altered}"
+    assert code_of(service.verify_access_token(forged, now=NOW)) == "invalid_token"
+    # Another service (another secret) has not seen it and refuses it.
+    other = JwtTokenService(secret_key="another-secret-" + "x" * 40)
+    assert code_of(other.verify_access_token(token, now=NOW)) == "invalid_token"

@@ -25,7 +25,8 @@ _REQUIRED_CLAIMS = ["exp", "iat", "sub", "jti", "sid", "iss"]
 _LEEWAY = timedelta(seconds=5)
 # 9999-12-31T23:59:59Z less a day, so adding the leeway to it cannot overflow ``datetime``.
 _MAX_TIMESTAMP = 253_402_300_799 - 86_400
-_MAX_UUID_TEXT = 45  # the longest spelling UUID() accepts: "urn:uuid:" + 36
+_MAX_UUID_TEXT = 45
+_VERIFIED_CACHE_SIZE = 10_000  # the longest spelling UUID() accepts: "urn:uuid:" + 36
 
 
 class JwtTokenService:
@@ -41,6 +42,10 @@ class JwtTokenService:
         if not secret_key:
             raise ValueError("a secret key is required")
         self._secret = secret_key.encode()
+        # Tokens whose signature and claims checked out, by their exact text: every request
+        # presents one, and the HMAC, base64 and JSON work is the same each time. Expiry is
+        # still checked against the clock on every use; revocation in the database.
+        self._verified: dict[str, AccessClaims] = {}
         self._access_ttl = access_token_ttl
         self._refresh_ttl = refresh_token_ttl
 
@@ -67,6 +72,26 @@ class JwtTokenService:
     def verify_access_token(
         self, token: str, *, now: datetime
     ) -> Result[AccessClaims, AuthenticationError]:
+        parsed = self._verified.get(token)
+        if parsed is None:
+            checked = self._verify_signature_and_claims(token)
+            if isinstance(checked, Failure):
+                return checked
+            parsed = checked.value
+            if len(self._verified) >= _VERIFIED_CACHE_SIZE:
+                self._verified.clear()  # a bound, not an LRU: clients refresh every 15 min
+            self._verified[token] = parsed
+        # Expiry checked against our clock (``now``), so tests and every process agree.
+        if parsed.expires_at + _LEEWAY <= now:
+            return Failure(
+                AuthenticationError("the access token has expired", code="token_expired")
+            )
+        if parsed.issued_at - _LEEWAY > now:
+            return Failure(_invalid("the access token is not valid yet"))
+        return Success(parsed)
+
+    def _verify_signature_and_claims(self, token: str) -> Result[AccessClaims, AuthenticationError]:
+        """What does not depend on the time: the same string always gets the same answer."""
         try:
             # ``algorithms`` pins HS256: "none" and RS/HS confusion are refused by PyJWT.
             claims = jwt.decode(
@@ -83,13 +108,6 @@ class JwtTokenService:
             return Failure(_invalid("the access token is invalid"))
         if parsed is None:
             return Failure(_invalid("the access token is invalid"))
-        # Expiry checked against our clock (``now``), so tests and every process agree.
-        if parsed.expires_at + _LEEWAY <= now:
-            return Failure(
-                AuthenticationError("the access token has expired", code="token_expired")
-            )
-        if parsed.issued_at - _LEEWAY > now:
-            return Failure(_invalid("the access token is not valid yet"))
         return Success(parsed)
 
     def new_refresh_token(self) -> str:

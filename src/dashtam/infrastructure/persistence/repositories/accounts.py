@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.clock import utcnow
@@ -19,6 +19,12 @@ from dashtam.domain.accounts.repository import AccountUpsert
 from dashtam.infrastructure.persistence.boundary import classified
 from dashtam.infrastructure.persistence.models.finance import AccountModel, BalanceSnapshotModel
 from dashtam.infrastructure.persistence.repositories.dialect import insert_for
+from dashtam.infrastructure.persistence.rows import as_model, columns_of
+
+# Built once: every read of one account runs it (see persistence/rows.py).
+_OWNED_ACCOUNT = select(*columns_of(AccountModel)).where(
+    AccountModel.id == bindparam("account_id"), AccountModel.user_id == bindparam("user_id")
+)
 
 
 class SqlAccountRepository:
@@ -112,14 +118,13 @@ class SqlAccountRepository:
     @classified
     async def get_owned(self, user_id: UUID, account_id: UUID) -> Result[Account | None, Error]:
         # One query for both conditions: "someone else's" and "missing" look the same.
-        model = (
-            await self._session.scalars(
-                select(AccountModel).where(
-                    AccountModel.id == account_id, AccountModel.user_id == user_id
-                )
-            )
-        ).one_or_none()
-        return Success(model.to_entity() if model is not None else None)
+        found = await self._session.execute(
+            _OWNED_ACCOUNT, {"account_id": account_id, "user_id": user_id}
+        )
+        row = found.one_or_none()
+        if row is None:
+            return Success(None)
+        return Success(AccountModel.to_entity(as_model(AccountModel, row._mapping)))
 
     @classified
     async def list_for_user(self, user_id: UUID) -> Result[Sequence[Account], Error]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy import bindparam, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.errors import ConflictError, Error, NotFoundError
@@ -20,9 +20,16 @@ from dashtam.infrastructure.persistence.models.auth import (
     RefreshTokenModel,
 )
 from dashtam.infrastructure.persistence.models.users import UserModel
+from dashtam.infrastructure.persistence.rows import as_model, columns_of
 from dashtam.infrastructure.persistence.types import UTCDateTime
 
 _STALE = ConflictError("the session was changed by someone else; retry", code="stale_version")
+# Built once: every authenticated request runs it (see persistence/rows.py).
+_SESSION_WITH_USER = (
+    select(*columns_of(AuthSessionModel, "s_"), *columns_of(UserModel, "u_"))
+    .join_from(AuthSessionModel, UserModel, UserModel.id == AuthSessionModel.user_id)
+    .where(AuthSessionModel.id == bindparam("session_id"))
+)
 
 
 class SqlSessionRepository:
@@ -45,16 +52,13 @@ class SqlSessionRepository:
     async def get_with_user(
         self, session_id: UUID
     ) -> Result[tuple[AuthSession, User] | None, Error]:
-        query = (
-            select(AuthSessionModel, UserModel)
-            .join(UserModel, UserModel.id == AuthSessionModel.user_id)
-            .where(AuthSessionModel.id == session_id)
-        )
-        row = (await self._session.execute(query)).first()
+        found = await self._session.execute(_SESSION_WITH_USER, {"session_id": session_id})
+        row = found.first()
         if row is None:
             return Success(None)
-        session, user = row
-        return Success((session.to_entity(), user.to_entity()))
+        values = row._mapping
+        session = AuthSessionModel.to_entity(as_model(AuthSessionModel, values, "s_"))
+        return Success((session, UserModel.to_entity(as_model(UserModel, values, "u_"))))
 
     @classified(stale_version=_STALE)
     async def update(self, session: AuthSession) -> Result[AuthSession, Error]:
