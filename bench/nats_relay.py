@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import multiprocessing
 import os
 import sys
 import time
@@ -40,6 +39,7 @@ from bench.common import (
     throughput,
     throwaway_postgres,
 )
+from bench.relay import drain_in_processes
 from dashtam.application.events import EventSubscriber
 from dashtam.core.clock import utcnow
 from dashtam.core.ids import new_id
@@ -104,31 +104,7 @@ def _relay_process(
 
 
 def _drain(url: str, options: NatsOptions | None, relays: int, backlog: int) -> float:
-    context = multiprocessing.get_context("spawn")
-    ready: Queue[int] = context.Queue()
-    done: Queue[int] = context.Queue()
-    go = context.Event()
-    children = [
-        context.Process(target=_relay_process, args=(url, options, ready, go, done))
-        for _ in range(relays)
-    ]
-    for child in children:
-        child.start()
-    try:
-        for _ in children:
-            ready.get(timeout=60)
-        started = time.perf_counter()
-        go.set()
-        delivered = sum(done.get(timeout=600) for _ in children)
-        elapsed = time.perf_counter() - started
-    finally:
-        for child in children:
-            child.join(timeout=30)
-            if child.is_alive():
-                child.kill()
-    if delivered != backlog:
-        raise RuntimeError(f"{relays} relay(s) delivered {delivered} of {backlog} events")
-    return elapsed
+    return drain_in_processes(url, _relay_process, (options,), relays=relays, backlog=backlog)
 
 
 async def _produce(dsn: str, seconds: float) -> int:

@@ -8,9 +8,12 @@ runs from the release until the last one is done. The backlog is re-seeded befor
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
@@ -80,23 +83,35 @@ def _relay_process(url: str, ready: Queue[int], go: Event, done: Queue[int]) -> 
     asyncio.run(run())
 
 
-def _drain(url: str, relays: int, backlog: int) -> float:
+def drain_in_processes(
+    url: str,
+    target: Callable[..., None],
+    args: tuple[object, ...],
+    *,
+    relays: int,
+    backlog: int,
+    around: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
+) -> float:
+    """``relays`` child processes running ``target(url, *args, ready, go, done)``, released
+    together once all are connected; seconds from the release to the last one's report.
+    ``around`` wraps exactly that interval (e.g. a CPU sampler)."""
     context = multiprocessing.get_context("spawn")
     ready: Queue[int] = context.Queue()
     done: Queue[int] = context.Queue()
     go = context.Event()
     children = [
-        context.Process(target=_relay_process, args=(url, ready, go, done)) for _ in range(relays)
+        context.Process(target=target, args=(url, *args, ready, go, done)) for _ in range(relays)
     ]
     for child in children:
         child.start()
     try:
         for _ in children:
             ready.get(timeout=60)
-        started = time.perf_counter()
-        go.set()
-        delivered = sum(done.get(timeout=300) for _ in children)
-        elapsed = time.perf_counter() - started
+        with around():
+            started = time.perf_counter()
+            go.set()
+            delivered = sum(done.get(timeout=600) for _ in children)
+            elapsed = time.perf_counter() - started
     finally:
         for child in children:
             child.join(timeout=30)
@@ -105,6 +120,10 @@ def _drain(url: str, relays: int, backlog: int) -> float:
     if delivered != backlog:
         raise RuntimeError(f"{relays} relay(s) delivered {delivered} of {backlog} events")
     return elapsed
+
+
+def _drain(url: str, relays: int, backlog: int) -> float:
+    return drain_in_processes(url, _relay_process, (), relays=relays, backlog=backlog)
 
 
 async def run_relay_bench(*, quick: bool) -> list[BenchResult]:

@@ -21,15 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import multiprocessing
 import os
 import socket
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from multiprocessing.queues import Queue
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -266,31 +264,20 @@ def _drain(
     url: str, target: Callable[..., None], args: tuple[object, ...], relays: int, backlog: int
 ) -> tuple[float, dict[str, float]]:
     """bench.relay's drain, with the CPU sampled from the release to the last relay's report."""
-    context = multiprocessing.get_context("spawn")
-    ready: Queue[int] = context.Queue()
-    done: Queue[int] = context.Queue()
-    go = context.Event()
-    children = [context.Process(target=target, args=(url, *args, ready, go, done))
-                for _ in range(relays)]  # fmt: skip
-    for child in children:
-        child.start()
-    try:
-        for _ in children:
-            ready.get(timeout=60)
-        sampler = CpuSampler(os.getpid(), urlsplit(url).path.lstrip("/"))
+    sampler = CpuSampler(os.getpid(), urlsplit(url).path.lstrip("/"))
+    split: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def sampled() -> Iterator[None]:
         sampler.start()
-        started = time.perf_counter()
-        go.set()
-        delivered = sum(done.get(timeout=600) for _ in children)
-        elapsed = time.perf_counter() - started
-        split = sampler.stop()
-    finally:
-        for child in children:
-            child.join(timeout=30)
-            if child.is_alive():
-                child.kill()
-    if delivered != backlog:
-        raise RuntimeError(f"{relays} relay(s) delivered {delivered} of {backlog} events")
+        try:
+            yield
+        finally:
+            split.update(sampler.stop())
+
+    elapsed = relay.drain_in_processes(
+        url, target, args, relays=relays, backlog=backlog, around=sampled
+    )
     return elapsed, split
 
 
