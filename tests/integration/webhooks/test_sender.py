@@ -61,7 +61,9 @@ async def test_an_event_is_posted_signed_with_its_headers(
 async def test_failures_are_retried_with_backoff_then_delivered(
     settings: Settings, receiver: Receiver
 ) -> None:
-    container = webhook_container(settings, webhook_max_attempts=5)
+    # A base of 20 s: "not due before its backoff" must hold however slow the machine is
+    # between two calls (make_due stands in for the wait).
+    container = webhook_container(settings, webhook_max_attempts=5, webhook_backoff_seconds=20.0)
     receiver.answer(500, 503)
     try:
         user_id, _ = await register(container, receiver)
@@ -82,12 +84,12 @@ async def test_failures_are_retried_with_backoff_then_delivered(
     finally:
         await container.aclose()
 
-    # Base 1 s: the first wait is 0.5-1 s, the second (doubled) 1-2 s, jitter included. The
+    # Base 20 s: the first wait is 10-20 s, the second (doubled) 20-40 s, jitter included. The
     # wait is measured from the claim, so it also holds the attempt's own duration: the upper
     # bounds allow for a slow machine (the exact schedule is the policy's unit test).
     slow = timedelta(seconds=2)
-    assert timedelta(seconds=0.5) <= waits[0] <= timedelta(seconds=1) + slow
-    assert timedelta(seconds=1) <= waits[1] <= timedelta(seconds=2) + slow
+    assert timedelta(seconds=10) <= waits[0] <= timedelta(seconds=20) + slow
+    assert timedelta(seconds=20) <= waits[1] <= timedelta(seconds=40) + slow
     assert (row.status, row.attempts, row.last_status_code) == ("delivered", 3, 200)
     assert row.last_error is None
     assert row.delivered_at is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -99,7 +99,7 @@ class Database:
             tcp_keepalives_idle=tcp_keepalives_idle,
         )
         engine_kwargs = (
-            sqlite_engine_options(echo, sqlite_busy_timeout_ms, pool_size)
+            sqlite_engine_options(echo, sqlite_busy_timeout_ms, pool_size, pool_timeout)
             if self.is_sqlite
             else limits.engine_options(echo)
         )
@@ -196,6 +196,17 @@ class Database:
         rollback that cannot reach the server must not replace it.
         """
         await self._quietly(session, session.rollback, "db_rollback_failed")
+
+    async def analyze_quietly(self, session: AsyncSession, tables: Sequence[str]) -> None:
+        """Refresh the planner's statistics of ``tables`` (PostgreSQL), in a transaction of
+        ``session`` after its work committed; best effort: a failure is logged, not raised."""
+
+        async def analyze() -> None:
+            for name in tables:
+                await session.execute(text(f'ANALYZE "{name}"'))
+            await session.commit()
+
+        await self._quietly(session, analyze, "db_analyze_failed")
 
     async def close_quietly(self, session: AsyncSession) -> None:
         """Close (returning the connection to the pool); a dead connection is dropped instead."""

@@ -151,15 +151,18 @@ class PoolLimits:
         return {name: None if is_sqlite else getattr(self, name) for name in shown}
 
 
-def sqlite_engine_options(echo: bool, busy_timeout_ms: int, pool_size: int) -> dict[str, Any]:
+def sqlite_engine_options(
+    echo: bool, busy_timeout_ms: int, pool_size: int, pool_timeout: float
+) -> dict[str, Any]:
     # Connections are kept: opening one costs a thread, the PRAGMAs and the schema read, more
     # than most reads. File locks do the sharing, so idle connections hold nothing; a file
-    # has no server to lose them to, hence no ping.
+    # has no server to lose them to, hence no ping. A burst beyond the pool opens more (closed
+    # when returned): a reader never waits for a connection because others are reading.
     return {
         "echo": echo,
         "poolclass": AsyncAdaptedQueuePool,
         "pool_size": pool_size,
-        "max_overflow": 0,
-        "pool_timeout": busy_timeout_ms / 1000,
+        "max_overflow": pool_size,
+        "pool_timeout": pool_timeout,
         "connect_args": {"timeout": busy_timeout_ms / 1000},
     }

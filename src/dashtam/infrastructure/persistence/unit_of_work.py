@@ -174,12 +174,8 @@ class SqlUnitOfWork:
         grown = bulk_inserted(session)
         tables = [name for name, rows in grown.items() if rows >= ANALYZE_AFTER_ROWS]
         grown.clear()
-        for name in tables:
-            try:
-                async with self._database.engine.begin() as connection:
-                    await connection.exec_driver_sql(f'ANALYZE "{name}"')
-            except DB_ERRORS as exc:
-                self._logger.warning("analyze_failed", table=name, code=classify(exc).code)
+        if tables:
+            await self._database.analyze_quietly(session, tables)
 
     async def rollback(self) -> None:
         self._events.clear()
