@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 from dashtam.core.clock import utcnow
 from dashtam.core.ids import new_id
 from dashtam.domain.events import EventEnvelope
 from dashtam.infrastructure.events.nats_broker import NatsPublisher
+from tests.documented import documented_function
 from tests.fakes.logger import RecordingLogger
 from tests.integration.events_nats.conftest import StreamProbe
 
-DOC = Path(__file__).resolve().parents[3] / "docs" / "events.md"
 Consume = Callable[..., Awaitable[None]]
 
 
 def _documented() -> Consume:
-    [code] = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
-    scope: dict[str, object] = {}
-    exec(compile(code, str(DOC), "exec"), scope)  # noqa: S102 - our own documentation
-    consume = scope["consume_dashtam_events"]
-    assert callable(consume)
-    return consume  # type: ignore[return-value]
+    return documented_function("events.md", "consume_dashtam_events")
 
 
 async def _read(consume: Consume, stream: StreamProbe, count: int) -> list[dict[str, Any]]:

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from dashtam.infrastructure.webhooks.signing import signature_header
+from tests.documented import documented_function
 
-DOC = Path(__file__).resolve().parents[3] / "docs" / "webhooks.md"
 Verify = Callable[[str, str, bytes], bool]
 
 
 def _documented() -> Verify:
-    [code] = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.DOTALL)
-    scope: dict[str, object] = {}
-    exec(compile(code, str(DOC), "exec"), scope)  # noqa: S102 - our own documentation
-    verify = scope["verify_dashtam_signature"]
-    assert callable(verify)
-    return verify  # type: ignore[return-value]
+    return documented_function("webhooks.md", "verify_dashtam_signature")
 
 
 def test_the_documented_code_accepts_a_fresh_signature_and_refuses_the_rest() -> None:

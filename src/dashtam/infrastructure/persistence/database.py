@@ -113,8 +113,10 @@ class Database:
             self.read_engine = create_async_engine(
                 self.url, **limits.engine_options(echo, read_only=True)
             )
+            event.listen(self.read_engine.sync_engine, "handle_error", self._on_error)
             for engine in (self.engine, self.read_engine):
-                self._watch_connections(engine)
+                event.listen(engine.sync_engine.pool, "invalidate", drop_lost_connection)
+                ping_when_idle(engine, idle_seconds=PING_AFTER_IDLE_SECONDS)
         self._probe = self._readiness_probe(engine_kwargs, ready_timeout)
         self.session_factory = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False, autoflush=False
@@ -125,12 +127,6 @@ class Database:
             backend=self.url.get_backend_name(),
             **limits.described(is_sqlite=self.is_sqlite),
         )
-
-    def _watch_connections(self, engine: AsyncEngine) -> None:
-        if engine is not self.engine:
-            event.listen(engine.sync_engine, "handle_error", self._on_error)
-        event.listen(engine.sync_engine.pool, "invalidate", drop_lost_connection)
-        ping_when_idle(engine, idle_seconds=PING_AFTER_IDLE_SECONDS)
 
     def _readiness_probe(self, engine_kwargs: dict[str, Any], timeout: float) -> ReadinessProbe:
         # PostgreSQL: a pool-less twin, so /ready sees what a new connection meets (refused,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, text
@@ -188,29 +187,23 @@ class TransactionModel(BaseModel):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 
     def to_entity(self) -> Transaction:
-        return transaction_of(self)
-
-
-def transaction_of(row: Any) -> Transaction:
-    """The entity from a ``TransactionModel`` or a Core row of its table (same names): lists
-    read plain rows, without the ORM's identity map and instance state."""
-    return Transaction(
-        id=row.id,
-        account_id=row.account_id,
-        provider_transaction_id=row.provider_transaction_id,
-        amount=row.amount,
-        currency=row.currency,
-        posted_on=row.posted_on,
-        description=row.description,
-        payee=row.payee,
-        memo=row.memo,
-        status=TransactionStatus(row.status),
-        check_number=row.check_number,
-        reference=row.reference,
-        statement_as_of=row.statement_as_of,
-        transfer_id=row.transfer_id,
-        created_at=row.created_at,
-    )
+        return Transaction(
+            id=self.id,
+            account_id=self.account_id,
+            provider_transaction_id=self.provider_transaction_id,
+            amount=self.amount,
+            currency=self.currency,
+            posted_on=self.posted_on,
+            description=self.description,
+            payee=self.payee,
+            memo=self.memo,
+            status=TransactionStatus(self.status),
+            check_number=self.check_number,
+            reference=self.reference,
+            statement_as_of=self.statement_as_of,
+            transfer_id=self.transfer_id,
+            created_at=self.created_at,
+        )
 
 
 class BalanceSnapshotModel(BaseModel):

@@ -32,7 +32,7 @@ def one_of(session: AsyncSession, column: Any, values: Sequence[str]) -> ColumnE
     return column.in_(values)  # type: ignore[no-any-return]
 
 
-BULK_INSERTED = "dashtam_bulk_inserted"
+_BULK_INSERTED = "dashtam_bulk_inserted"
 
 
 async def insert_new(
@@ -113,5 +113,5 @@ async def _copy_insert(
 def bulk_inserted(session: AsyncSession) -> Counter[str]:
     """Rows COPY-inserted per table by this session since its last commit (see the unit of
     work's statistics refresh)."""
-    counts: Counter[str] = session.info.setdefault(BULK_INSERTED, Counter())
+    counts: Counter[str] = session.info.setdefault(_BULK_INSERTED, Counter())
     return counts

@@ -30,10 +30,11 @@ _T = TransactionModel
 _FRESH = {"populate_existing": True}
 # What an entity needs, read as plain rows: imports read tens of thousands of rows here, and
 # ORM objects (identity map, instance state) would cost more than the query itself.
-_ENTITY_COLUMNS = tuple(c for c in _T.__table__.c if c.key != "updated_at")
+ENTITY_COLUMNS = tuple(c for c in _T.__table__.c if c.key != "updated_at")
 
 
-def _entity(row: Row[Any]) -> Transaction:
+def entity_of_row(row: Row[Any]) -> Transaction:
+    """A row of ``ENTITY_COLUMNS`` as its entity: reads and lists skip the ORM's instances."""
     values = row._mapping
     return Transaction(
         id=values["id"],
@@ -75,12 +76,12 @@ class SqlTransactionLinks:
         if not provider_ids:
             return Success([])
         rows = await self._session.execute(
-            select(*_ENTITY_COLUMNS).where(
+            select(*ENTITY_COLUMNS).where(
                 _T.account_id == account_id,
                 one_of(self._session, _T.provider_transaction_id, list(provider_ids)),
             )
         )
-        return Success([_entity(row) for row in rows.all()])
+        return Success([entity_of_row(row) for row in rows.all()])
 
     @classified
     async def in_window(
@@ -90,7 +91,7 @@ class SqlTransactionLinks:
         # only for a literal status (a bound parameter does not prove the index's condition).
         # Posted: a range of ix_transactions_account_posted (account_id, posted_on, id).
         rows = await self._session.execute(
-            select(*_ENTITY_COLUMNS)
+            select(*ENTITY_COLUMNS)
             .where(
                 _T.account_id == account_id,
                 _T.posted_on >= start,
@@ -99,7 +100,7 @@ class SqlTransactionLinks:
             )
             .order_by(_T.posted_on, _T.id)
         )
-        return Success([_entity(row) for row in rows.all()])
+        return Success([entity_of_row(row) for row in rows.all()])
 
     @classified
     async def transfer_candidates(
@@ -111,7 +112,7 @@ class SqlTransactionLinks:
         # the amounts then narrow the rows read, so a long history is never loaded.
         accounts = select(AccountModel.id).where(AccountModel.user_id == user_id)
         rows = await self._session.execute(
-            select(*_ENTITY_COLUMNS)
+            select(*ENTITY_COLUMNS)
             .where(
                 _T.account_id.in_(accounts.scalar_subquery()),
                 _T.posted_on >= start,
@@ -122,7 +123,7 @@ class SqlTransactionLinks:
             )
             .order_by(_T.posted_on, _T.id)
         )
-        return Success([_entity(row) for row in rows.all()])
+        return Success([entity_of_row(row) for row in rows.all()])
 
     @classified
     async def link_transfers(self, pairs: Sequence[tuple[UUID, UUID]]) -> Result[int, Error]:

@@ -22,15 +22,13 @@ from dashtam.domain.transactions.repository import (
     UpsertCounts,
 )
 from dashtam.infrastructure.persistence.boundary import classified
-from dashtam.infrastructure.persistence.models.finance import (
-    AccountModel,
-    TransactionModel,
-    transaction_of,
-)
+from dashtam.infrastructure.persistence.models.finance import AccountModel, TransactionModel
 from dashtam.infrastructure.persistence.repositories.dialect import one_of
 from dashtam.infrastructure.persistence.repositories.keyed_batches import write_keyed_batch
 from dashtam.infrastructure.persistence.repositories.transaction_links import (
+    ENTITY_COLUMNS,
     SqlTransactionLinks,
+    entity_of_row,
     transfer_condition,
 )
 from dashtam.infrastructure.persistence.sql import LIKE_ESCAPE, contains_pattern
@@ -154,7 +152,7 @@ class SqlTransactionRepository(SqlTransactionLinks):
         self, query: TransactionQuery, *, after: TransactionCursor | None, limit: int
     ) -> Result[Sequence[Transaction], Error]:
         statement = (
-            select(*TransactionModel.__table__.columns)
+            select(*ENTITY_COLUMNS)
             .join(AccountModel, AccountModel.id == TransactionModel.account_id)
             .where(AccountModel.user_id == query.user_id)
             .order_by(TransactionModel.posted_on.desc(), TransactionModel.id.desc())
@@ -193,7 +191,7 @@ class SqlTransactionRepository(SqlTransactionLinks):
                 < tuple_(after.posted_on, after.id)
             )
         rows = (await self._session.execute(statement)).all()
-        return Success([transaction_of(row) for row in rows])
+        return Success([entity_of_row(row) for row in rows])
 
 
 def _values(item: ParsedTransaction) -> dict[str, object]:
