@@ -15,6 +15,7 @@ from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from dashtam.bootstrap_finance import FinanceWiring
+from dashtam.bootstrap_mfa import SecondFactorWiring
 from dashtam.core.config import Settings, get_settings
 from dashtam.infrastructure.audit.chain import AuditChain
 from dashtam.infrastructure.audit.checkpoints import (
@@ -104,7 +105,7 @@ if TYPE_CHECKING:
     from dashtam.infrastructure.webhooks.wiring import Webhooks
 
 
-class Container(FinanceWiring):
+class Container(FinanceWiring, SecondFactorWiring):
     """Builds and caches the app-scoped objects; hands out request-scoped ones."""
 
     def __init__(self, settings: Settings) -> None:
@@ -270,13 +271,19 @@ class Container(FinanceWiring):
             dummy_check=self.dummy_password_check,
             identifier_digest=self.identifier_digest,
             logger=self.logger("dashtam.auth"),
+            mfa_secrets=self.mfa_secrets,
+            password_policy=self.password_policy,
+            session_policy=self.session_policy,
         )
 
     def refresh_tokens_handler(self) -> RefreshTokensHandler:
         from dashtam.application.auth.login import RefreshTokensHandler
 
         return RefreshTokensHandler(
-            uow_factory=self.unit_of_work, tokens=self.tokens, logger=self.logger("dashtam.auth")
+            uow_factory=self.unit_of_work,
+            tokens=self.tokens,
+            logger=self.logger("dashtam.auth"),
+            session_policy=self.session_policy,
         )
 
     def authenticate_handler(self) -> AuthenticateHandler:

@@ -14,6 +14,7 @@ from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.accounts.entities import Account, BalanceSnapshot
 from dashtam.domain.audit import AuditAction, AuditEntry, AuditOutcome
 from dashtam.domain.auth.entities import AuthSession, LoginAttempt, RefreshToken
+from dashtam.domain.auth.second_factor import MfaChallenge, RecoveryCode, TotpFactor
 from dashtam.domain.events import DomainEvent
 from dashtam.domain.investments.entities import (
     Holding,
@@ -42,6 +43,7 @@ from tests.fakes.investment_tables import InvestmentTables
 from tests.fakes.investment_transactions import FakeInvestmentTransactionRepository
 from tests.fakes.investments import FakeHoldingRepository, FakeSecurityRepository
 from tests.fakes.logger import RecordingLogger
+from tests.fakes.second_factor import FakeMfaChallengeRepository, FakeSecondFactorRepository
 from tests.fakes.sync_state import FakeSyncStateRepository, SyncRow
 from tests.fakes.users import FakeUserRepository
 
@@ -65,6 +67,9 @@ class FakeStore:
     investment_transactions: dict[UUID, InvestmentTransaction] = field(default_factory=dict)
     investment_balances: dict[UUID, InvestmentBalance] = field(default_factory=dict)
     sync_state: dict[UUID, SyncRow] = field(default_factory=dict)
+    totp_factors: dict[UUID, TotpFactor] = field(default_factory=dict)
+    recovery_codes: dict[UUID, RecoveryCode] = field(default_factory=dict)
+    mfa_challenges: dict[UUID, MfaChallenge] = field(default_factory=dict)
     audit_log: list[AuditEntry] = field(default_factory=list)
     outbox: list[DomainEvent] = field(default_factory=list)
     delivered: list[UUID] = field(default_factory=list)
@@ -122,6 +127,12 @@ class FakeStore:
             securities=FakeSecurityRepository(tables=investments),
             holdings=FakeHoldingRepository(tables=investments),
             investment_transactions=FakeInvestmentTransactionRepository(tables=investments),
+            second_factors=FakeSecondFactorRepository(
+                factors=self.totp_factors, codes=self.recovery_codes, faults=self.faults
+            ),
+            mfa_challenges=FakeMfaChallengeRepository(
+                table=self.mfa_challenges, faults=self.faults
+            ),
         )
 
     def uow(self) -> FakeUnitOfWork:
@@ -165,6 +176,8 @@ class FakeRepositories:
     securities: FakeSecurityRepository
     holdings: FakeHoldingRepository
     investment_transactions: FakeInvestmentTransactionRepository
+    second_factors: FakeSecondFactorRepository
+    mfa_challenges: FakeMfaChallengeRepository
 
     def check_staged(self) -> Error | None:
         return next(
@@ -195,6 +208,8 @@ class FakeRepositories:
             self.connections.tables,
             self.sync_state,
             self.securities.tables,
+            self.second_factors,
+            self.mfa_challenges,
         )
 
 
@@ -258,6 +273,14 @@ class FakeUnitOfWork:
     @property
     def investment_transactions(self) -> FakeInvestmentTransactionRepository:
         return self.repositories.investment_transactions
+
+    @property
+    def second_factors(self) -> FakeSecondFactorRepository:
+        return self.repositories.second_factors
+
+    @property
+    def mfa_challenges(self) -> FakeMfaChallengeRepository:
+        return self.repositories.mfa_challenges
 
     async def __aenter__(self) -> Self:
         self._repositories = self._store.repositories()

@@ -15,7 +15,7 @@ from dashtam.core.errors import Error
 from dashtam.core.result import Result
 from dashtam.domain.accounts.repository import AccountRepository
 from dashtam.domain.audit import AuditEntry
-from dashtam.domain.auth.repository import SessionRepository
+from dashtam.domain.auth.repository import SecondFactorRepository, SessionRepository
 from dashtam.domain.investments.repository import (
     HoldingRepository,
     InvestmentTransactionRepository,
@@ -60,6 +60,9 @@ class ReadUnitOfWork(Protocol):
 
     @property
     def webhooks(self) -> WebhookRepository: ...
+
+    @property
+    def second_factors(self) -> SecondFactorRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -12,7 +12,9 @@ from dashtam.domain.accounts.repository import AccountRepository
 from dashtam.domain.audit import AuditEntry
 from dashtam.domain.auth.repository import (
     LoginAttemptRepository,
+    MfaChallengeRepository,
     RefreshTokenRepository,
+    SecondFactorRepository,
     SessionRepository,
 )
 from dashtam.domain.events import DomainEvent
@@ -69,6 +71,12 @@ class UnitOfWork(Protocol):
 
     @property
     def webhooks(self) -> WebhookRepository: ...
+
+    @property
+    def second_factors(self) -> SecondFactorRepository: ...
+
+    @property
+    def mfa_challenges(self) -> MfaChallengeRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -125,6 +125,24 @@ class Settings(BaseSettings):
     read_audit_max_wait_seconds: float = Field(
         default=2.0, gt=0, validation_alias="DASHTAM_READ_AUDIT_MAX_WAIT"
     )
+    # Sessions (docs/security.md): a session ends after the idle timeout without a refresh,
+    # and in any case its lifetime after log-in; "remember me" has its own, longer, bounds.
+    session_idle_timeout_seconds: int = Field(
+        default=3600, ge=60, validation_alias="DASHTAM_SESSION_IDLE_TIMEOUT"
+    )
+    session_lifetime_seconds: int = Field(
+        default=24 * 3600, ge=60, validation_alias="DASHTAM_SESSION_LIFETIME"
+    )
+    session_remember_me_idle_timeout_seconds: int = Field(
+        default=7 * 24 * 3600, ge=60, validation_alias="DASHTAM_SESSION_REMEMBER_ME_IDLE_TIMEOUT"
+    )
+    session_remember_me_lifetime_seconds: int = Field(
+        default=30 * 24 * 3600, ge=60, validation_alias="DASHTAM_SESSION_REMEMBER_ME_LIFETIME"
+    )
+    # Administrators reach admin routes only from a session opened with a second factor.
+    require_mfa_for_admins: bool = Field(
+        default=False, validation_alias="DASHTAM_REQUIRE_MFA_FOR_ADMINS"
+    )
     # Provider credentials are sealed (AES-256-GCM) under these keys; unset, one is derived from
     # the secret key. Comma-separated 32-byte keys (base64url or hex), the first seals, all open.
     # Checked where the cipher is built, like the audit keys: pydantic's errors echo the input.

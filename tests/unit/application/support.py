@@ -10,6 +10,7 @@ from dashtam.application.auth.timing import DummyPasswordCheck
 from dashtam.core.errors import Error
 from dashtam.core.result import Failure, Result
 from dashtam.domain.auth.entities import ThrottlePolicy
+from dashtam.infrastructure.security.second_factor import RandomMfaSecrets
 from dashtam.infrastructure.security.tokens import JwtTokenService
 from tests.fakes import FakeClock, FakePasswordHasher, FakeStore, RecordingLogger
 from tests.fakes.identifiers import FakeIdentifierDigest
@@ -34,6 +35,7 @@ def login_handler(
         dummy_check=DummyPasswordCheck(hasher),
         identifier_digest=identifier_digest or FakeIdentifierDigest(),
         logger=logger,
+        mfa_secrets=RandomMfaSecrets(secret_key="unit-test-secret"),
         throttle=throttle,
         clock=clock,
     )

@@ -15,6 +15,7 @@ from dashtam.core.errors import ConflictError, Error, NotFoundError, RateLimited
 from dashtam.core.ids import new_id
 from dashtam.core.result import Result
 from dashtam.domain.audit import AuditAction, AuditEntry, AuditOutcome
+from dashtam.domain.auth.second_factor import TotpFactor
 from dashtam.domain.users.entities import CLOSED_PASSWORD_HASH, User
 from dashtam.domain.users.events import UserAccountClosed, UserPasswordChanged
 from dashtam.domain.users.value_objects import Email
@@ -162,7 +163,7 @@ async def test_guessing_the_current_password_is_throttled(
 @pytest.mark.parametrize(
     ("new", "code"),
     [
-        ("too short", "password_too_short"),
+        ("tiny7", "password_too_short"),
         ("x" * 129, "password_too_long"),
         ("qwerty123456", "password_too_common"),
         ("QWERTY123456", "password_too_common"),
@@ -174,9 +175,11 @@ async def test_guessing_the_current_password_is_throttled(
 async def test_a_new_password_breaking_the_policy_is_refused(
     change: ChangePasswordHandler, store: FakeStore, person: User, new: str, code: str
 ) -> None:
+    # With a second factor the minimum is 8, so the other rules are reached from 8 characters.
+    with_second_factor(store, person)
     error = error_of(await change_password(change, person, new_id(), new=new))
     assert error.code == code
-    assert error.details == {"field": "new_password"}
+    assert error.details["field"] == "new_password"
     assert store.users[person.id] == person
     assert store.events_of(UserPasswordChanged) == []
     last_entry_is(store, AuditAction.USER_PASSWORD_CHANGE_FAILED, AuditOutcome.FAILED, code)
@@ -311,3 +314,34 @@ async def test_a_closed_account_cannot_be_closed_again(
     closed = store.users[person.id]
     assert isinstance(error_of(await close_account(close, closed)), NotFoundError)
     assert len(store.events_of(UserAccountClosed)) == 1
+
+
+def with_second_factor(store: FakeStore, user: User) -> None:
+    store.totp_factors[user.id] = TotpFactor(
+        user_id=user.id, sealed_secret="sealed", confirmed_at=user.created_at
+    )
+
+
+async def test_without_a_second_factor_a_new_password_needs_fifteen_characters(
+    change: ChangePasswordHandler, store: FakeStore, person: User
+) -> None:
+    error = error_of(await change_password(change, person, new_id(), new="fourteen chars"))
+    assert error.code == "password_too_short"
+    assert error.details == {
+        "field": "new_password",
+        "min_length": 15,
+        "applies": "password_only",
+    }
+    assert "8 once a second factor is enabled" in error.message
+
+
+async def test_with_a_second_factor_eight_characters_are_enough(
+    change: ChangePasswordHandler, store: FakeStore, person: User
+) -> None:
+    with_second_factor(store, person)
+    (await change_password(change, person, new_id(), new="tuba7Lim")).unwrap()
+    too_short = error_of(
+        await change_password(change, person, new_id(), current="tuba7Lim", new="x7Tz", version=2)
+    )
+    assert too_short.details["min_length"] == 8
+    assert too_short.details["applies"] == "with_second_factor"

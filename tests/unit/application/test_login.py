@@ -53,7 +53,9 @@ async def test_success_issues_tokens_a_session_and_a_hashed_refresh_token(
     assert (session.id, session.user_id) == (pair.session_id, person.id)
     assert (session.ip_address, session.user_agent) == ("198.51.100.7", "pytest/1.0")
     assert (session.created_at, session.last_used_at) == (clock(), clock())
-    assert session.expires_at == clock() + timedelta(days=30)
+    # The default session policy: one hour idle (no "remember me"), within 24 hours.
+    assert session.expires_at == clock() + timedelta(hours=1)
+    assert (session.remember_me, session.second_factor) == (False, False)
     [refresh] = store.refresh_tokens.values()
     assert refresh.session_id == session.id
     assert refresh.token_hash == tokens.hash_refresh_token(pair.refresh_token)

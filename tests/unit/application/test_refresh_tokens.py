@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 
 from dashtam.application.auth.commands import RefreshTokens, TokenPair
-from dashtam.application.auth.login import MAX_SESSION_LIFETIME, LoginHandler, RefreshTokensHandler
+from dashtam.application.auth.login import LoginHandler, RefreshTokensHandler
 from dashtam.application.auth.sessions import AuthenticateHandler
 from dashtam.core.errors import AuthenticationError, Error
 from dashtam.core.result import Failure, Result
 from dashtam.domain.audit import AuditAction, AuditOutcome
+from dashtam.domain.auth.entities import SessionPolicy
 from dashtam.domain.auth.events import RefreshTokenReuseDetected
 from dashtam.domain.users.entities import User
 from dashtam.infrastructure.errors import DatabaseError
@@ -153,7 +154,7 @@ async def test_an_unknown_token_fails_and_is_audited(
 async def test_an_expired_session_cannot_be_refreshed(
     handler: RefreshTokensHandler, store: FakeStore, first: TokenPair, clock: FakeClock
 ) -> None:
-    clock.advance(days=30)  # expires_at is exclusive
+    clock.advance(hours=1)  # idle for the whole timeout: expires_at is exclusive
     error = error_of(await refresh(handler, first.refresh_token))
     assert error.code == "invalid_refresh_token"
     assert store.audit_log[-1].reason == "session_ended"
@@ -212,7 +213,7 @@ async def test_the_stored_session_and_its_newest_token_expire_together(
     clock: FakeClock,
     tokens: JwtTokenService,
 ) -> None:
-    clock.advance(days=1)
+    clock.advance(minutes=50)
     second = (await refresh(handler, first.refresh_token)).unwrap()
     newest = next(
         t
@@ -222,21 +223,33 @@ async def test_the_stored_session_and_its_newest_token_expire_together(
     assert store.sessions[first.session_id].expires_at == newest.expires_at
 
 
-async def test_refreshing_never_keeps_a_session_past_ninety_days(
+async def test_refreshing_never_keeps_a_session_past_its_lifetime(
     handler: RefreshTokensHandler,
     store: FakeStore,
     first: TokenPair,
     clock: FakeClock,
 ) -> None:
+    lifetime = SessionPolicy().lifetime
     token = first.refresh_token
-    for _ in range(4):  # 4 x 25 days of steady use
-        clock.advance(days=25)
+    for _ in range(40):  # a refresh every 50 minutes: never idle, but on past 24 hours
+        clock.advance(minutes=50)
         refreshed = await refresh(handler, token)
         if isinstance(refreshed, Failure):
             break
         token = refreshed.value.refresh_token
         session = store.sessions[first.session_id]
-        assert session.expires_at <= session.created_at + MAX_SESSION_LIFETIME
+        assert session.expires_at <= session.created_at + lifetime
     else:
-        raise AssertionError("a session outlived its 90-day maximum")
+        raise AssertionError("a session outlived its 24-hour lifetime")
     assert error_of(refreshed).code == "invalid_refresh_token"
+    session = store.sessions[first.session_id]
+    assert session.expires_at == session.created_at + lifetime
+
+
+async def test_a_session_idle_past_its_timeout_cannot_be_refreshed(
+    handler: RefreshTokensHandler, store: FakeStore, first: TokenPair, clock: FakeClock
+) -> None:
+    clock.advance(minutes=59)
+    token = (await refresh(handler, first.refresh_token)).unwrap().refresh_token
+    clock.advance(minutes=61)
+    assert error_of(await refresh(handler, token)).code == "invalid_refresh_token"

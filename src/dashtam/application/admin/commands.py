@@ -34,3 +34,5 @@ class DenyAdminAccess:
 
     path: str
     context: AuditContext
+    # "not_an_admin", or "mfa_required" (an admin whose session has no second factor).
+    reason: str = "not_an_admin"

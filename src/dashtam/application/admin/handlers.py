@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from dashtam.application.admin.commands import MAX_PAGE_SIZE, DenyAdminAccess, ListUsers, UpdateUser
+from dashtam.application.auth.mfa_commands import ResetMfa
 from dashtam.application.lifecycle import AuditNote, Audits, ReadRunner, UseCaseRunner, found
 from dashtam.application.reads import ReadAuditLog, ReadUnitOfWork, ReadUnitOfWorkFactory
 from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -13,6 +14,7 @@ from dashtam.core.clock import utcnow
 from dashtam.core.errors import AuthorizationError, ConflictError, Error, NotFoundError
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.audit import AuditAction, ResourceType
+from dashtam.domain.auth.events import SecondFactorDisabled
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.domain.users.entities import User
 from dashtam.domain.users.events import UserUpdatedByAdmin
@@ -26,8 +28,48 @@ class DenyAdminAccessHandler:
 
     async def handle(self, command: DenyAdminAccess) -> Failure[Error]:
         note = self.audits.note(command.context, path=command.path[:200])
-        note.refused(reason="not_an_admin")
-        return await self._runner.refuse(note, AuthorizationError("administrator role required"))
+        note.refused(reason=command.reason)
+        if command.reason == "mfa_required":
+            error = AuthorizationError(
+                "administrators must log in with a second factor: enrol one under "
+                "/api/v1/users/me/mfa/totp, then log in again",
+                code="mfa_required",
+            )
+        else:
+            error = AuthorizationError("administrator role required")
+        return await self._runner.refuse(note, error)
+
+
+class ResetMfaHandler:
+    """An administrator removes a user's second factor (a lost device); audited."""
+
+    audits = Audits(action=AuditAction.ADMIN_MFA_RESET, resource_type=ResourceType.USER)
+
+    def __init__(self, *, uow_factory: UnitOfWorkFactory, logger: LoggerProtocol) -> None:
+        self._runner = UseCaseRunner(uow_factory, logger=logger)
+        self._logger = logger
+
+    async def handle(self, command: ResetMfa) -> Result[None, Error]:
+        note = self.audits.note(command.context, resource_id=command.user_id)
+
+        async def reset(uow: UnitOfWork) -> Result[None, Error]:
+            user = found(await uow.users.get(command.user_id), "user")
+            if isinstance(user, Failure):
+                return user
+            removed = await uow.second_factors.remove_all(command.user_id)
+            if isinstance(removed, Failure):
+                return removed
+            if not removed.value:
+                return Failure(
+                    ConflictError("the user has no second factor", code="mfa_not_enabled")
+                )
+            uow.raise_event(SecondFactorDisabled(user_id=command.user_id, by_admin=True))
+            return Success(None)
+
+        reset_done = await self._runner.run(note, reset)
+        if isinstance(reset_done, Success):
+            self._logger.info("mfa_reset_by_admin", user_id=str(command.user_id))
+        return reset_done
 
 
 class ListUsersHandler:

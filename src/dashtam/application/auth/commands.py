@@ -14,6 +14,7 @@ from dashtam.domain.users.entities import User
 class LogIn:
     email: str
     password: str = field(repr=False)
+    remember_me: bool = False
     context: AuditContext = field(default_factory=AuditContext)
 
 
@@ -30,6 +31,30 @@ class TokenPair:
     expires_in: int
     user_id: UUID
     session_id: UUID
+    # The password no longer meets the policy (e.g. shorter than 15 characters): it still
+    # works, and the client is told a change is recommended.
+    password_change_recommended: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MfaRequired:
+    """The password was right; a second factor completes the log-in (``POST /sessions/mfa``)."""
+
+    mfa_ticket: str = field(repr=False)
+    expires_in: int
+
+
+LoginOutcome = TokenPair | MfaRequired
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompleteMfaLogIn:
+    """The second step of a log-in: the ticket and either a TOTP code or a recovery code."""
+
+    mfa_ticket: str = field(repr=False)
+    code: str | None = field(default=None, repr=False)
+    recovery_code: str | None = field(default=None, repr=False)
+    context: AuditContext = field(default_factory=AuditContext)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,4 +69,10 @@ class Principal:
 class RevokeSession:
     principal: Principal
     session_id: UUID
+    context: AuditContext
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RevokeOtherSessions:
+    principal: Principal
     context: AuditContext

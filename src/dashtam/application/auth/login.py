@@ -3,30 +3,44 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime
 
-from dashtam.application.auth.commands import LogIn, RefreshTokens, TokenPair
+from dashtam.application.auth.commands import (
+    LogIn,
+    LoginOutcome,
+    MfaRequired,
+    RefreshTokens,
+    TokenPair,
+)
+from dashtam.application.auth.opening import SessionOpener, token_pair
 from dashtam.application.auth.throttle import account_key, check_throttle
 from dashtam.application.auth.timing import DummyPasswordCheck
 from dashtam.application.lifecycle import AuditNote, Audits, UseCaseRunner
 from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from dashtam.core.clock import utcnow
 from dashtam.core.errors import AuthenticationError, Error
-from dashtam.core.ids import new_id
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.audit import AuditAction, ResourceType
-from dashtam.domain.auth.entities import AuthSession, LoginAttempt, RefreshToken, ThrottlePolicy
+from dashtam.domain.auth.entities import (
+    AuthSession,
+    LoginAttempt,
+    RefreshToken,
+    SessionPolicy,
+    ThrottlePolicy,
+)
 from dashtam.domain.auth.events import RefreshTokenReuseDetected, UserLoggedIn, UserLoginFailed
+from dashtam.domain.auth.second_factor import MFA_TICKET_LIFETIME, MfaChallenge
 from dashtam.domain.protocols.identifiers import IdentifierDigest
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.domain.protocols.password_hasher import PasswordHasher
+from dashtam.domain.protocols.second_factor import MfaSecrets
 from dashtam.domain.protocols.tokens import TokenService
 from dashtam.domain.users.entities import User
+from dashtam.domain.users.password_policy import PasswordPolicy
 from dashtam.domain.users.value_objects import Email
 
 INVALID_CREDENTIALS = "invalid email or password"
-MAX_SESSION_LIFETIME = timedelta(days=90)
 
 
 def _bad_credentials() -> AuthenticationError:
@@ -46,21 +60,13 @@ _LOGIN = Audits(
 )
 # Counting the attempt is a step: its success is told by the log-in's own record.
 _COUNTING = replace(_LOGIN, action=None, failure_event=None)
+_PASSWORD_VERIFIED = replace(_LOGIN, action=AuditAction.USER_LOGIN_SECOND_FACTOR_REQUIRED)
 
 
-def token_pair(
-    tokens: TokenService, session: AuthSession, refresh_token: str, now: datetime
-) -> TokenPair:
-    """What the caller gets for an open session: a new access token and ``refresh_token``."""
-    return TokenPair(
-        access_token=tokens.issue_access_token(
-            user_id=session.user_id, session_id=session.id, now=now
-        ),
-        refresh_token=refresh_token,
-        expires_in=int(tokens.access_token_ttl.total_seconds()),
-        user_id=session.user_id,
-        session_id=session.id,
-    )
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    user: User | None
+    has_second_factor: bool
 
 
 class LoginHandler:
@@ -69,7 +75,9 @@ class LoginHandler:
     The attempt is counted as failed and committed *before* the password is checked, under
     the account's lock: a burst of parallel guesses cannot slip past the limit. The slow hash
     check runs outside any transaction, as slowly for every outcome. A success removes the
-    provisional failure and records a success, which resets the count.
+    provisional failure and records a success, which resets the count. An account with a
+    second factor gets a ticket instead of a session: the count is reset only once the second
+    factor is proven too, so a known password does not buy unlimited code guesses.
     """
 
     def __init__(
@@ -81,19 +89,24 @@ class LoginHandler:
         dummy_check: DummyPasswordCheck,
         identifier_digest: IdentifierDigest,
         logger: LoggerProtocol,
+        mfa_secrets: MfaSecrets,
+        password_policy: PasswordPolicy | None = None,
+        session_policy: SessionPolicy | None = None,
         throttle: ThrottlePolicy | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._runner = UseCaseRunner(uow_factory, logger=logger)
         self._hasher = hasher
-        self._tokens = tokens
+        self._opener = SessionOpener(tokens=tokens, policy=session_policy or SessionPolicy())
         self._dummy_check = dummy_check
         self._identifier_digest = identifier_digest
         self._logger = logger
+        self._mfa_secrets = mfa_secrets
+        self._password_policy = password_policy or PasswordPolicy()
         self._throttle = throttle or ThrottlePolicy()
         self._clock = clock
 
-    async def handle(self, command: LogIn) -> Result[TokenPair, Error]:
+    async def handle(self, command: LogIn) -> Result[LoginOutcome, Error]:
         now = self._clock()
         attempt = LoginAttempt(
             account_key=account_key(command.email),
@@ -108,7 +121,7 @@ class LoginHandler:
         )
         if isinstance(counted, Failure):
             return counted
-        user = counted.value
+        user = counted.value.user
         if user is None or user.is_closed:
             await self._dummy_check.verify(command.password)
             return await self._rejected(failing, user, "unknown_account")
@@ -116,11 +129,19 @@ class LoginHandler:
             return await self._rejected(failing, user, "wrong_password")
         if not user.can_log_in:
             return await self._rejected(failing, user, "account_disabled")
-        return await self._open_session(command, user, attempt, now)
+        second_factor = counted.value.has_second_factor
+        # A password that no longer meets the policy still works until it is changed.
+        weak = self._password_policy.check(
+            command.password, email=user.email, second_factor=second_factor
+        )
+        rehashed = await self._rehashed(user, command.password)
+        if second_factor:
+            return await self._challenge(command, user, attempt, now, rehashed, weak.is_failure())
+        return await self._open_session(command, user, attempt, now, rehashed, weak.is_failure())
 
     async def _count(
         self, uow: UnitOfWork, command: LogIn, failing: AuditNote, attempt: LoginAttempt
-    ) -> Result[User | None, Error]:
+    ) -> Result[_Counted, Error]:
         """Step 1, committed on its own: the attempt counted as a failure, and its user."""
         locked = await uow.login_attempts.lock_account(attempt.account_key)
         if isinstance(locked, Failure):
@@ -135,6 +156,7 @@ class LoginHandler:
         if isinstance(throttled, Failure):
             return throttled
         user: User | None = None
+        second_factor = False
         match Email.parse(command.email):
             case Success(email):
                 found = await uow.users.find_by_email(email)
@@ -143,16 +165,20 @@ class LoginHandler:
                 user = found.value
         if user is not None:
             failing.resource_id = failing.actor_id = user.id
+            factor = await uow.second_factors.get_totp(user.id)
+            if isinstance(factor, Failure):
+                return factor
+            second_factor = factor.value is not None and factor.value.is_confirmed
         # Fail closed: an attempt that cannot be counted is not checked either.
         provisional = await uow.login_attempts.add(attempt)
-        return provisional.map(lambda _: user)
+        return provisional.map(lambda _: _Counted(user, second_factor))
 
     async def _rejected(
         self, failing: AuditNote, user: User | None, reason: str
-    ) -> Result[TokenPair, Error]:
+    ) -> Result[LoginOutcome, Error]:
         """The failure keeps its event (the attempt was counted already)."""
 
-        async def reject(uow: UnitOfWork) -> Result[TokenPair, Error]:
+        async def reject(uow: UnitOfWork) -> Result[LoginOutcome, Error]:
             uow.raise_event(UserLoginFailed(user_id=user.id if user else None, reason=reason))
             failing.keep_failure()
             failing.failed_because(reason)
@@ -160,49 +186,78 @@ class LoginHandler:
 
         return await self._runner.run(failing, reject)
 
-    async def _open_session(
-        self, command: LogIn, user: User, counted: LoginAttempt, now: datetime
-    ) -> Result[TokenPair, Error]:
-        context = command.context
-        refresh_token = self._tokens.new_refresh_token()
-        session = AuthSession(
-            user_id=user.id,
-            expires_at=now + self._tokens.refresh_token_ttl,
-            ip_address=context.ip_address,
-            user_agent=context.user_agent,
-            created_at=now,
-            last_used_at=now,
-        )
-        if self._hasher.needs_rehash(user.password_hash):
-            # Parameters were raised since this hash was made: upgrade it while we can.
-            user.password_hash = await self._hasher.hash(command.password)
-            rehashed = True
-        else:
-            rehashed = False
-        note = _LOGIN.note(context, resource_id=user.id, actor_id=user.id)
-        note.on_success(resource=(ResourceType.SESSION, session.id))
+    async def _rehashed(self, user: User, password: str) -> bool:
+        if not self._hasher.needs_rehash(user.password_hash):
+            return False
+        # Parameters were raised since this hash was made: upgrade it while we can.
+        user.password_hash = await self._hasher.hash(password)
+        return True
 
-        async def open_session(uow: UnitOfWork) -> Result[None, Error]:
+    async def _challenge(
+        self,
+        command: LogIn,
+        user: User,
+        counted: LoginAttempt,
+        now: datetime,
+        rehashed: bool,
+        weak_password: bool,
+    ) -> Result[LoginOutcome, Error]:
+        """The password was right: a ticket for the second step, and no session yet."""
+        ticket = self._mfa_secrets.new_ticket()
+        challenge = MfaChallenge(
+            user_id=user.id,
+            ticket_hash=self._mfa_secrets.ticket_digest(ticket),
+            expires_at=now + MFA_TICKET_LIFETIME,
+            remember_me=command.remember_me,
+            password_change_recommended=weak_password,
+            ip_address=command.context.ip_address,
+            user_agent=command.context.user_agent,
+            created_at=now,
+        )
+        note = _PASSWORD_VERIFIED.note(command.context, resource_id=user.id, actor_id=user.id)
+
+        async def open_challenge(uow: UnitOfWork) -> Result[LoginOutcome, Error]:
+            # The password was no failure: uncount it, but record no success until the second
+            # factor is proven (a success would reset the account's count).
             steps: list[Result[object, Error]] = [
-                await uow.sessions.add(session),
-                await uow.refresh_tokens.add(
-                    RefreshToken(
-                        session_id=session.id,
-                        token_hash=self._tokens.hash_refresh_token(refresh_token),
-                        expires_at=session.expires_at,
-                        created_at=now,
-                    )
-                ),
-                # It was no failure after all: uncount it (for the per-ip limit too) and
-                # record the success, which resets the account's count.
                 await uow.login_attempts.remove(counted.id),
-                await uow.login_attempts.add(replace(counted, id=new_id(), succeeded=True)),
+                await uow.mfa_challenges.add(challenge),
             ]
             if rehashed:
                 steps.append(await uow.users.update(user))
-            for step in steps:
-                if isinstance(step, Failure):
-                    return step
+            if (failed := next((s for s in steps if isinstance(s, Failure)), None)) is not None:
+                return failed
+            expires_in = int(MFA_TICKET_LIFETIME.total_seconds())
+            return Success(MfaRequired(mfa_ticket=ticket, expires_in=expires_in))
+
+        return await self._runner.run(note, open_challenge)
+
+    async def _open_session(
+        self,
+        command: LogIn,
+        user: User,
+        counted: LoginAttempt,
+        now: datetime,
+        rehashed: bool,
+        weak_password: bool,
+    ) -> Result[LoginOutcome, Error]:
+        opening = self._opener.prepare(
+            user_id=user.id,
+            context=command.context,
+            remember_me=command.remember_me,
+            second_factor=False,
+            now=now,
+        )
+        session = opening.session
+        note = _LOGIN.note(command.context, resource_id=user.id, actor_id=user.id)
+        note.on_success(resource=(ResourceType.SESSION, session.id))
+
+        async def open_session(uow: UnitOfWork) -> Result[None, Error]:
+            written = await self._opener.write(uow, opening, counted=counted, now=now)
+            if isinstance(written, Failure):
+                return written
+            if rehashed and isinstance(updated := await uow.users.update(user), Failure):
+                return updated
             uow.raise_event(UserLoggedIn(user_id=user.id, session_id=session.id))
             return Success(None)
 
@@ -210,7 +265,7 @@ class LoginHandler:
         if isinstance(opened, Failure):
             return opened
         self._logger.info("user_logged_in", user_id=str(user.id), session_id=str(session.id))
-        return Success(token_pair(self._tokens, session, refresh_token, now))
+        return Success(self._opener.pair(opening, now, password_change_recommended=weak_password))
 
     def _attempted_email(self, command: LogIn) -> dict[str, object]:
         """What the trail may keep of the typed address: never the raw text.
@@ -244,10 +299,12 @@ class RefreshTokensHandler:
         uow_factory: UnitOfWorkFactory,
         tokens: TokenService,
         logger: LoggerProtocol,
+        session_policy: SessionPolicy | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._runner = UseCaseRunner(uow_factory, logger=logger)
         self._tokens = tokens
+        self._session_policy = session_policy or SessionPolicy()
         self._logger = logger
         self._clock = clock
 
@@ -298,10 +355,8 @@ class RefreshTokensHandler:
             note.failed_because("account_disabled")
             return Failure(_bad_refresh())
         session.last_used_at = now
-        # Sliding expiry, capped: a session lives at most MAX_SESSION_LIFETIME after log-in.
-        session.expires_at = min(
-            now + self._tokens.refresh_token_ttl, session.created_at + MAX_SESSION_LIFETIME
-        )
+        # Sliding expiry (the idle timeout), capped by the session's absolute lifetime.
+        session.expires_at = self._session_policy.ends_at(session, now=now)
         added = await uow.refresh_tokens.add(
             RefreshToken(
                 session_id=session.id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from dashtam.application.auth.commands import Principal, RevokeSession
+from dashtam.application.auth.commands import Principal, RevokeOtherSessions, RevokeSession
 from dashtam.application.lifecycle import Audits, ReadRunner, UseCaseRunner
 from dashtam.application.reads import ReadUnitOfWork, ReadUnitOfWorkFactory
 from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -124,4 +124,44 @@ class RevokeSessionHandler:
         revoked = await self._runner.run(note, revoke)
         if isinstance(revoked, Success):
             self._logger.info("session_revoked", session_id=str(command.session_id))
+        return revoked
+
+
+class RevokeOtherSessionsHandler:
+    """Ends every session of the caller but the current one ("log out other devices")."""
+
+    audits = Audits(action=AuditAction.SESSIONS_OTHERS_REVOKED, resource_type=ResourceType.SESSION)
+
+    def __init__(
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        logger: LoggerProtocol,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._runner = UseCaseRunner(uow_factory)
+        self._logger = logger
+        self._clock = clock
+
+    async def handle(self, command: RevokeOtherSessions) -> Result[int, Error]:
+        now = self._clock()
+        user_id, current = command.principal.user.id, command.principal.session.id
+        note = self.audits.note(command.context, resource_id=current, actor_id=user_id)
+
+        async def revoke(uow: UnitOfWork) -> Result[int, Error]:
+            revoked = await uow.sessions.revoke_all(
+                user_id, reason="revoked_by_user", now=now, keep=current
+            )
+            if isinstance(revoked, Failure):
+                return revoked
+            for session_id in revoked.value:
+                uow.raise_event(
+                    SessionRevoked(user_id=user_id, session_id=session_id, reason="revoked_by_user")
+                )
+            note.on_success(sessions_revoked=len(revoked.value))
+            return Success(len(revoked.value))
+
+        revoked = await self._runner.run(note, revoke)
+        if isinstance(revoked, Success):
+            self._logger.info("other_sessions_revoked", count=revoked.value)
         return revoked

@@ -1,5 +1,6 @@
 """Re-sealing stored secrets under the current key (``dashtam credentials rotate``): the
-accesses of live connections and the signing secrets of webhook endpoints.
+accesses of live connections, the signing secrets of webhook endpoints and the secrets of
+TOTP authenticators.
 
 All in one transaction: either every credential that needed it is under the new key, or none
 changed. A credential that no configured key opens is counted and left as it is (removing
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
+from dashtam.application.auth.second_factor import totp_context
 from dashtam.application.lifecycle import AuditNote, Audits, UseCaseRunner
 from dashtam.application.live.connect import credentials_context
 from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -51,6 +53,7 @@ class RotateCredentialsHandler:
         kinds: tuple[tuple[Pages, Store, Context], ...] = (
             (_connection_pages(uow), uow.sync_state.store_credentials, credentials_context),
             (uow.webhooks.sealed_secrets, uow.webhooks.store_secret, secret_context),
+            (uow.second_factors.sealed_secrets, uow.second_factors.store_secret, totp_context),
         )
         for pages, store, context in kinds:
             after: UUID | None = None

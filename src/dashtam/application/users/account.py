@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from dashtam.application.auth.throttle import account_key, check_throttle
@@ -15,6 +15,7 @@ from dashtam.core.errors import ConflictError, Error, NotFoundError, ValidationE
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.audit import AuditAction, ResourceType
 from dashtam.domain.auth.entities import LoginAttempt, ThrottlePolicy
+from dashtam.domain.auth.second_factor import TotpFactor
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.domain.protocols.password_hasher import PasswordHasher
 from dashtam.domain.users.entities import User
@@ -34,7 +35,19 @@ def _wrong_password(field: str) -> ValidationError:
     )
 
 
-class _PasswordConfirmed:
+@dataclass(frozen=True, slots=True)
+class Confirmed:
+    """The caller, once their password is confirmed, and their authenticator if any."""
+
+    user: User
+    factor: TotpFactor | None
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.factor is not None and self.factor.is_confirmed
+
+
+class PasswordConfirmed:
     """Shared steps: load the caller, respect throttling, check a password off the loop."""
 
     audits: Audits
@@ -55,13 +68,22 @@ class _PasswordConfirmed:
         self._clock = clock
 
     async def _confirm(
-        self, note: AuditNote, *, expected_version: int, password: str, field: str, now: datetime
-    ) -> Result[User, Error]:
-        """The caller as loaded, once ``password`` is confirmed as theirs; failures recorded."""
+        self,
+        note: AuditNote,
+        *,
+        expected_version: int,
+        password: str | None,
+        field: str,
+        now: datetime,
+    ) -> Result[Confirmed, Error]:
+        """The caller as loaded, once ``password`` is confirmed as theirs; failures recorded.
+
+        ``password=None``: the caller proved it moments ago (a fresh log-in); only loaded.
+        """
         user_id = note.actor_id
         checking = replace(self.audits, action=None).note(note.context, actor_id=user_id)
 
-        async def load(uow: UnitOfWork) -> Result[User, Error]:
+        async def load(uow: UnitOfWork) -> Result[Confirmed, Error]:
             checking.nothing_changed()  # a read: nothing to commit
             loaded = await uow.users.get(user_id) if user_id is not None else Success(None)
             if isinstance(loaded, Failure):
@@ -80,22 +102,33 @@ class _PasswordConfirmed:
                 ip_address=checking.context.ip_address,
                 now=now,
             )
-            return throttled.map(lambda _: user)
+            if isinstance(throttled, Failure):
+                return throttled
+            factor = await uow.second_factors.get_totp(user.id)
+            return factor.map(lambda found: Confirmed(user, found))
 
         loaded = await self._runner.run(checking, load)
-        if isinstance(loaded, Failure) or await self._hasher.verify(
-            loaded.value.password_hash, password
-        ):
+        if isinstance(loaded, Failure) or password is None:
             return loaded
-        user = loaded.value
+        if await self._hasher.verify(loaded.value.user.password_hash, password):
+            return loaded
+        user = loaded.value.user
 
-        async def count_the_guess(uow: UnitOfWork) -> Result[User, Error]:
-            # A wrong password here is a guess with a stolen token: it counts like a failed
-            # log-in, and the count is kept with the failure record (not rolled back).
+        return await self.count_guess(
+            checking, user, now, reason="wrong_password", error=_wrong_password(field)
+        )
+
+    async def count_guess(
+        self, checking: AuditNote, user: User, now: datetime, *, reason: str, error: Error
+    ) -> Failure[Error]:
+        """A wrong secret from a logged-in caller is a guess with a stolen token: it counts
+        like a failed log-in, and the count is kept with the failure record."""
+
+        async def count(uow: UnitOfWork) -> Result[None, Error]:
             added = await uow.login_attempts.add(
                 LoginAttempt(
                     account_key=account_key(user.email.value),
-                    ip_address=note.context.ip_address,
+                    ip_address=checking.context.ip_address,
                     succeeded=False,
                     created_at=now,
                 )
@@ -103,13 +136,15 @@ class _PasswordConfirmed:
             if isinstance(added, Failure):
                 return added
             checking.keep_failure()
-            checking.failed_because("wrong_password")
-            return Failure(_wrong_password(field))
+            checking.failed_because(reason)
+            return Failure(error)
 
-        return await self._runner.run(checking, count_the_guess)
+        counted = await self._runner.run(checking, count)
+        assert isinstance(counted, Failure)
+        return counted
 
 
-class ChangePasswordHandler(_PasswordConfirmed):
+class ChangePasswordHandler(PasswordConfirmed):
     """Needs the current password; ends every other session; a concurrent change gets 409."""
 
     audits = Audits(
@@ -146,10 +181,14 @@ class ChangePasswordHandler(_PasswordConfirmed):
         if isinstance(confirmed, Failure):
             return confirmed
         # Versioned as the caller saw it: a change committed meanwhile makes the update a 409.
-        user = confirmed.value
-        policy = self._policy.check(command.new_password, email=user.email)
+        user = confirmed.value.user
+        policy = self._policy.check(
+            command.new_password,
+            email=user.email,
+            second_factor=confirmed.value.has_second_factor,
+        )
         if isinstance(policy, Failure):
-            error = replace(policy.error, details={"field": "new_password"})
+            error = replace(policy.error, details={**policy.error.details, "field": "new_password"})
             return await self._runner.refuse(note, error)
         user.password_hash = await self._hasher.hash(command.new_password)
 
@@ -172,7 +211,7 @@ class ChangePasswordHandler(_PasswordConfirmed):
         return changed
 
 
-class CloseAccountHandler(_PasswordConfirmed):
+class CloseAccountHandler(PasswordConfirmed):
     """Closes the caller's account: no more log-ins, personal data removed, audit kept."""
 
     audits = Audits(
@@ -193,7 +232,7 @@ class CloseAccountHandler(_PasswordConfirmed):
         )
         if isinstance(confirmed, Failure):
             return confirmed
-        user = confirmed.value
+        user = confirmed.value.user
         user.close(now)
 
         async def close(uow: UnitOfWork) -> Result[None, Error]:
@@ -202,6 +241,10 @@ class CloseAccountHandler(_PasswordConfirmed):
                 return updated
             revoked = await uow.sessions.revoke_all(user.id, reason="account_closed", now=now)
             if isinstance(revoked, Success):
+                # A closed account keeps no personal data: its authenticator secret goes too.
+                removed = await uow.second_factors.remove_all(user.id)
+                if isinstance(removed, Failure):
+                    return removed
                 uow.raise_event(UserAccountClosed(user_id=user.id))
             return revoked.map(lambda _: None)
 

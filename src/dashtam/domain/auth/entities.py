@@ -23,6 +23,9 @@ class AuthSession:
     last_used_at: datetime = field(default_factory=utcnow)
     revoked_at: datetime | None = None
     revoked_reason: str | None = None
+    remember_me: bool = False
+    # Opened (or later confirmed) with a second factor: what "MFA required" asks of a session.
+    second_factor: bool = False
     version: int = 1
 
     def is_active(self, now: datetime) -> bool:
@@ -77,3 +80,25 @@ class ThrottlePolicy:
             return None
         frees_at = recent[len(recent) - limit] + self.window
         return max(1, int((frees_at - now).total_seconds()) + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    """How long a session lives (NIST SP 800-63B-4 section 2.2.3, OWASP ASVS 5.0 V7.3).
+
+    A session ends after ``idle_timeout`` without a refresh, and in any case ``lifetime``
+    after its log-in. "Remember me" asks for a long-lived session: its own, longer, bounds.
+    """
+
+    idle_timeout: timedelta = timedelta(hours=1)
+    lifetime: timedelta = timedelta(hours=24)
+    remember_me_idle_timeout: timedelta = timedelta(days=7)
+    remember_me_lifetime: timedelta = timedelta(days=30)
+
+    def ends_at(self, session: AuthSession, *, now: datetime) -> datetime:
+        """When ``session`` ends if it is used at ``now`` (log-in or refresh)."""
+        if session.remember_me:
+            idle, lifetime = self.remember_me_idle_timeout, self.remember_me_lifetime
+        else:
+            idle, lifetime = self.idle_timeout, self.lifetime
+        return min(now + idle, session.created_at + lifetime)

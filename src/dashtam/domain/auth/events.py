@@ -42,3 +42,36 @@ class RefreshTokenReuseDetected(DomainEvent):
     session_id: UUID
 
     event_type: ClassVar[str] = "RefreshTokenReuseDetected"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecondFactorEnabled(DomainEvent):
+    user_id: UUID
+    method: str  # "totp"
+
+    event_type: ClassVar[str] = "SecondFactorEnabled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecondFactorDisabled(DomainEvent):
+    """``by_admin``: an administrator reset it (a lost device), not the user."""
+
+    user_id: UUID
+    by_admin: bool
+
+    event_type: ClassVar[str] = "SecondFactorDisabled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecoveryCodeUsed(DomainEvent):
+    user_id: UUID
+    remaining: int
+
+    event_type: ClassVar[str] = "RecoveryCodeUsed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecoveryCodesRegenerated(DomainEvent):
+    user_id: UUID
+
+    event_type: ClassVar[str] = "RecoveryCodesRegenerated"

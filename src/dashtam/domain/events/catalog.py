@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dashtam.domain.accounts.events import AccountDeleted
 from dashtam.domain.auth.events import (
+    RecoveryCodesRegenerated,
+    RecoveryCodeUsed,
     RefreshTokenReuseDetected,
+    SecondFactorDisabled,
+    SecondFactorEnabled,
     SessionRevoked,
     UserLoggedIn,
     UserLoginFailed,
@@ -37,6 +41,10 @@ _ALL: tuple[type[DomainEvent], ...] = (
     UserLoginFailed,
     SessionRevoked,
     RefreshTokenReuseDetected,
+    SecondFactorEnabled,
+    SecondFactorDisabled,
+    RecoveryCodeUsed,
+    RecoveryCodesRegenerated,
     ProviderConnected,
     ProviderDisconnected,
     StatementImported,

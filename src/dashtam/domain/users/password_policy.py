@@ -1,4 +1,4 @@
-"""Password policy per NIST SP 800-63B: length bounds, a blocklist, no composition rules."""
+"""Password policy per NIST SP 800-63B-4: length bounds, a blocklist, no composition rules."""
 
 from __future__ import annotations
 
@@ -27,8 +27,11 @@ class PasswordPolicy:
     def with_blocklist(cls, entries: Iterable[str]) -> PasswordPolicy:
         return cls(frozenset(entry.strip().lower() for entry in entries if entry.strip()))
 
-    def check(self, password: str, *, email: Email | None = None) -> Result[None, ValidationError]:
-        length = check_password_policy(password)
+    def check(
+        self, password: str, *, email: Email | None = None, second_factor: bool = False
+    ) -> Result[None, ValidationError]:
+        """``second_factor``: the account has one, so the shorter minimum applies."""
+        length = check_password_policy(password, second_factor=second_factor)
         if isinstance(length, Failure):
             return length
         folded = password.strip().lower()

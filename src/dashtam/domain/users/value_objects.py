@@ -33,18 +33,37 @@ class Email:
         return self.value
 
 
-MIN_PASSWORD_LENGTH = 12
+# NIST SP 800-63B-4 section 3.1.1.2: at least 15 characters for a password that is the only
+# factor, at least 8 for one used with a second factor; at least 64 must be accepted.
+MIN_PASSWORD_LENGTH = 15
+MIN_PASSWORD_LENGTH_WITH_SECOND_FACTOR = 8
 MAX_PASSWORD_LENGTH = 128
 
 
-def check_password_policy(password: str) -> Result[None, ValidationError]:
-    """NIST SP 800-63B length bounds; no composition rules."""
-    if len(password) < MIN_PASSWORD_LENGTH:
+def minimum_password_length(*, second_factor: bool) -> int:
+    return MIN_PASSWORD_LENGTH_WITH_SECOND_FACTOR if second_factor else MIN_PASSWORD_LENGTH
+
+
+def check_password_policy(
+    password: str, *, second_factor: bool = False
+) -> Result[None, ValidationError]:
+    """NIST SP 800-63B-4 length bounds; no composition rules."""
+    minimum = minimum_password_length(second_factor=second_factor)
+    if len(password) < minimum:
+        why = (
+            "with a second factor enabled"
+            if second_factor
+            else "while the password is the only factor (8 once a second factor is enabled)"
+        )
         return Failure(
             ValidationError(
-                f"password must be at least {MIN_PASSWORD_LENGTH} characters",
+                f"password must be at least {minimum} characters {why}",
                 code="password_too_short",
-                details={"field": "password"},
+                details={
+                    "field": "password",
+                    "min_length": minimum,
+                    "applies": "with_second_factor" if second_factor else "password_only",
+                },
             )
         )
     if len(password) > MAX_PASSWORD_LENGTH:
@@ -52,7 +71,7 @@ def check_password_policy(password: str) -> Result[None, ValidationError]:
             ValidationError(
                 f"password must be at most {MAX_PASSWORD_LENGTH} characters",
                 code="password_too_long",
-                details={"field": "password"},
+                details={"field": "password", "max_length": MAX_PASSWORD_LENGTH},
             )
         )
     return Success(None)

@@ -27,6 +27,7 @@ from dashtam.infrastructure.persistence.repositories.holdings import SqlHoldingR
 from dashtam.infrastructure.persistence.repositories.investment_transactions import (
     SqlInvestmentTransactionRepository,
 )
+from dashtam.infrastructure.persistence.repositories.second_factor import SqlSecondFactorRepository
 from dashtam.infrastructure.persistence.repositories.securities import SqlSecurityRepository
 from dashtam.infrastructure.persistence.repositories.transaction_feed import SqlTransactionFeed
 from dashtam.infrastructure.persistence.repositories.transactions import SqlTransactionRepository
@@ -54,6 +55,7 @@ class SqlReadUnitOfWork:
     holdings: SqlHoldingRepository
     investment_transactions: SqlInvestmentTransactionRepository
     webhooks: SqlWebhookRepository
+    second_factors: SqlSecondFactorRepository
 
     def __init__(
         self,
@@ -87,6 +89,7 @@ class SqlReadUnitOfWork:
         self.holdings = SqlHoldingRepository(session=self._session)
         self.investment_transactions = SqlInvestmentTransactionRepository(session=self._session)
         self.webhooks = SqlWebhookRepository(session=self._session)
+        self.second_factors = SqlSecondFactorRepository(session=self._session)
         return self
 
     async def __aexit__(

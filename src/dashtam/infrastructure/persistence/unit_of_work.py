@@ -36,6 +36,10 @@ from dashtam.infrastructure.persistence.repositories.holdings import SqlHoldingR
 from dashtam.infrastructure.persistence.repositories.investment_transactions import (
     SqlInvestmentTransactionRepository,
 )
+from dashtam.infrastructure.persistence.repositories.second_factor import (
+    SqlMfaChallengeRepository,
+    SqlSecondFactorRepository,
+)
 from dashtam.infrastructure.persistence.repositories.securities import SqlSecurityRepository
 from dashtam.infrastructure.persistence.repositories.sync_state import SqlSyncStateRepository
 from dashtam.infrastructure.persistence.repositories.transactions import SqlTransactionRepository
@@ -70,6 +74,8 @@ class SqlUnitOfWork:
     holdings: SqlHoldingRepository
     investment_transactions: SqlInvestmentTransactionRepository
     webhooks: SqlWebhookRepository
+    second_factors: SqlSecondFactorRepository
+    mfa_challenges: SqlMfaChallengeRepository
 
     def __init__(
         self,
@@ -108,6 +114,8 @@ class SqlUnitOfWork:
         self.holdings = SqlHoldingRepository(session=self._session)
         self.investment_transactions = SqlInvestmentTransactionRepository(session=self._session)
         self.webhooks = SqlWebhookRepository(session=self._session)
+        self.second_factors = SqlSecondFactorRepository(session=self._session)
+        self.mfa_challenges = SqlMfaChallengeRepository(session=self._session)
         return self
 
     async def __aexit__(

@@ -33,6 +33,7 @@ from dashtam.presentation.api.middleware import (
 )
 from dashtam.presentation.api.openapi import install_openapi
 from dashtam.presentation.api.problems import install_problem_handlers
+from dashtam.presentation.api.users.mfa_router import router as mfa_router
 from dashtam.presentation.api.users.router import router as users_router
 from dashtam.presentation.api.webhooks.router import router as webhooks_router
 
@@ -172,6 +173,7 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
     install_openapi(app)
     app.include_router(health_router)
     app.include_router(users_router)
+    app.include_router(mfa_router)
     app.include_router(auth_router)
     app.include_router(admin_router)
     app.include_router(connections_router)

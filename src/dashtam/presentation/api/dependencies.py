@@ -90,11 +90,18 @@ async def get_admin(
     container: ContainerDep,
     context: AuthenticatedContextDep,
 ) -> Principal:
-    """The caller, if an administrator; anyone else gets 403 and the refusal is audited."""
+    """The caller, if an administrator; anyone else gets 403 and the refusal is audited.
+
+    With ``DASHTAM_REQUIRE_MFA_FOR_ADMINS``, an administrator's session must have proven a
+    second factor too.
+    """
+    reason = "not_an_admin"
     if principal.user.is_admin:
-        return principal
+        if principal.session.second_factor or not container.settings.require_mfa_for_admins:
+            return principal
+        reason = "mfa_required"
     denied = await container.deny_admin_access_handler().handle(
-        DenyAdminAccess(path=request.url.path, context=context)
+        DenyAdminAccess(path=request.url.path, context=context, reason=reason)
     )
     raise ProblemError(denied.error)
 

@@ -25,6 +25,11 @@ from dashtam.infrastructure.persistence.models.investments import (
     SecurityModel,
 )
 from dashtam.infrastructure.persistence.models.outbox import EventDeliveryModel, OutboxEventModel
+from dashtam.infrastructure.persistence.models.second_factor import (
+    MfaChallengeModel,
+    RecoveryCodeModel,
+    TotpFactorModel,
+)
 from dashtam.infrastructure.persistence.models.users import UserModel
 from dashtam.infrastructure.persistence.models.webhooks import (
     WebhookDeliveryModel,
@@ -43,10 +48,13 @@ __all__ = [
     "InvestmentBalanceModel",
     "InvestmentTransactionModel",
     "LoginAttemptModel",
+    "MfaChallengeModel",
     "OutboxEventModel",
     "ProviderModel",
+    "RecoveryCodeModel",
     "RefreshTokenModel",
     "SecurityModel",
+    "TotpFactorModel",
     "TransactionChangeModel",
     "TransactionFeedHeadModel",
     "TransactionModel",

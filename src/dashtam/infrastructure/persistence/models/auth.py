@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dashtam.domain.auth.entities import AuthSession, LoginAttempt, RefreshToken
@@ -25,6 +25,10 @@ class AuthSessionModel(BaseMutableModel):
     user_agent: Mapped[str | None] = mapped_column(String(512), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
     revoked_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    remember_me: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=false())
+    second_factor: Mapped[bool] = mapped_column(
+        nullable=False, default=False, server_default=false()
+    )
 
     def to_entity(self) -> AuthSession:
         return AuthSession(
@@ -37,6 +41,8 @@ class AuthSessionModel(BaseMutableModel):
             last_used_at=self.last_used_at,
             revoked_at=self.revoked_at,
             revoked_reason=self.revoked_reason,
+            remember_me=self.remember_me,
+            second_factor=self.second_factor,
             version=self.version,
         )
 
@@ -52,6 +58,8 @@ class AuthSessionModel(BaseMutableModel):
             last_used_at=session.last_used_at,
             revoked_at=session.revoked_at,
             revoked_reason=session.revoked_reason,
+            remember_me=session.remember_me,
+            second_factor=session.second_factor,
             version=session.version,
         )
 
@@ -60,6 +68,7 @@ class AuthSessionModel(BaseMutableModel):
         self.last_used_at = session.last_used_at
         self.revoked_at = session.revoked_at
         self.revoked_reason = session.revoked_reason
+        self.second_factor = session.second_factor
 
 
 class RefreshTokenModel(BaseModel):

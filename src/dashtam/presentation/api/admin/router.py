@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from dashtam.application.admin.commands import MAX_PAGE_SIZE, ListUsers, UpdateUser
+from dashtam.application.auth.mfa_commands import ResetMfa
 from dashtam.application.users.commands import AdminDeleteUser
 from dashtam.core.errors import ValidationError
 from dashtam.domain.users.repository import UserFilter
@@ -114,4 +115,22 @@ async def delete_user(
 ) -> Response:
     command = AdminDeleteUser(user_id=user_id, context=context)
     result = await container.admin_delete_user_handler().handle(command)
+    return respond(result, request, no_content)
+
+
+@router.delete(
+    "/users/{user_id}/mfa",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Reset a user's second factor (a lost device); audited",
+    responses=problems(*ADMIN, 404, 409, 422),
+)
+async def reset_user_mfa(
+    user_id: UUID,
+    request: Request,
+    admin: AdminDep,
+    container: ContainerDep,
+    context: AuthenticatedContextDep,
+) -> Response:
+    command = ResetMfa(user_id=user_id, context=context)
+    result = await container.reset_mfa_handler().handle(command)
     return respond(result, request, no_content)

@@ -7,9 +7,21 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from dashtam.application.auth.commands import LogIn, RefreshTokens, RevokeSession
+from dashtam.application.auth.commands import (
+    CompleteMfaLogIn,
+    LogIn,
+    LoginOutcome,
+    MfaRequired,
+    RefreshTokens,
+    RevokeOtherSessions,
+    RevokeSession,
+)
 from dashtam.presentation.api.auth.schemas import (
     LoginRequest,
+    LoginResponse,
+    MfaLoginRequest,
+    MfaRequiredResponse,
+    OtherSessionsRevoked,
     RefreshRequest,
     SessionList,
     SessionResponse,
@@ -32,10 +44,15 @@ _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 @router.post(
     "/sessions",
-    response_model=TokenResponse,
+    response_model=LoginResponse,
     status_code=status.HTTP_201_CREATED,
     summary="Log in with email and password",
-    responses=problems(401, 409, 413, 422, 429, 503),
+    description="201 with tokens; 200 with an MFA ticket when the account has a second "
+    "factor (complete it with POST /api/v1/sessions/mfa).",
+    responses={
+        200: {"model": MfaRequiredResponse, "description": "A second factor is required"},
+        **problems(401, 409, 413, 422, 429, 503),
+    },
 )
 async def log_in(
     body: LoginRequest,
@@ -43,10 +60,44 @@ async def log_in(
     response: Response,
     container: ContainerDep,
     context: AuditContextDep,
-) -> TokenResponse | JSONResponse:
-    command = LogIn(email=body.email, password=body.password, context=context)
+) -> LoginResponse | JSONResponse:
+    command = LogIn(
+        email=body.email, password=body.password, remember_me=body.remember_me, context=context
+    )
     result = await container.login_handler().handle(command)
-    return respond(result, request, with_headers(response, _NO_STORE, TokenResponse.of))
+    return respond(result, request, with_headers(response, _NO_STORE, _login_response))
+
+
+def _login_response(outcome: LoginOutcome) -> LoginResponse | JSONResponse:
+    if isinstance(outcome, MfaRequired):
+        # No session yet: 200, not 201; the ticket is a credential, never cached either.
+        body = MfaRequiredResponse.of(outcome).model_dump(mode="json")
+        return JSONResponse(body, status_code=status.HTTP_200_OK, headers=_NO_STORE)
+    return LoginResponse.of(outcome)
+
+
+@router.post(
+    "/sessions/mfa",
+    response_model=LoginResponse,
+    status_code=status.HTTP_201_CREATED,
+    summary="Complete a log-in with a TOTP code or a recovery code",
+    responses=problems(401, 409, 413, 422, 429, 503),
+)
+async def complete_mfa_log_in(
+    body: MfaLoginRequest,
+    request: Request,
+    response: Response,
+    container: ContainerDep,
+    context: AuditContextDep,
+) -> LoginResponse | JSONResponse:
+    command = CompleteMfaLogIn(
+        mfa_ticket=body.mfa_ticket,
+        code=body.code,
+        recovery_code=body.recovery_code,
+        context=context,
+    )
+    result = await container.complete_mfa_login_handler().handle(command)
+    return respond(result, request, with_headers(response, _NO_STORE, LoginResponse.of))
 
 
 @router.post(
@@ -99,6 +150,23 @@ async def log_out(
     context: AuthenticatedContextDep,
 ) -> Response:
     return await _revoke(request, principal.session.id, principal, container, context)
+
+
+@router.delete(
+    "/sessions/others",
+    response_model=OtherSessionsRevoked,
+    summary="Log out everywhere else: end all my sessions but this one",
+    responses=problems(*AUTHENTICATED, 409),
+)
+async def log_out_other_sessions(
+    request: Request,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    context: AuthenticatedContextDep,
+) -> OtherSessionsRevoked | JSONResponse:
+    command = RevokeOtherSessions(principal=principal, context=context)
+    result = await container.revoke_other_sessions_handler().handle(command)
+    return respond(result, request, lambda count: OtherSessionsRevoked(revoked=count))
 
 
 @router.delete(
