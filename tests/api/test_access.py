@@ -125,6 +125,7 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("POST", "/api/v1/users"): Spec("public", _one("/api/v1/users")),
     ("POST", "/api/v1/sessions"): Spec("public", _one("/api/v1/sessions")),
     ("POST", "/api/v1/tokens"): Spec("public", _one("/api/v1/tokens")),
+    ("POST", "/api/v1/sessions/mfa"): Spec("public", _one("/api/v1/sessions/mfa")),
     ("GET", "/api/v1/users/me"): Spec("user", _one(ME_URL)),
     ("PATCH", "/api/v1/users/me/password"): Spec(
         "user", _one(f"{ME_URL}/password", json=_PASSWORDS)
@@ -132,6 +133,18 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("DELETE", "/api/v1/users/me"): Spec("user", _one(ME_URL, json={"password": PASSWORD})),
     ("GET", "/api/v1/users/me/net-worth"): Spec("user", _one(f"{ME_URL}/net-worth")),
     ("GET", "/api/v1/sessions"): Spec("user", _one("/api/v1/sessions")),
+    ("DELETE", "/api/v1/sessions/others"): Spec("user", _one("/api/v1/sessions/others")),
+    ("GET", "/api/v1/users/me/mfa"): Spec("user", _one(f"{ME_URL}/mfa")),
+    ("POST", "/api/v1/users/me/mfa/totp"): Spec("user", _one(f"{ME_URL}/mfa/totp")),
+    ("POST", "/api/v1/users/me/mfa/totp/confirm"): Spec(
+        "user", _one(f"{ME_URL}/mfa/totp/confirm", json={"code": "123456"})
+    ),
+    ("POST", "/api/v1/users/me/mfa/recovery-codes"): Spec(
+        "user", _one(f"{ME_URL}/mfa/recovery-codes", json={"code": "123456"})
+    ),
+    ("POST", "/api/v1/users/me/mfa/totp/disable"): Spec(
+        "user", _one(f"{ME_URL}/mfa/totp/disable", json={"password": PASSWORD, "code": "123456"})
+    ),
     ("DELETE", "/api/v1/sessions/current"): Spec("user", _one("/api/v1/sessions/current")),
     ("DELETE", "/api/v1/sessions/{session_id}"): Spec(
         "user", _one("/api/v1/sessions/{session_id}"), frozenset({"session_id"})
@@ -139,6 +152,9 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/admin/users"): Spec("admin", _one("/api/v1/admin/users")),
     ("PATCH", "/api/v1/admin/users/{user_id}"): Spec(
         "admin", _one("/api/v1/admin/users/{user_id}", json={"role": "admin"})
+    ),
+    ("DELETE", "/api/v1/admin/users/{user_id}/mfa"): Spec(
+        "admin", _one("/api/v1/admin/users/{user_id}/mfa")
     ),
     ("DELETE", "/api/v1/admin/users/{user_id}"): Spec(
         "admin", _one("/api/v1/admin/users/{user_id}")

@@ -49,8 +49,15 @@ async def test_log_in_answers_oauth2_tokens_that_must_not_be_cached(
 
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
-    assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in"}
+    assert set(body) == {
+        "access_token",
+        "refresh_token",
+        "token_type",
+        "expires_in",
+        "password_change_recommended",
+    }
     assert body["token_type"] == "bearer"
+    assert body["password_change_recommended"] is False
     assert body["expires_in"] == 900
     assert "no-store" in response.headers["cache-control"]
     claims = jwt.decode(
@@ -67,7 +74,7 @@ async def test_log_in_answers_oauth2_tokens_that_must_not_be_cached(
     assert claims["sid"] == str(session.id)
     assert session.user_id == user_id
     assert (session.ip_address, session.user_agent) == ("127.0.0.1", AGENT)
-    assert session.expires_at - session.created_at == timedelta(days=30)
+    assert session.expires_at - session.created_at == timedelta(hours=1)  # the idle timeout
     [stored] = await fetch(container, RefreshTokenModel)
     assert stored.session_id == session.id
     assert body["refresh_token"] not in stored.token_hash  # only a keyed hash is kept

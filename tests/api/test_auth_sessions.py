@@ -74,6 +74,8 @@ async def test_list_shows_my_active_sessions_and_which_is_current(
             "expires_at",
             "ip_address",
             "user_agent",
+            "remember_me",
+            "second_factor",
             "current",
         }
         assert item["ip_address"] == "127.0.0.1"

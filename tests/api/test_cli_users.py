@@ -63,7 +63,7 @@ async def test_create_admin_then_log_in_as_them(settings: Settings) -> None:
     ("stdin", "message"),
     [
         ("short\n", "at least"),
-        ("password1234\n", "too common"),
+        ("qwerty123456789\n", "too common"),
         ("\n", "no password on standard input"),
     ],
 )

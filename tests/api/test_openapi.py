@@ -21,6 +21,7 @@ UNAUTHENTICATED = {
     ("get", "/ready"),
     ("post", "/api/v1/users"),
     ("post", "/api/v1/sessions"),
+    ("post", "/api/v1/sessions/mfa"),
     ("post", "/api/v1/tokens"),
 }
 NO_DATABASE = {("get", "/health")}
