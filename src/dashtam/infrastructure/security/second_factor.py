@@ -41,7 +41,7 @@ class PyotpTotp:
         matched: int | None = None
         # Every candidate is compared, matched or not: the time taken says nothing.
         for step in (current - 1, current, current + 1):
-            if hmac.compare_digest(totp.generate_otp(step), code):
+            if step >= 0 and hmac.compare_digest(totp.generate_otp(step), code):
                 matched = step
         return matched
 
