@@ -15,6 +15,7 @@ from dashtam.infrastructure.persistence.models import WebhookEndpointModel
 from dashtam.presentation.cli.main import app
 from tests.api.finance_support import sign_up
 from tests.api.live.support import connect_bridge, live_settings, sync
+from tests.api.mfa_support import MFA_LOGIN_URL, code_at, ticket_for, user_with_totp
 from tests.api.support import PASSWORD, FastContainer, bearer, running, tokens_for
 from tests.simplefin_bridge import SimplefinBridge
 
@@ -90,3 +91,22 @@ async def test_an_access_no_key_opens_is_reported_not_lost(
     # Still there, still under the old key: putting the old key back recovers it.
     recovered = await asyncio.to_thread(_rotate, database_url, f"{_key(NEW_KEY)},{_key(OLD_KEY)}")
     assert "credentials: 1 of 1 re-encrypted" in recovered.stdout
+
+
+async def test_rotation_reseals_authenticator_secrets_too(
+    old_key_container: FastContainer, database_url: str
+) -> None:
+    async with running(old_key_container) as (_, client):
+        user = await user_with_totp(client, old_key_container, "ada@example.com")
+
+    rotated = await asyncio.to_thread(_rotate, database_url, f"{_key(NEW_KEY)},{_key(OLD_KEY)}")
+    assert rotated.exit_code == 0, rotated.output
+    assert "credentials: 1 of 1 re-encrypted" in rotated.stdout
+
+    new_only = FastContainer(live_settings(database_url, DASHTAM_CREDENTIALS_KEY=_key(NEW_KEY)))
+    async with running(new_only) as (_, client):
+        ticket = await ticket_for(client, user.email)
+        done = await client.post(
+            MFA_LOGIN_URL, json={"mfa_ticket": ticket, "code": code_at(user.secret, 0)}
+        )
+    assert done.status_code == 201, done.text
