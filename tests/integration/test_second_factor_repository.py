@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from functools import cached_property
 from uuid import UUID
 
 import pytest
@@ -17,16 +16,9 @@ from dashtam.core.clock import utcnow
 from dashtam.core.config import Settings
 from dashtam.core.result import Success
 from dashtam.domain.auth.second_factor import MfaChallenge, RecoveryCode, TotpFactor
-from dashtam.domain.protocols.password_hasher import PasswordHasher
 from dashtam.infrastructure.logging.setup import get_logger
 from dashtam.infrastructure.persistence.unit_of_work import SqlUnitOfWork
-from dashtam.infrastructure.security.password_hasher import Argon2PasswordHasher
-
-
-class FastContainer(Container):
-    @cached_property
-    def password_hasher(self) -> PasswordHasher:
-        return Argon2PasswordHasher(memory_cost_kib=8, time_cost=1)
+from tests.api.support import FastContainer
 
 
 @pytest.fixture
