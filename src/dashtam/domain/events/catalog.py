@@ -11,6 +11,7 @@ from dashtam.domain.auth.events import (
 )
 from dashtam.domain.events.base import DomainEvent
 from dashtam.domain.investments.events import HoldingsUpdated
+from dashtam.domain.personal_tokens.events import PersonalTokenCreated, PersonalTokenRevoked
 from dashtam.domain.providers.events import (
     ConnectionNeedsAttention,
     ProviderConnected,
@@ -37,6 +38,8 @@ _ALL: tuple[type[DomainEvent], ...] = (
     UserLoginFailed,
     SessionRevoked,
     RefreshTokenReuseDetected,
+    PersonalTokenCreated,
+    PersonalTokenRevoked,
     ProviderConnected,
     ProviderDisconnected,
     StatementImported,

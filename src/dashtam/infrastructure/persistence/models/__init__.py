@@ -25,6 +25,7 @@ from dashtam.infrastructure.persistence.models.investments import (
     SecurityModel,
 )
 from dashtam.infrastructure.persistence.models.outbox import EventDeliveryModel, OutboxEventModel
+from dashtam.infrastructure.persistence.models.personal_tokens import PersonalTokenModel
 from dashtam.infrastructure.persistence.models.users import UserModel
 from dashtam.infrastructure.persistence.models.webhooks import (
     WebhookDeliveryModel,
@@ -44,6 +45,7 @@ __all__ = [
     "InvestmentTransactionModel",
     "LoginAttemptModel",
     "OutboxEventModel",
+    "PersonalTokenModel",
     "ProviderModel",
     "RefreshTokenModel",
     "SecurityModel",
