@@ -201,9 +201,12 @@ class CloseAccountHandler(_PasswordConfirmed):
             if isinstance(updated, Failure):
                 return updated
             revoked = await uow.sessions.revoke_all(user.id, reason="account_closed", now=now)
-            if isinstance(revoked, Success):
+            if isinstance(revoked, Failure):
+                return revoked
+            tokens = await uow.personal_tokens.revoke_all(user.id, reason="account_closed", now=now)
+            if isinstance(tokens, Success):
                 uow.raise_event(UserAccountClosed(user_id=user.id))
-            return revoked.map(lambda _: None)
+            return tokens.map(lambda _: None)
 
         closed = await self._runner.run(note, close)
         if isinstance(closed, Success):
