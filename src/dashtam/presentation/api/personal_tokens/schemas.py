@@ -55,8 +55,10 @@ class CreatePersonalTokenRequest(BaseModel):
         examples=[["read"]],
         json_schema_extra=_SCOPES,
     )
+    # Strict: ``true`` or ``"30"`` would be guessed into a lifetime.
     expires_in_days: int = Field(
         default=DEFAULT_LIFETIME_DAYS,
+        strict=True,
         description="Days until the token stops working (a token always expires)",
         json_schema_extra=_LIFETIME,
     )
