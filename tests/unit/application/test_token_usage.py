@@ -120,3 +120,65 @@ async def test_close_writes_what_is_left_or_says_what_was_lost(
     [record] = logger.find("token_usage_lost")
     assert record.fields == {"tokens": 1, "code": "database_error"}
     assert usage.waiting == 0
+
+
+class _Stalled:
+    """A unit of work that never starts: a write cut off by the writer's cancellation."""
+
+    async def __aenter__(self) -> object:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+async def test_a_write_cut_off_by_a_stop_is_written_by_close(
+    store: FakeStore, logger: RecordingLogger, person: User, clock: FakeClock
+) -> None:
+    token = stored_token(store, person, clock, 0)
+    factories = iter([_Stalled, store.uow])
+    usage = BufferedTokenUsage(
+        uow_factory=lambda: next(factories)(),  # type: ignore[operator]
+        logger=logger,
+        interval=0.01,
+    )
+    usage.note(token.id, clock())
+    for _ in range(500):  # until the writer has taken the batch and stalls on it
+        if usage.waiting == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert (usage.waiting, last_used(store, token)) == (0, None)
+
+    await usage.close()
+
+    assert last_used(store, token) == clock()
+
+
+async def test_the_writer_stops_when_idle_and_starts_again_on_use(
+    store: FakeStore, logger: RecordingLogger, person: User, clock: FakeClock
+) -> None:
+    token = stored_token(store, person, clock, 0)
+    usage = BufferedTokenUsage(uow_factory=store.uow, logger=logger, interval=0.01)
+
+    async def settled() -> None:
+        for _ in range(1000):
+            if not usage.writing:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("the writer never stopped")
+
+    try:
+        assert not usage.writing
+        usage.note(token.id, clock())
+        assert usage.writing
+        await settled()  # wrote, then found nothing more to write
+        assert last_used(store, token) == clock()
+
+        later = clock.advance(seconds=5)
+        usage.note(token.id, later)
+        assert usage.writing
+        await settled()
+        assert last_used(store, token) == later
+    finally:
+        await usage.close()

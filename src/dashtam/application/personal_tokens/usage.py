@@ -50,6 +50,11 @@ class BufferedTokenUsage:
     def waiting(self) -> int:
         return len(self._pending)
 
+    @property
+    def writing(self) -> bool:
+        """Whether the background writer runs (only while uses come in)."""
+        return self._task is not None and not self._task.done()
+
     def note(self, token_id: UUID, at: datetime) -> None:
         self._keep(token_id, at)
         self._ensure_running()
@@ -64,11 +69,14 @@ class BufferedTokenUsage:
             marked = await uow.personal_tokens.mark_used(batch)
             return marked if isinstance(marked, Failure) else await uow.commit()
 
-        async with self._uow_factory() as uow:
-            written = await write(uow)
+        try:
+            async with self._uow_factory() as uow:
+                written = await write(uow)
+        except asyncio.CancelledError:  # the writer stopped mid-write: ``close`` writes them
+            self._keep_all(batch)
+            raise
         if isinstance(written, Failure):
-            for token_id, at in batch.items():  # back in line for the next round
-                self._keep(token_id, at)
+            self._keep_all(batch)  # back in line for the next round
             return written
         return Success(len(batch))
 
@@ -91,6 +99,10 @@ class BufferedTokenUsage:
         if known is None or at > known:  # uses noted out of order: the latest wins
             self._pending[token_id] = at
 
+    def _keep_all(self, batch: dict[UUID, datetime]) -> None:
+        for token_id, at in batch.items():
+            self._keep(token_id, at)
+
     def _ensure_running(self) -> None:
         loop = asyncio.get_running_loop()
         task = self._task
@@ -100,9 +112,12 @@ class BufferedTokenUsage:
         self._task = loop.create_task(self._run(), name="dashtam-token-usage")
 
     async def _run(self) -> None:
+        """Write every ``interval`` while uses come in; stop when none did (``note`` restarts)."""
         delay = self._interval
         while True:
             await asyncio.sleep(delay)
+            if not self._pending:
+                return
             flushed = await self.flush()
             if isinstance(flushed, Failure):
                 delay = min(self._max_backoff, delay * 2)
