@@ -237,9 +237,9 @@ async def test_list_shows_my_tokens_newest_first_page_by_page(
     (await create(handlers, stranger)).unwrap()
     (await revoke(handlers, person, mine[0].id)).unwrap()
 
-    first = await handlers.list(ListPersonalTokens(user_id=person.id, limit=2))
+    first = await handlers.list_tokens(ListPersonalTokens(user_id=person.id, limit=2))
     assert [t.name for t in first.unwrap()] == ["t2", "t1"]
-    rest = await handlers.list(
+    rest = await handlers.list_tokens(
         ListPersonalTokens(user_id=person.id, after=first.unwrap()[-1].id, limit=2)
     )
     [oldest] = rest.unwrap()

@@ -148,7 +148,9 @@ class PersonalTokenHandlers:
             self._logger.info("personal_token_revoked", token_id=str(command.token_id))
         return revoked
 
-    async def list(self, query: ListPersonalTokens) -> Result[Sequence[PersonalAccessToken], Error]:
+    async def list_tokens(
+        self, query: ListPersonalTokens
+    ) -> Result[Sequence[PersonalAccessToken], Error]:
         """The caller's own tokens, newest first (an identity read: not audited, like sessions)."""
         limit = max(1, min(query.limit, MAX_TOKEN_PAGE))
         return await self._reads.read(

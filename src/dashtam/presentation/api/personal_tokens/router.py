@@ -87,7 +87,7 @@ async def list_personal_tokens(
         invalid = ValidationError("the cursor is not valid", details={"field": "cursor"})
         return error_response(invalid, request)
     query = ListPersonalTokens(user_id=principal.user.id, after=after, limit=limit)
-    result = await container.identity.personal_token_handlers().list(query)
+    result = await container.identity.personal_token_handlers().list_tokens(query)
     return respond(
         result,
         request,
