@@ -79,17 +79,14 @@ if TYPE_CHECKING:
         UpdateUserHandler,
     )
     from dashtam.application.auth.login import LoginHandler, RefreshTokensHandler
-    from dashtam.application.auth.sessions import (
-        AuthenticateHandler,
-        ListSessionsHandler,
-        RevokeSessionHandler,
-    )
+    from dashtam.application.auth.sessions import ListSessionsHandler, RevokeSessionHandler
     from dashtam.application.auth.timing import DummyPasswordCheck
     from dashtam.application.reads import ReadUnitOfWork
     from dashtam.application.unit_of_work import UnitOfWork
     from dashtam.application.users.account import ChangePasswordHandler, CloseAccountHandler
     from dashtam.application.users.handlers import AdminDeleteUserHandler, RegisterUserHandler
     from dashtam.application.users.queries import FindActiveUser
+    from dashtam.bootstrap_identity import IdentityWiring
     from dashtam.bootstrap_live import LiveSync
     from dashtam.domain.protocols.credentials import CredentialCipher
     from dashtam.domain.protocols.identifiers import IdentifierDigest
@@ -233,6 +230,13 @@ class Container(FinanceWiring, SecondFactorWiring):
         return AesGcmCredentialCipher.from_settings(self.settings)
 
     @cached_property
+    def identity(self) -> IdentityWiring:
+        """Authentication by any token, personal access tokens (see ``bootstrap_identity``)."""
+        from dashtam.bootstrap_identity import IdentityWiring
+
+        return IdentityWiring(self)
+
+    @cached_property
     def live(self) -> LiveSync:
         """Live sources: connecting, syncing (see ``bootstrap_live``)."""
         from dashtam.bootstrap_live import LiveSync
@@ -285,11 +289,6 @@ class Container(FinanceWiring, SecondFactorWiring):
             logger=self.logger("dashtam.auth"),
             session_policy=self.session_policy,
         )
-
-    def authenticate_handler(self) -> AuthenticateHandler:
-        from dashtam.application.auth.sessions import AuthenticateHandler
-
-        return AuthenticateHandler(uow_factory=self.read_unit_of_work, tokens=self.tokens)
 
     def list_sessions_handler(self) -> ListSessionsHandler:
         from dashtam.application.auth.sessions import ListSessionsHandler
@@ -356,6 +355,8 @@ class Container(FinanceWiring, SecondFactorWiring):
         if "read_audit_log" in self.__dict__:
             # Before the pool goes: the records still waiting are written now.
             await self.__dict__.pop("read_audit_log").close()
+        if (identity := self.__dict__.pop("identity", None)) is not None:
+            await identity.aclose()  # likewise the last uses of personal tokens
         self.__dict__.pop("read_sessions", None)
         if "database" in self.__dict__:
             await self.database.close()

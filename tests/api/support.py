@@ -93,6 +93,7 @@ USERS_URL = "/api/v1/users"
 ME_URL = "/api/v1/users/me"
 SESSIONS_URL = "/api/v1/sessions"
 TOKENS_URL = "/api/v1/tokens"
+PERSONAL_TOKENS_URL = "/api/v1/tokens/personal"
 ADMIN_USERS_URL = "/api/v1/admin/users"
 PASSWORD = "a long passphrase"
 

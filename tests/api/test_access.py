@@ -25,9 +25,17 @@ from fastapi.routing import APIRoute
 
 from dashtam.core.clock import utcnow
 from dashtam.core.ids import new_id
+from dashtam.domain.personal_tokens.entities import TokenScope
 from dashtam.domain.users.value_objects import Role
 from dashtam.infrastructure.security.tokens import JwtTokenService
-from dashtam.presentation.api.dependencies import get_admin, get_principal
+from dashtam.presentation.api.dependencies import (
+    authenticate,
+    get_admin,
+    get_principal,
+    require_import,
+    require_read,
+    require_write,
+)
 from tests.api.finance_support import (
     accounts_of,
     connect,
@@ -39,6 +47,7 @@ from tests.api.finance_support import (
 from tests.api.support import (
     ME_URL,
     PASSWORD,
+    PERSONAL_TOKENS_URL,
     FastContainer,
     assert_problem,
     assert_unauthorized,
@@ -63,6 +72,7 @@ class World:
     account_id: str
     transaction_id: str
     webhook_id: str
+    personal_token_id: str
     secret: str
     ada_access_token: str
     secrets_of_ada: tuple[str, ...]  # strings that must never reach Eve
@@ -85,6 +95,8 @@ class Spec:
     owned_ids: frozenset[str] = frozenset()
     # Path parameters naming what every signed-in user may read (securities name no holder).
     shared_ids: frozenset[str] = frozenset()
+    # The scope a personal access token needs here; None: personal tokens are refused.
+    scope: TokenScope | None = None
 
 
 def _one(path: str, **options: Any) -> Callable[[World], list[Call]]:
@@ -99,6 +111,7 @@ def _ids(w: World) -> dict[str, str]:
         "account_id": w.account_id,
         "transaction_id": w.transaction_id,
         "endpoint_id": w.webhook_id,
+        "token_id": w.personal_token_id,
     }
 
 
@@ -131,7 +144,9 @@ ROUTES: dict[tuple[str, str], Spec] = {
         "user", _one(f"{ME_URL}/password", json=_PASSWORDS)
     ),
     ("DELETE", "/api/v1/users/me"): Spec("user", _one(ME_URL, json={"password": PASSWORD})),
-    ("GET", "/api/v1/users/me/net-worth"): Spec("user", _one(f"{ME_URL}/net-worth")),
+    ("GET", "/api/v1/users/me/net-worth"): Spec(
+        "user", _one(f"{ME_URL}/net-worth"), scope=TokenScope.READ
+    ),
     ("GET", "/api/v1/sessions"): Spec("user", _one("/api/v1/sessions")),
     ("DELETE", "/api/v1/sessions/others"): Spec("user", _one("/api/v1/sessions/others")),
     ("GET", "/api/v1/users/me/mfa"): Spec("user", _one(f"{ME_URL}/mfa")),
@@ -149,6 +164,13 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("DELETE", "/api/v1/sessions/{session_id}"): Spec(
         "user", _one("/api/v1/sessions/{session_id}"), frozenset({"session_id"})
     ),
+    ("POST", "/api/v1/tokens/personal"): Spec(
+        "user", _one("/api/v1/tokens/personal", json={"name": "x", "scopes": ["read"]})
+    ),
+    ("GET", "/api/v1/tokens/personal"): Spec("user", _one("/api/v1/tokens/personal")),
+    ("DELETE", "/api/v1/tokens/personal/{token_id}"): Spec(
+        "user", _one("/api/v1/tokens/personal/{token_id}"), frozenset({"token_id"})
+    ),
     ("GET", "/api/v1/admin/users"): Spec("admin", _one("/api/v1/admin/users")),
     ("PATCH", "/api/v1/admin/users/{user_id}"): Spec(
         "admin", _one("/api/v1/admin/users/{user_id}", json={"role": "admin"})
@@ -160,83 +182,129 @@ ROUTES: dict[tuple[str, str], Spec] = {
         "admin", _one("/api/v1/admin/users/{user_id}")
     ),
     ("POST", "/api/v1/connections"): Spec(
-        "user", _one("/api/v1/connections", json={"provider": "manual"})
+        "user", _one("/api/v1/connections", json={"provider": "manual"}), scope=TokenScope.WRITE
     ),
-    ("GET", "/api/v1/connections"): Spec("user", _one("/api/v1/connections")),
+    ("GET", "/api/v1/connections"): Spec(
+        "user", _one("/api/v1/connections"), scope=TokenScope.READ
+    ),
     ("DELETE", "/api/v1/connections/{connection_id}"): Spec(
-        "user", _disconnect, frozenset({"connection_id"})
+        "user", _disconnect, frozenset({"connection_id"}), scope=TokenScope.WRITE
     ),
     ("POST", "/api/v1/connections/{connection_id}/imports"): Spec(
-        "user", _upload, frozenset({"connection_id"})
+        "user", _upload, frozenset({"connection_id"}), scope=TokenScope.IMPORT
     ),
     ("POST", "/api/v1/connections/{connection_id}/sync"): Spec(
-        "user", _one("/api/v1/connections/{connection_id}/sync"), frozenset({"connection_id"})
+        "user",
+        _one("/api/v1/connections/{connection_id}/sync"),
+        frozenset({"connection_id"}),
+        scope=TokenScope.WRITE,
     ),
     ("POST", "/api/v1/webhooks"): Spec(
-        "user", _one("/api/v1/webhooks", json={"url": _HOOK, "events": ["sync.failed"]})
+        "user",
+        _one("/api/v1/webhooks", json={"url": _HOOK, "events": ["sync.failed"]}),
+        scope=TokenScope.WRITE,
     ),
-    ("GET", "/api/v1/webhooks"): Spec("user", _one("/api/v1/webhooks")),
+    ("GET", "/api/v1/webhooks"): Spec("user", _one("/api/v1/webhooks"), scope=TokenScope.READ),
     ("GET", "/api/v1/webhooks/{endpoint_id}"): Spec(
-        "user", _one("/api/v1/webhooks/{endpoint_id}"), frozenset({"endpoint_id"})
+        "user",
+        _one("/api/v1/webhooks/{endpoint_id}"),
+        frozenset({"endpoint_id"}),
+        scope=TokenScope.READ,
     ),
     ("PATCH", "/api/v1/webhooks/{endpoint_id}"): Spec(
         "user",
         _one("/api/v1/webhooks/{endpoint_id}", json={"description": "x"}),
         frozenset({"endpoint_id"}),
+        scope=TokenScope.WRITE,
     ),
     ("DELETE", "/api/v1/webhooks/{endpoint_id}"): Spec(
-        "user", _one("/api/v1/webhooks/{endpoint_id}"), frozenset({"endpoint_id"})
+        "user",
+        _one("/api/v1/webhooks/{endpoint_id}"),
+        frozenset({"endpoint_id"}),
+        scope=TokenScope.WRITE,
     ),
     ("POST", "/api/v1/webhooks/{endpoint_id}/secret"): Spec(
-        "user", _one("/api/v1/webhooks/{endpoint_id}/secret"), frozenset({"endpoint_id"})
+        "user",
+        _one("/api/v1/webhooks/{endpoint_id}/secret"),
+        frozenset({"endpoint_id"}),
+        scope=TokenScope.WRITE,
     ),
     ("POST", "/api/v1/webhooks/{endpoint_id}/test"): Spec(
-        "user", _one("/api/v1/webhooks/{endpoint_id}/test"), frozenset({"endpoint_id"})
+        "user",
+        _one("/api/v1/webhooks/{endpoint_id}/test"),
+        frozenset({"endpoint_id"}),
+        scope=TokenScope.WRITE,
     ),
     ("GET", "/api/v1/webhooks/{endpoint_id}/deliveries"): Spec(
-        "user", _one("/api/v1/webhooks/{endpoint_id}/deliveries"), frozenset({"endpoint_id"})
+        "user",
+        _one("/api/v1/webhooks/{endpoint_id}/deliveries"),
+        frozenset({"endpoint_id"}),
+        scope=TokenScope.READ,
     ),
-    ("GET", "/api/v1/accounts"): Spec("user", _one("/api/v1/accounts")),
+    ("GET", "/api/v1/accounts"): Spec("user", _one("/api/v1/accounts"), scope=TokenScope.READ),
     ("GET", "/api/v1/accounts/{account_id}"): Spec(
-        "user", _one("/api/v1/accounts/{account_id}"), frozenset({"account_id"})
+        "user",
+        _one("/api/v1/accounts/{account_id}"),
+        frozenset({"account_id"}),
+        scope=TokenScope.READ,
     ),
     ("GET", "/api/v1/accounts/{account_id}/balance-history"): Spec(
-        "user", _one("/api/v1/accounts/{account_id}/balance-history"), frozenset({"account_id"})
+        "user",
+        _one("/api/v1/accounts/{account_id}/balance-history"),
+        frozenset({"account_id"}),
+        scope=TokenScope.READ,
     ),
     ("DELETE", "/api/v1/accounts/{account_id}"): Spec(
-        "user", _one("/api/v1/accounts/{account_id}"), frozenset({"account_id"})
+        "user",
+        _one("/api/v1/accounts/{account_id}"),
+        frozenset({"account_id"}),
+        scope=TokenScope.WRITE,
     ),
     ("GET", "/api/v1/transactions"): Spec(
-        "user", _filtered("/api/v1/transactions"), frozenset({"account"})
+        "user", _filtered("/api/v1/transactions"), frozenset({"account"}), scope=TokenScope.READ
     ),
     ("GET", "/api/v1/transactions.csv"): Spec(
-        "user", _filtered("/api/v1/transactions.csv"), frozenset({"account"})
+        "user", _filtered("/api/v1/transactions.csv"), frozenset({"account"}), scope=TokenScope.READ
     ),
-    ("GET", "/api/v1/transactions/sync"): Spec("user", _one("/api/v1/transactions/sync")),
+    ("GET", "/api/v1/transactions/sync"): Spec(
+        "user", _one("/api/v1/transactions/sync"), scope=TokenScope.READ
+    ),
     ("PUT", "/api/v1/transactions/{transaction_id}/transfer"): Spec(
         "user",
         _one("/api/v1/transactions/{transaction_id}/transfer", json={"other_id": str(new_id())}),
         frozenset({"transaction_id"}),
+        scope=TokenScope.WRITE,
     ),
     ("DELETE", "/api/v1/transactions/{transaction_id}/transfer"): Spec(
         "user",
         _one("/api/v1/transactions/{transaction_id}/transfer"),
         frozenset({"transaction_id"}),
+        scope=TokenScope.WRITE,
     ),
     ("GET", "/api/v1/accounts/{account_id}/holdings"): Spec(
-        "user", _one("/api/v1/accounts/{account_id}/holdings"), frozenset({"account_id"})
+        "user",
+        _one("/api/v1/accounts/{account_id}/holdings"),
+        frozenset({"account_id"}),
+        scope=TokenScope.READ,
     ),
     ("GET", "/api/v1/accounts/{account_id}/investment-transactions"): Spec(
         "user",
         _one("/api/v1/accounts/{account_id}/investment-transactions"),
         frozenset({"account_id"}),
+        scope=TokenScope.READ,
     ),
     ("GET", "/api/v1/accounts/{account_id}/value-history"): Spec(
-        "user", _one("/api/v1/accounts/{account_id}/value-history"), frozenset({"account_id"})
+        "user",
+        _one("/api/v1/accounts/{account_id}/value-history"),
+        frozenset({"account_id"}),
+        scope=TokenScope.READ,
     ),
-    ("GET", "/api/v1/holdings"): Spec("user", _one("/api/v1/holdings")),
+    ("GET", "/api/v1/holdings"): Spec("user", _one("/api/v1/holdings"), scope=TokenScope.READ),
     ("GET", "/api/v1/securities/{security_id}"): Spec(
-        "user", _one(f"/api/v1/securities/{new_id()}"), shared_ids=frozenset({"security_id"})
+        "user",
+        _one(f"/api/v1/securities/{new_id()}"),
+        shared_ids=frozenset({"security_id"}),
+        scope=TokenScope.READ,
     ),
 }
 # Served by FastAPI itself (the OpenAPI document and its viewers): public by design.
@@ -283,11 +351,24 @@ def test_every_route_is_known_to_the_access_suite(app: FastAPI) -> None:
     assert ROUTES.keys() - served == set(), "routes that are gone: remove them from ROUTES"
 
 
+SCOPE_GATES = {
+    require_read: TokenScope.READ,
+    require_import: TokenScope.IMPORT,
+    require_write: TokenScope.WRITE,
+}
+
+
 def test_each_route_requires_what_the_suite_says(app: FastAPI) -> None:
     for method, path, route in api_routes(app):
         spec = ROUTES[method, path]
         calls = dependency_calls(route)
-        assert (get_principal in calls) == (spec.access != "public"), (method, path)
+        signed_in = spec.access != "public"
+        assert (authenticate in calls) == signed_in, (method, path)
+        # Personal tokens are refused unless the route names the scope that lets one in.
+        assert (get_principal in calls) == (signed_in and spec.scope is None), (method, path)
+        gates = {scope for gate, scope in SCOPE_GATES.items() if gate in calls}
+        assert gates == ({spec.scope} if spec.scope else set()), (method, path)
+        assert spec.scope is None or spec.access == "user", (method, path)
         assert (get_admin in calls) == (spec.access == "admin"), (method, path)
         # Every path parameter is either an owned id or reachable by administrators only.
         for name in re.findall(r"{(\w+)}", path):
@@ -313,6 +394,10 @@ async def world(client: httpx.AsyncClient, container: FastContainer) -> World:
         "/api/v1/webhooks", json={"url": _HOOK, "events": ["sync.failed"]}, headers=ada
     )
     assert hook.status_code == 201, hook.text
+    personal = await client.post(
+        PERSONAL_TOKENS_URL, json={"name": "script", "scopes": ["read"]}, headers=ada
+    )
+    assert personal.status_code == 201, personal.text
     return World(
         ada=ada,
         eve=await sign_up(client, "eve@example.com"),
@@ -323,6 +408,7 @@ async def world(client: httpx.AsyncClient, container: FastContainer) -> World:
         account_id=account["id"],
         transaction_id=transaction["id"],
         webhook_id=hook.json()["id"],
+        personal_token_id=personal.json()["id"],
         secret=container.settings.secret_key.get_secret_value(),
         ada_access_token=ada["authorization"].removeprefix("Bearer "),
         secrets_of_ada=("ada@example.com", account["id"], account["name"], "my ofx-file"),
@@ -439,9 +525,10 @@ async def test_every_route_with_an_owned_id_refuses_another_users_id(
             assert leaked == [], (method, call.path, leaked)
             probed += 1
 
-    # Sessions, connections (disconnect, purge, import, sync), accounts (3), transactions (2),
-    # transfers (link, unlink), investments (holdings, trades, value history), webhooks (6).
-    assert probed == 21
+    # Sessions, personal tokens, connections (disconnect, purge, import, sync), accounts (3),
+    # transactions (2), transfers (link, unlink), investments (holdings, trades, value
+    # history), webhooks (6).
+    assert probed == 22
     await _assert_ada_untouched(client, container, world)
     hook = await client.get(f"/api/v1/webhooks/{world.webhook_id}", headers=world.ada)
     assert hook.status_code == 200
@@ -469,3 +556,79 @@ async def test_every_admin_route_refuses_a_user(
 
     me = (await client.get(ME_URL, headers=world.ada)).json()
     assert (me["role"], me["is_active"]) == ("user", True)
+
+
+# --- personal access tokens ------------------------------------------------------------------
+
+
+async def personal_token(
+    client: httpx.AsyncClient, headers: dict[str, str], *scopes: TokenScope
+) -> dict[str, str]:
+    """Bearer headers of a new personal token of the signed-in user with ``scopes``."""
+    response = await client.post(
+        PERSONAL_TOKENS_URL,
+        json={"name": "access suite", "scopes": [s.value for s in scopes]},
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+    return bearer(response.json()["token"])
+
+
+async def test_routes_that_do_not_accept_personal_tokens_refuse_even_an_all_scopes_one(
+    app: FastAPI, client: httpx.AsyncClient, container: FastContainer, world: World
+) -> None:
+    everything = await personal_token(client, world.ada, *TokenScope)
+    refused = 0
+    for method, path, spec in routes_with(app, "user", "admin"):
+        if spec.scope is not None:
+            continue
+        for call in spec.calls(world):
+            response = await send(client, method, call, everything)
+            assert_problem(response, status=403, code="personal_token_not_allowed")
+            challenge = response.headers["www-authenticate"]
+            assert 'error="insufficient_scope"' in challenge, (method, path)
+            refused += 1
+
+    # Identity (me, password, close, 4 session routes, 3 personal token routes, 5 second-factor
+    # routes) and admin (4).
+    assert refused == 19
+    await _assert_ada_untouched(client, container, world)
+    tokens = (await client.get(PERSONAL_TOKENS_URL, headers=world.ada)).json()["items"]
+    assert len(tokens) == 2  # the refused POST made none
+    assert [t["revoked_at"] for t in tokens] == [None, None]
+
+
+async def test_a_personal_token_without_the_routes_scope_is_refused_with_the_scope_named(
+    app: FastAPI, client: httpx.AsyncClient, container: FastContainer, world: World
+) -> None:
+    for scope in TokenScope:
+        others = await personal_token(client, world.ada, *(s for s in TokenScope if s != scope))
+        for method, path, spec in routes_with(app, "user"):
+            if spec.scope is not scope:
+                continue
+            for call in spec.calls(world):
+                response = await send(client, method, call, others)
+                assert_problem(response, status=403, code="insufficient_scope")
+                challenge = response.headers["www-authenticate"]
+                assert challenge == (
+                    'Bearer realm="dashtam", error="insufficient_scope", '
+                    f'error_description="insufficient_scope", scope="{scope.value}"'
+                ), (method, path)
+
+    await _assert_ada_untouched(client, container, world)
+
+
+async def test_a_personal_token_with_the_routes_scope_gets_in(
+    app: FastAPI, client: httpx.AsyncClient, world: World
+) -> None:
+    tokens = {scope: await personal_token(client, world.ada, scope) for scope in TokenScope}
+    # Reads first: the writes below delete what they would read.
+    accepting = [(m, spec) for m, _path, spec in routes_with(app, "user") if spec.scope]
+    accepted = 0
+    for method, spec in sorted(accepting, key=lambda pair: pair[1].scope is not TokenScope.READ):
+        assert spec.scope is not None
+        for call in spec.calls(world):
+            response = await send(client, method, call, tokens[spec.scope])
+            assert response.status_code not in (401, 403), (method, call.path, response.text)
+            accepted += 1
+    assert accepted == 31  # 28 routes; two transaction filters, disconnect and purge

@@ -82,6 +82,9 @@ async def test_each_operation_declares_the_statuses_it_can_answer(
         if operation.get("security"):
             assert 401 in statuses, where
             assert operation["responses"]["401"]["headers"]["WWW-Authenticate"]["required"]
+            # A personal access token can be refused anywhere (scope, or not accepted at all).
+            assert 403 in statuses, where
+            assert "WWW-Authenticate" in operation["responses"]["403"]["headers"], where
         if path.startswith("/api/v1/admin/"):
             assert 403 in statuses, where
         if "{" in path:

@@ -1,8 +1,8 @@
 """A bundle of every repository over one transaction, for the contracts of the ports.
 
-Sessions point at users, refresh tokens at sessions, accounts at connections (foreign keys),
-so these contracts need the neighbouring repositories of the same transaction; the bundle
-gives them all.
+Sessions and personal tokens point at users, refresh tokens at sessions, accounts at
+connections (foreign keys), so these contracts need the neighbouring repositories of the same
+transaction; the bundle gives them all.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dashtam.domain.investments.repository import (
     InvestmentTransactionRepository,
     SecurityRepository,
 )
+from dashtam.domain.personal_tokens.repository import PersonalTokenRepository
 from dashtam.domain.providers.repository import ConnectionRepository
 from dashtam.domain.transactions.repository import TransactionRepository
 from dashtam.domain.users.repository import UserRepository
@@ -39,6 +40,9 @@ from dashtam.infrastructure.persistence.repositories.connections import SqlConne
 from dashtam.infrastructure.persistence.repositories.holdings import SqlHoldingRepository
 from dashtam.infrastructure.persistence.repositories.investment_transactions import (
     SqlInvestmentTransactionRepository,
+)
+from dashtam.infrastructure.persistence.repositories.personal_tokens import (
+    SqlPersonalTokenRepository,
 )
 from dashtam.infrastructure.persistence.repositories.securities import SqlSecurityRepository
 from dashtam.infrastructure.persistence.repositories.transactions import SqlTransactionRepository
@@ -59,6 +63,9 @@ class Repositories(Protocol):
 
     @property
     def login_attempts(self) -> LoginAttemptRepository: ...
+
+    @property
+    def personal_tokens(self) -> PersonalTokenRepository: ...
 
     @property
     def connections(self) -> ConnectionRepository: ...
@@ -85,6 +92,7 @@ class SqlRepositories:
     sessions: SqlSessionRepository
     refresh_tokens: SqlRefreshTokenRepository
     login_attempts: SqlLoginAttemptRepository
+    personal_tokens: SqlPersonalTokenRepository
     connections: SqlConnectionRepository
     accounts: SqlAccountRepository
     transactions: SqlTransactionRepository
@@ -99,6 +107,7 @@ class SqlRepositories:
             sessions=SqlSessionRepository(session=session),
             refresh_tokens=SqlRefreshTokenRepository(session=session),
             login_attempts=SqlLoginAttemptRepository(session=session),
+            personal_tokens=SqlPersonalTokenRepository(session=session),
             connections=SqlConnectionRepository(session=session),
             accounts=SqlAccountRepository(session=session),
             transactions=SqlTransactionRepository(session=session),

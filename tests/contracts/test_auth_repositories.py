@@ -1,4 +1,5 @@
-"""The session, refresh-token and log-in-attempt contracts on the fakes, SQLite and PostgreSQL."""
+"""The session, refresh-token, log-in-attempt and personal-token contracts on the fakes, SQLite
+and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from tests.contracts.auth_contract import (
     LoginAttemptRepositoryContract,
     RefreshTokenRepositoryContract,
 )
+from tests.contracts.personal_token_contract import PersonalTokenRepositoryContract
 from tests.contracts.repositories import FakeBackend, SqlBackend
 from tests.contracts.session_repository_contract import SessionRepositoryContract
 
@@ -31,4 +33,12 @@ class TestFakeLoginAttemptRepository(FakeBackend, LoginAttemptRepositoryContract
 
 
 class TestSqlLoginAttemptRepository(SqlBackend, LoginAttemptRepositoryContract):
+    pass
+
+
+class TestFakePersonalTokenRepository(FakeBackend, PersonalTokenRepositoryContract):
+    pass
+
+
+class TestSqlPersonalTokenRepository(SqlBackend, PersonalTokenRepositoryContract):
     pass

@@ -15,12 +15,13 @@ from uuid import UUID
 from dashtam.core.errors import ConflictError, Error, NotFoundError
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.auth.entities import AuthSession, LoginAttempt, RefreshToken
+from dashtam.domain.personal_tokens.entities import PersonalAccessToken
 from dashtam.domain.users.entities import User
 from dashtam.infrastructure.errors import DatabaseError
 from tests.fakes.faults import Faults
 from tests.fakes.users import FakeUserRepository
 
-Row = TypeVar("Row", AuthSession, RefreshToken, LoginAttempt)
+Row = TypeVar("Row", AuthSession, RefreshToken, LoginAttempt, PersonalAccessToken)
 
 
 def duplicate() -> ConflictError:

@@ -22,6 +22,7 @@ from dashtam.domain.investments.entities import (
     InvestmentTransaction,
     Security,
 )
+from dashtam.domain.personal_tokens.entities import PersonalAccessToken
 from dashtam.domain.providers.entities import ProviderConnection
 from dashtam.domain.transactions.entities import Transaction
 from dashtam.domain.users.entities import User
@@ -43,6 +44,7 @@ from tests.fakes.investment_tables import InvestmentTables
 from tests.fakes.investment_transactions import FakeInvestmentTransactionRepository
 from tests.fakes.investments import FakeHoldingRepository, FakeSecurityRepository
 from tests.fakes.logger import RecordingLogger
+from tests.fakes.personal_tokens import FakePersonalTokenRepository
 from tests.fakes.second_factor import FakeMfaChallengeRepository, FakeSecondFactorRepository
 from tests.fakes.sync_state import FakeSyncStateRepository, SyncRow
 from tests.fakes.users import FakeUserRepository
@@ -58,6 +60,7 @@ class FakeStore:
     sessions: dict[UUID, AuthSession] = field(default_factory=dict)
     refresh_tokens: dict[UUID, RefreshToken] = field(default_factory=dict)
     login_attempts: dict[UUID, LoginAttempt] = field(default_factory=dict)
+    personal_tokens: dict[UUID, PersonalAccessToken] = field(default_factory=dict)
     connections: dict[UUID, ProviderConnection] = field(default_factory=dict)
     accounts: dict[UUID, Account] = field(default_factory=dict)
     balance_snapshots: dict[UUID, BalanceSnapshot] = field(default_factory=dict)
@@ -120,6 +123,9 @@ class FakeStore:
             login_attempts=FakeLoginAttemptRepository(
                 table=self.login_attempts, faults=self.faults
             ),
+            personal_tokens=FakePersonalTokenRepository(
+                table=self.personal_tokens, faults=self.faults, users=users
+            ),
             connections=FakeConnectionRepository(tables=finance),
             sync_state=FakeSyncStateRepository(table=self.sync_state, finance=finance),
             accounts=FakeAccountRepository(tables=finance),
@@ -169,6 +175,7 @@ class FakeRepositories:
     sessions: FakeSessionRepository
     refresh_tokens: FakeRefreshTokenRepository
     login_attempts: FakeLoginAttemptRepository
+    personal_tokens: FakePersonalTokenRepository
     connections: FakeConnectionRepository
     sync_state: FakeSyncStateRepository
     accounts: FakeAccountRepository
@@ -205,6 +212,7 @@ class FakeRepositories:
             self.sessions,
             self.refresh_tokens,
             self.login_attempts,
+            self.personal_tokens,
             self.connections.tables,
             self.sync_state,
             self.securities.tables,
@@ -245,6 +253,10 @@ class FakeUnitOfWork:
     @property
     def login_attempts(self) -> FakeLoginAttemptRepository:
         return self.repositories.login_attempts
+
+    @property
+    def personal_tokens(self) -> FakePersonalTokenRepository:
+        return self.repositories.personal_tokens
 
     @property
     def connections(self) -> FakeConnectionRepository:

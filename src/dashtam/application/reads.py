@@ -21,6 +21,7 @@ from dashtam.domain.investments.repository import (
     InvestmentTransactionRepository,
     SecurityRepository,
 )
+from dashtam.domain.personal_tokens.repository import PersonalTokenRepository
 from dashtam.domain.providers.repository import ConnectionRepository
 from dashtam.domain.transactions.feed import TransactionFeed
 from dashtam.domain.transactions.repository import TransactionRepository
@@ -36,6 +37,9 @@ class ReadUnitOfWork(Protocol):
 
     @property
     def sessions(self) -> SessionRepository: ...
+
+    @property
+    def personal_tokens(self) -> PersonalTokenRepository: ...
 
     @property
     def connections(self) -> ConnectionRepository: ...

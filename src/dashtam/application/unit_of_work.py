@@ -23,6 +23,7 @@ from dashtam.domain.investments.repository import (
     InvestmentTransactionRepository,
     SecurityRepository,
 )
+from dashtam.domain.personal_tokens.repository import PersonalTokenRepository
 from dashtam.domain.providers.repository import ConnectionRepository
 from dashtam.domain.providers.sync_state import SyncStateRepository
 from dashtam.domain.transactions.repository import TransactionRepository
@@ -47,6 +48,9 @@ class UnitOfWork(Protocol):
 
     @property
     def login_attempts(self) -> LoginAttemptRepository: ...
+
+    @property
+    def personal_tokens(self) -> PersonalTokenRepository: ...
 
     @property
     def connections(self) -> ConnectionRepository: ...

@@ -72,6 +72,15 @@ class AuthorizationError(DomainError):
 
 
 @dataclass(frozen=True, slots=True)
+class InsufficientScopeError(AuthorizationError):
+    """The credential does not allow this (RFC 6750 ``insufficient_scope``); ``scope`` names
+    the one that would, or is None where no scope would (a personal token on an identity route)."""
+
+    scope: str | None = None
+    default_code: ClassVar[str] = "insufficient_scope"
+
+
+@dataclass(frozen=True, slots=True)
 class RateLimitedError(DomainError):
     """Too many attempts; ``retry_after_seconds`` says when to try again."""
 

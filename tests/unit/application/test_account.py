@@ -7,7 +7,6 @@ from uuid import UUID
 import pytest
 
 from dashtam.application.auth.login import LoginHandler
-from dashtam.application.auth.sessions import AuthenticateHandler
 from dashtam.application.auth.throttle import account_key
 from dashtam.application.users.account import ChangePasswordHandler, CloseAccountHandler
 from dashtam.application.users.commands import ChangePassword, CloseAccount
@@ -24,7 +23,13 @@ from dashtam.infrastructure.security.tokens import JwtTokenService
 from tests.fakes import FakeClock, FakePasswordHasher, FakeStore, RecordingLogger
 from tests.fakes.security import PREFIX
 from tests.unit.application.conftest import CONTEXT, PASSWORD, user_with_password
-from tests.unit.application.support import EMAIL, error_of, log_in, login_handler
+from tests.unit.application.support import (
+    EMAIL,
+    authenticate_handler,
+    error_of,
+    log_in,
+    login_handler,
+)
 
 NEW_PASSWORD = "a brand new passphrase for me"
 
@@ -112,12 +117,12 @@ async def test_change_password_keeps_this_session_and_ends_the_others(
     assert store.sessions[here.session_id].revoked_at is None
     for ended in (laptop, phone):
         assert store.sessions[ended.session_id].revoked_reason == "password_changed"
-    authenticate = AuthenticateHandler(uow_factory=store.uow, tokens=tokens, clock=clock)
+    entry = last_entry_is(store, AuditAction.USER_PASSWORD_CHANGED, AuditOutcome.SUCCEEDED, None)
+    assert dict(entry.metadata) == {"sessions_revoked": 2}
+    authenticate = authenticate_handler(store, tokens, clock)
     assert isinstance((await authenticate.handle(here.access_token)).unwrap().user, User)
     assert error_of(await authenticate.handle(laptop.access_token)).code == "token_revoked"
     assert [e.user_id for e in store.events_of(UserPasswordChanged)] == [person.id]  # type: ignore[attr-defined]
-    entry = last_entry_is(store, AuditAction.USER_PASSWORD_CHANGED, AuditOutcome.SUCCEEDED, None)
-    assert dict(entry.metadata) == {"sessions_revoked": 2}
     assert PASSWORD not in repr(store.audit_log)
     assert NEW_PASSWORD not in repr(store.audit_log)
     # The new password logs in; the old one no longer does.
@@ -281,7 +286,7 @@ async def test_closing_anonymises_ends_sessions_and_keeps_the_audit_trail(
     assert store.audit_log[-1].resource_id == person.id
 
     assert error_of(await log_in(login)).code == "invalid_credentials"
-    authenticate = AuthenticateHandler(uow_factory=store.uow, tokens=tokens, clock=clock)
+    authenticate = authenticate_handler(store, tokens, clock)
     assert error_of(await authenticate.handle(pairs[0].access_token)).code == "token_revoked"
     async with store.uow() as uow:  # the address is free for a new registration
         assert (await uow.users.find_by_email(Email(EMAIL))).unwrap() is None

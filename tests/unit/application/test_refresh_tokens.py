@@ -19,7 +19,13 @@ from dashtam.infrastructure.errors import DatabaseError
 from dashtam.infrastructure.security.tokens import JwtTokenService
 from tests.fakes import FakeClock, FakePasswordHasher, FakeStore, RecordingLogger
 from tests.unit.application.conftest import CONTEXT, user_with_password
-from tests.unit.application.support import EMAIL, error_of, log_in, login_handler
+from tests.unit.application.support import (
+    EMAIL,
+    authenticate_handler,
+    error_of,
+    log_in,
+    login_handler,
+)
 
 
 @pytest.fixture
@@ -51,7 +57,7 @@ def handler(
 def authenticate(
     store: FakeStore, tokens: JwtTokenService, clock: FakeClock
 ) -> AuthenticateHandler:
-    return AuthenticateHandler(uow_factory=store.uow, tokens=tokens, clock=clock)
+    return authenticate_handler(store, tokens, clock)
 
 
 @pytest.fixture

@@ -6,7 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from dashtam.application.auth.commands import Principal, RevokeSession, TokenPair
+from dashtam.application.auth.commands import (
+    Principal,
+    RevokeSession,
+    SessionPrincipal,
+    TokenPair,
+)
 from dashtam.application.auth.login import LoginHandler
 from dashtam.application.auth.sessions import (
     AuthenticateHandler,
@@ -21,7 +26,13 @@ from dashtam.domain.users.entities import User
 from dashtam.infrastructure.security.tokens import JwtTokenService
 from tests.fakes import FakeClock, FakePasswordHasher, FakeStore, RecordingLogger
 from tests.unit.application.conftest import CONTEXT, user_with_password
-from tests.unit.application.support import EMAIL, error_of, log_in, login_handler
+from tests.unit.application.support import (
+    EMAIL,
+    authenticate_handler,
+    error_of,
+    log_in,
+    login_handler,
+)
 
 
 @pytest.fixture
@@ -53,7 +64,7 @@ def login(
 def authenticate(
     store: FakeStore, tokens: JwtTokenService, clock: FakeClock
 ) -> AuthenticateHandler:
-    return AuthenticateHandler(uow_factory=store.uow, tokens=tokens, clock=clock)
+    return authenticate_handler(store, tokens, clock)
 
 
 @pytest.fixture
@@ -66,8 +77,10 @@ async def pair(login: LoginHandler, person: User) -> TokenPair:
     return (await log_in(login)).unwrap()
 
 
-async def principal_of(authenticate: AuthenticateHandler, pair: TokenPair) -> Principal:
-    return (await authenticate.handle(pair.access_token)).unwrap()
+async def principal_of(authenticate: AuthenticateHandler, pair: TokenPair) -> SessionPrincipal:
+    principal = (await authenticate.handle(pair.access_token)).unwrap()
+    assert isinstance(principal, SessionPrincipal)
+    return principal
 
 
 # -- AuthenticateHandler ---------------------------------------------------------------------
@@ -113,6 +126,49 @@ async def test_a_revoked_session_is_refused_at_once(
 ) -> None:
     store.sessions[pair.session_id].revoke("logout", clock())
     assert error_of(await authenticate.handle(pair.access_token)).code == "token_revoked"
+
+
+async def test_using_a_revoked_sessions_token_is_denied_on_the_trail_once_a_minute(
+    authenticate: AuthenticateHandler,
+    pair: TokenPair,
+    store: FakeStore,
+    person: User,
+    clock: FakeClock,
+) -> None:
+    store.sessions[pair.session_id].revoke("logout", clock())
+    for _ in range(3):
+        error_of(await authenticate.handle(pair.access_token, CONTEXT))
+
+    [entry] = store.audit_entries(action=AuditAction.REVOKED_TOKEN_USED)
+    assert (entry.outcome, entry.reason) == (AuditOutcome.DENIED, "session_revoked")
+    assert (entry.resource_type, entry.resource_id) == (ResourceType.SESSION, pair.session_id)
+    assert entry.actor_id == person.id
+    assert (entry.ip_address, entry.trace_id) == (CONTEXT.ip_address, CONTEXT.trace_id)
+    assert dict(entry.metadata) == {"revoked_because": "logout"}
+    assert pair.access_token not in repr(store.audit_log)
+
+    clock.advance(seconds=61)
+    error_of(await authenticate.handle(pair.access_token, CONTEXT))
+    assert len(store.audit_entries(action=AuditAction.REVOKED_TOKEN_USED)) == 2
+
+
+async def test_only_a_token_we_signed_can_leave_a_record(
+    authenticate: AuthenticateHandler,
+    pair: TokenPair,
+    store: FakeStore,
+    clock: FakeClock,
+) -> None:
+    store.sessions[pair.session_id].revoke("logout", clock())
+    header, payload, signature = pair.access_token.split(".")
+    forged = ".".join((header, payload, ("A" if signature[0] != "A" else "B") + signature[1:]))
+    before = len(store.audit_log)
+
+    assert error_of(await authenticate.handle(forged, CONTEXT)).code == "invalid_token"
+    assert error_of(await authenticate.handle("garbage", CONTEXT)).code == "invalid_token"
+    clock.advance(minutes=16)  # the signature holds, but the token has expired
+    assert error_of(await authenticate.handle(pair.access_token, CONTEXT)).code == "token_expired"
+
+    assert len(store.audit_log) == before
 
 
 @pytest.mark.parametrize("change", ["closed", "deactivated", "deleted"])
@@ -192,11 +248,11 @@ async def test_revoking_another_of_my_sessions(
     (await revoke.handle(command)).unwrap()
 
     assert store.sessions[other.session_id].revoked_reason == "revoked_by_user"
+    entry = store.audit_log[-1]
     assert error_of(await authenticate.handle(other.access_token)).code == "token_revoked"
     assert isinstance(await principal_of(authenticate, pair), Principal)  # mine still works
     [event] = store.events_of(SessionRevoked)
     assert (event.session_id, event.reason) == (other.session_id, "revoked_by_user")  # type: ignore[attr-defined]
-    entry = store.audit_log[-1]
     assert (entry.action, entry.outcome, entry.resource_type, entry.resource_id) == (
         AuditAction.SESSION_REVOKED,
         AuditOutcome.SUCCEEDED,

@@ -9,10 +9,12 @@ from datetime import timedelta
 
 import pytest
 
+from dashtam.core.clock import utcnow
 from dashtam.core.ids import new_id
 from dashtam.domain.accounts.events import AccountDeleted
 from dashtam.domain.events.base import DomainEvent
 from dashtam.domain.events.catalog import event_types
+from dashtam.domain.personal_tokens.events import PersonalTokenCreated, PersonalTokenRevoked
 from dashtam.domain.providers.events import ProviderConnected
 from dashtam.domain.users.events import UserDeleted, UserPasswordChanged, UserRegistered
 
@@ -25,6 +27,10 @@ def sample_events() -> list[DomainEvent]:
         UserDeleted(user_id=new_id(), deleted_by=new_id()),
         ProviderConnected(user_id=new_id(), connection_id=new_id(), provider="csv"),
         AccountDeleted(user_id=new_id(), account_id=new_id()),
+        PersonalTokenCreated(
+            user_id=new_id(), token_id=new_id(), scopes=("import", "read"), expires_at=utcnow()
+        ),
+        PersonalTokenRevoked(user_id=new_id(), token_id=new_id(), reason="revoked_by_user"),
     ]
 
 
@@ -80,6 +86,8 @@ def test_catalog_names_every_event_by_its_stable_type() -> None:
         "UserLoginFailed",
         "SessionRevoked",
         "RefreshTokenReuseDetected",
+        "PersonalTokenCreated",
+        "PersonalTokenRevoked",
         "ProviderConnected",
         "ProviderDisconnected",
         "StatementImported",

@@ -154,11 +154,13 @@ class UpdateUserHandler:
         if isinstance(updated, Failure):
             return updated
         if command.is_active is False:
-            revoked = await uow.sessions.revoke_all(
-                user.id, reason="deactivated", now=self._clock()
-            )
+            now = self._clock()
+            revoked = await uow.sessions.revoke_all(user.id, reason="deactivated", now=now)
             if isinstance(revoked, Failure):
                 return revoked
+            tokens = await uow.personal_tokens.revoke_all(user.id, reason="deactivated", now=now)
+            if isinstance(tokens, Failure):
+                return tokens
         if command.context.actor_id is not None:
             uow.raise_event(
                 UserUpdatedByAdmin(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from uuid import UUID
 
 from dashtam.domain.audit import AuditContext
 from dashtam.domain.auth.entities import AuthSession
+from dashtam.domain.personal_tokens.entities import TokenScope
 from dashtam.domain.users.entities import User
 
 
@@ -58,21 +60,53 @@ class CompleteMfaLogIn:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Principal:
-    """The authenticated caller: the user and the log-in session the token belongs to."""
+class Principal(ABC):
+    """The authenticated caller: a user, through a log-in session or a personal token."""
 
     user: User
+
+    @abstractmethod
+    def grants(self, scope: TokenScope) -> bool:
+        """Whether the credential allows what ``scope`` names (the user's rights aside)."""
+
+    @property
+    def personal_token_id(self) -> UUID | None:
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionPrincipal(Principal):
+    """Signed in with a log-in session: the token belongs to ``session``."""
+
     session: AuthSession
+
+    def grants(self, scope: TokenScope) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TokenPrincipal(Principal):
+    """Signed in with a personal access token: its scopes only, and never a session."""
+
+    token_id: UUID
+    scopes: frozenset[TokenScope]
+
+    def grants(self, scope: TokenScope) -> bool:
+        return scope in self.scopes
+
+    @property
+    def personal_token_id(self) -> UUID | None:
+        return self.token_id
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RevokeSession:
-    principal: Principal
+    principal: SessionPrincipal
     session_id: UUID
     context: AuditContext
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RevokeOtherSessions:
-    principal: Principal
+    principal: SessionPrincipal
     context: AuditContext

@@ -5,16 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from dashtam.application.auth.commands import Principal, RevokeOtherSessions, RevokeSession
+from dashtam.application.auth.commands import (
+    Principal,
+    RevokeOtherSessions,
+    RevokeSession,
+    SessionPrincipal,
+)
+from dashtam.application.auth.revoked_use import RevokedTokenUse
 from dashtam.application.lifecycle import Audits, ReadRunner, UseCaseRunner
+from dashtam.application.personal_tokens.authenticate import PersonalTokenAuthenticator
 from dashtam.application.reads import ReadUnitOfWork, ReadUnitOfWorkFactory
 from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from dashtam.core.clock import utcnow
 from dashtam.core.errors import AuthenticationError, Error, NotFoundError
 from dashtam.core.result import Failure, Result, Success
-from dashtam.domain.audit import AuditAction, ResourceType
+from dashtam.domain.audit import AuditAction, AuditContext, ResourceType
 from dashtam.domain.auth.entities import AuthSession
 from dashtam.domain.auth.events import SessionRevoked
+from dashtam.domain.personal_tokens.entities import PERSONAL_TOKEN_PREFIX
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.domain.protocols.tokens import TokenService
 
@@ -24,25 +32,36 @@ def _revoked() -> AuthenticationError:
 
 
 class AuthenticateHandler:
-    """Checks an access token and that its session and user are still valid (a read only)."""
+    """Who is calling: an access token whose session and user are still valid, or a personal
+    access token (``dtm_pat_...``). A read only, but for the trace of a revoked token's use."""
 
     def __init__(
         self,
         *,
         uow_factory: ReadUnitOfWorkFactory,
         tokens: TokenService,
+        personal_tokens: PersonalTokenAuthenticator,
+        revoked_use: RevokedTokenUse,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._runner = ReadRunner(uow_factory)
         self._tokens = tokens
+        self._personal_tokens = personal_tokens
+        self._revoked_use = revoked_use
         self._clock = clock
 
-    async def handle(self, access_token: str) -> Result[Principal, Error]:
+    async def handle(
+        self, access_token: str, context: AuditContext | None = None
+    ) -> Result[Principal, Error]:
+        context = context or AuditContext()
+        if access_token.startswith(PERSONAL_TOKEN_PREFIX):
+            return await self._personal_tokens.handle(access_token, context)
         now = self._clock()
         verified = self._tokens.verify_access_token(access_token, now=now)
         if isinstance(verified, Failure):
             return verified
         claims = verified.value
+        revoked: list[AuthSession] = []
 
         # Checked on every request so that log-out and revocation take effect at once.
         async def check(uow: ReadUnitOfWork) -> Result[Principal, Error]:
@@ -52,15 +71,28 @@ class AuthenticateHandler:
             if found.value is None:
                 return Failure(_revoked())
             session, user = found.value
-            if (
-                session.user_id != claims.user_id
-                or not session.is_active(now)
-                or not user.can_log_in
-            ):
+            if session.user_id != claims.user_id:
                 return Failure(_revoked())
-            return Success(Principal(user=user, session=session))
+            if session.revoked_at is not None:
+                revoked.append(session)
+                return Failure(_revoked())
+            if not session.is_active(now) or not user.can_log_in:
+                return Failure(_revoked())
+            return Success(SessionPrincipal(user=user, session=session))
 
-        return await self._runner.read(None, check)
+        checked = await self._runner.read(None, check)
+        if isinstance(checked, Failure) and revoked:
+            # The signature is valid: the token is ours, presented after its session ended.
+            await self._revoked_use.record(
+                checked.error,
+                resource_type=ResourceType.SESSION,
+                resource_id=revoked[0].id,
+                user_id=revoked[0].user_id,
+                reason="session_revoked",
+                context=context,
+                revoked_because=revoked[0].revoked_reason,
+            )
+        return checked
 
 
 class ListSessionsHandler:

@@ -240,13 +240,16 @@ class CloseAccountHandler(PasswordConfirmed):
             if isinstance(updated, Failure):
                 return updated
             revoked = await uow.sessions.revoke_all(user.id, reason="account_closed", now=now)
-            if isinstance(revoked, Success):
-                # A closed account keeps no personal data: its authenticator secret goes too.
-                removed = await uow.second_factors.remove_all(user.id)
-                if isinstance(removed, Failure):
-                    return removed
+            if isinstance(revoked, Failure):
+                return revoked
+            # A closed account keeps no personal data: its authenticator secret goes too.
+            removed = await uow.second_factors.remove_all(user.id)
+            if isinstance(removed, Failure):
+                return removed
+            tokens = await uow.personal_tokens.revoke_all(user.id, reason="account_closed", now=now)
+            if isinstance(tokens, Success):
                 uow.raise_event(UserAccountClosed(user_id=user.id))
-            return revoked.map(lambda _: None)
+            return tokens.map(lambda _: None)
 
         closed = await self._runner.run(note, close)
         if isinstance(closed, Success):

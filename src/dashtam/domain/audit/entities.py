@@ -39,6 +39,9 @@ class AuditAction(StrEnum):
     MFA_TOTP_DISABLE_FAILED = "mfa.totp_disable_failed"
     MFA_RECOVERY_CODES_REGENERATED = "mfa.recovery_codes_regenerated"
     MFA_RECOVERY_CODES_REGENERATE_FAILED = "mfa.recovery_codes_regenerate_failed"
+    PERSONAL_TOKEN_CREATED = "token.personal_created"  # noqa: S105 - an action name
+    PERSONAL_TOKEN_REVOKED = "token.personal_revoked"  # noqa: S105 - an action name
+    REVOKED_TOKEN_USED = "token.revoked_used"  # noqa: S105 - an action name
     ADMIN_USER_CREATED = "admin.user_created"
     ADMIN_USER_UPDATED = "admin.user_updated"
     ADMIN_USER_DELETED = "admin.user_deleted"
@@ -78,6 +81,7 @@ class ResourceType(StrEnum):
     SECURITY = "security"
     INVESTMENT_TRANSACTION = "investment_transaction"
     WEBHOOK_ENDPOINT = "webhook_endpoint"
+    PERSONAL_TOKEN = "personal_token"  # noqa: S105 - a resource name
 
 
 # Key fragments that must never reach the audit trail, whatever a caller passes.
@@ -120,6 +124,8 @@ class AuditContext:
     ip_address: str | None = None
     user_agent: str | None = None
     trace_id: str | None = None
+    # The personal access token the actor used, if any (recorded as ``pat_id``).
+    personal_token_id: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -153,6 +159,9 @@ class AuditEntry:
         actor_id: UUID | None = None,
     ) -> AuditEntry:
         """An entry filled from the request context, metadata scrubbed of secrets."""
+        details = scrub_metadata(metadata or {})
+        if context.personal_token_id is not None:
+            details["pat_id"] = str(context.personal_token_id)
         return cls(
             action=action,
             outcome=outcome,
@@ -163,5 +172,5 @@ class AuditEntry:
             user_agent=context.user_agent,
             trace_id=context.trace_id,
             reason=reason,
-            metadata=scrub_metadata(metadata or {}),
+            metadata=details,
         )

@@ -15,6 +15,7 @@ from dashtam.domain.auth.events import (
 )
 from dashtam.domain.events.base import DomainEvent
 from dashtam.domain.investments.events import HoldingsUpdated
+from dashtam.domain.personal_tokens.events import PersonalTokenCreated, PersonalTokenRevoked
 from dashtam.domain.providers.events import (
     ConnectionNeedsAttention,
     ProviderConnected,
@@ -45,6 +46,8 @@ _ALL: tuple[type[DomainEvent], ...] = (
     SecondFactorDisabled,
     RecoveryCodeUsed,
     RecoveryCodesRegenerated,
+    PersonalTokenCreated,
+    PersonalTokenRevoked,
     ProviderConnected,
     ProviderDisconnected,
     StatementImported,

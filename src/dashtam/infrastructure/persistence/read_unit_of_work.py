@@ -27,6 +27,9 @@ from dashtam.infrastructure.persistence.repositories.holdings import SqlHoldingR
 from dashtam.infrastructure.persistence.repositories.investment_transactions import (
     SqlInvestmentTransactionRepository,
 )
+from dashtam.infrastructure.persistence.repositories.personal_tokens import (
+    SqlPersonalTokenRepository,
+)
 from dashtam.infrastructure.persistence.repositories.second_factor import SqlSecondFactorRepository
 from dashtam.infrastructure.persistence.repositories.securities import SqlSecurityRepository
 from dashtam.infrastructure.persistence.repositories.transaction_feed import SqlTransactionFeed
@@ -47,6 +50,7 @@ class SqlReadUnitOfWork:
 
     users: SqlUserRepository
     sessions: SqlSessionRepository
+    personal_tokens: SqlPersonalTokenRepository
     connections: SqlConnectionRepository
     accounts: SqlAccountRepository
     transactions: SqlTransactionRepository
@@ -81,6 +85,7 @@ class SqlReadUnitOfWork:
         self._session = self._session_factory()
         self.users = SqlUserRepository(session=self._session)
         self.sessions = SqlSessionRepository(session=self._session)
+        self.personal_tokens = SqlPersonalTokenRepository(session=self._session)
         self.connections = SqlConnectionRepository(session=self._session)
         self.accounts = SqlAccountRepository(session=self._session)
         self.transactions = SqlTransactionRepository(session=self._session)

@@ -36,6 +36,9 @@ from dashtam.infrastructure.persistence.repositories.holdings import SqlHoldingR
 from dashtam.infrastructure.persistence.repositories.investment_transactions import (
     SqlInvestmentTransactionRepository,
 )
+from dashtam.infrastructure.persistence.repositories.personal_tokens import (
+    SqlPersonalTokenRepository,
+)
 from dashtam.infrastructure.persistence.repositories.second_factor import (
     SqlMfaChallengeRepository,
     SqlSecondFactorRepository,
@@ -67,6 +70,7 @@ class SqlUnitOfWork:
     sessions: SqlSessionRepository
     refresh_tokens: SqlRefreshTokenRepository
     login_attempts: SqlLoginAttemptRepository
+    personal_tokens: SqlPersonalTokenRepository
     connections: SqlConnectionRepository
     accounts: SqlAccountRepository
     transactions: SqlTransactionRepository
@@ -106,6 +110,7 @@ class SqlUnitOfWork:
         self.sessions = SqlSessionRepository(session=self._session)
         self.refresh_tokens = SqlRefreshTokenRepository(session=self._session)
         self.login_attempts = SqlLoginAttemptRepository(session=self._session)
+        self.personal_tokens = SqlPersonalTokenRepository(session=self._session)
         self.connections = SqlConnectionRepository(session=self._session)
         self.sync_state = SqlSyncStateRepository(session=self._session)
         self.accounts = SqlAccountRepository(session=self._session)

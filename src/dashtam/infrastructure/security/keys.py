@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 AUDIT_MAC_LABEL = "dashtam/audit/mac/v1"
 AUDIT_SIGNING_LABEL = "dashtam/audit/checkpoint-signing/v1"
 AUDIT_IDENTIFIER_LABEL = "dashtam/audit/identifier-digest/v1"
+PERSONAL_TOKEN_LABEL = "dashtam/auth/personal-access-token/v1"  # noqa: S105 - a label
 
 
 def derive_key(secret: str, label: str, *, length: int = 32) -> bytes:

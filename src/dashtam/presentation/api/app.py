@@ -32,6 +32,7 @@ from dashtam.presentation.api.middleware import (
     TraceIdMiddleware,
 )
 from dashtam.presentation.api.openapi import install_openapi
+from dashtam.presentation.api.personal_tokens.router import router as personal_tokens_router
 from dashtam.presentation.api.problems import install_problem_handlers
 from dashtam.presentation.api.users.mfa_router import router as mfa_router
 from dashtam.presentation.api.users.router import router as users_router
@@ -175,6 +176,7 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
     app.include_router(users_router)
     app.include_router(mfa_router)
     app.include_router(auth_router)
+    app.include_router(personal_tokens_router)
     app.include_router(admin_router)
     app.include_router(connections_router)
     # Before any /transactions/{id} route: 'sync' is not a transaction id.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Annotated
 
@@ -9,12 +10,13 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dashtam.application.admin.commands import DenyAdminAccess
-from dashtam.application.auth.commands import Principal
+from dashtam.application.auth.commands import Principal, SessionPrincipal
 from dashtam.bootstrap import Container
-from dashtam.core.errors import AuthenticationError
+from dashtam.core.errors import AuthenticationError, InsufficientScopeError
 from dashtam.core.result import Failure, Success
 from dashtam.core.tracing import get_trace_id
 from dashtam.domain.audit import AuditContext
+from dashtam.domain.personal_tokens.entities import TokenScope
 from dashtam.presentation.api.problems import ProblemError
 
 
@@ -54,19 +56,27 @@ def _bearer_token(request: Request) -> str | None:
 
 
 # Declares the scheme in OpenAPI (the "Authorize" button); errors stay ours (RFC 9457).
-_bearer_scheme = HTTPBearer(auto_error=False, description="The access token of POST /sessions")
+_bearer_scheme = HTTPBearer(
+    auto_error=False,
+    description="The access token of POST /sessions, or a personal access token (dtm_pat_...)",
+)
 
 
-async def get_principal(
+async def authenticate(
     request: Request,
     container: ContainerDep,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
 ) -> Principal:
-    """The authenticated caller; 401 with ``WWW-Authenticate`` for any token problem."""
+    """Whoever the bearer token names, by any kind of token; 401 for any token problem.
+
+    Never a route's own dependency: a route takes ``PrincipalDep`` (log-in sessions only) or
+    one of the scoped aliases below, which also accept a personal token holding that scope.
+    """
     token = _bearer_token(request)
     if token is None:
         raise ProblemError(AuthenticationError("an access token is required", code="missing_token"))
-    match await container.authenticate_handler().handle(token):
+    handler = container.identity.authenticate_handler()
+    match await handler.handle(token, _audit_context(request)):
         case Success(principal):
             request.state.principal = principal
             return principal
@@ -74,14 +84,87 @@ async def get_principal(
             raise ProblemError(error)
 
 
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
+AnyPrincipal = Annotated[Principal, Depends(authenticate)]
+
+
+async def get_principal(principal: AnyPrincipal) -> SessionPrincipal:
+    """The caller, signed in with a log-in session. The default for every route: identity,
+    sessions, personal tokens themselves and administration refuse personal tokens (403)."""
+    if isinstance(principal, SessionPrincipal):
+        return principal
+    raise ProblemError(
+        InsufficientScopeError(
+            "a personal access token cannot be used here; sign in with a password",
+            code="personal_token_not_allowed",
+        )
+    )
+
+
+PrincipalDep = Annotated[SessionPrincipal, Depends(get_principal)]
+
+
+def _context_of(request: Request, principal: Principal) -> AuditContext:
+    return replace(
+        _audit_context(request),
+        actor_id=principal.user.id,
+        personal_token_id=principal.personal_token_id,
+    )
 
 
 async def get_audit_context_for(request: Request, principal: PrincipalDep) -> AuditContext:
-    return replace(_audit_context(request), actor_id=principal.user.id)
+    return _context_of(request, principal)
 
 
 AuthenticatedContextDep = Annotated[AuditContext, Depends(get_audit_context_for)]
+
+
+def require_scope(scope: TokenScope) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency: the caller, by a log-in session or by a personal token with ``scope``.
+
+    Financial-data routes opt in to personal tokens through it (``ReadPrincipalDep`` ...);
+    FastAPI resolves a dependency once per request, so a route's principal and its audit
+    context share one check.
+    """
+
+    async def scoped(principal: AnyPrincipal) -> Principal:
+        if principal.grants(scope):
+            return principal
+        raise ProblemError(
+            InsufficientScopeError(
+                f"this personal access token does not have the {scope.value!r} scope",
+                scope=scope.value,
+            )
+        )
+
+    scoped.__name__ = f"require_{scope.value}_scope"
+    return scoped
+
+
+require_read = require_scope(TokenScope.READ)
+require_import = require_scope(TokenScope.IMPORT)
+require_write = require_scope(TokenScope.WRITE)
+# What a route that accepts personal tokens takes, by the scope it needs: the principal and
+# the audit context (which records the token's id as ``pat_id``).
+ReadPrincipalDep = Annotated[Principal, Depends(require_read)]
+ImportPrincipalDep = Annotated[Principal, Depends(require_import)]
+WritePrincipalDep = Annotated[Principal, Depends(require_write)]
+
+
+async def get_read_context(request: Request, principal: ReadPrincipalDep) -> AuditContext:
+    return _context_of(request, principal)
+
+
+async def get_import_context(request: Request, principal: ImportPrincipalDep) -> AuditContext:
+    return _context_of(request, principal)
+
+
+async def get_write_context(request: Request, principal: WritePrincipalDep) -> AuditContext:
+    return _context_of(request, principal)
+
+
+ReadContextDep = Annotated[AuditContext, Depends(get_read_context)]
+ImportContextDep = Annotated[AuditContext, Depends(get_import_context)]
+WriteContextDep = Annotated[AuditContext, Depends(get_write_context)]
 
 
 async def get_admin(
@@ -89,7 +172,7 @@ async def get_admin(
     principal: PrincipalDep,
     container: ContainerDep,
     context: AuthenticatedContextDep,
-) -> Principal:
+) -> SessionPrincipal:
     """The caller, if an administrator; anyone else gets 403 and the refusal is audited.
 
     With ``DASHTAM_REQUIRE_MFA_FOR_ADMINS``, an administrator's session must have proven a
@@ -106,4 +189,4 @@ async def get_admin(
     raise ProblemError(denied.error)
 
 
-AdminDep = Annotated[Principal, Depends(get_admin)]
+AdminDep = Annotated[SessionPrincipal, Depends(get_admin)]

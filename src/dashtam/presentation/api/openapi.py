@@ -23,7 +23,11 @@ _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 DESCRIPTIONS: dict[int, str] = {
     400: "The body could not be decoded (not UTF-8, or broken multipart framing)",
     401: "No valid access token (or bad credentials); see WWW-Authenticate",
-    403: "The caller is not an administrator",
+    403: (
+        "Not allowed: not an administrator, or a personal access token without the scope "
+        "this route needs (`insufficient_scope`) or on a route that refuses them "
+        "(`personal_token_not_allowed`)"
+    ),
     404: "No such resource, or not the caller's",
     409: "Conflicts with the current state, or a concurrent change: reload and retry",
     413: "The request body is over its size limit",
@@ -37,6 +41,13 @@ _HEADERS: dict[int, dict[str, Any]] = {
         "WWW-Authenticate": {
             "description": "The RFC 6750 Bearer challenge",
             "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+    403: {
+        "WWW-Authenticate": {
+            "description": "For a personal access token: the RFC 6750 `insufficient_scope` "
+            "challenge, naming the scope needed",
             "schema": {"type": "string"},
         }
     },
@@ -56,7 +67,9 @@ _HEADERS: dict[int, dict[str, Any]] = {
 }
 
 # Shorthands for the statuses most routes share.
-AUTHENTICATED = (401, 503)  # the token is checked against its session in the database
+# The token is checked against its session (or stored digest) in the database; a personal
+# access token can be refused (403) by any route.
+AUTHENTICATED = (401, 403, 503)
 ADMIN = (401, 403, 503)
 
 

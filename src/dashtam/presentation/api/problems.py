@@ -25,6 +25,7 @@ from dashtam.core.errors import (
     ConflictError,
     Error,
     InfrastructureError,
+    InsufficientScopeError,
     NotFoundError,
     RateLimitedError,
     UpstreamError,
@@ -102,6 +103,15 @@ def _bearer_challenge(error: AuthenticationError) -> str:
     return 'Bearer realm="dashtam"'
 
 
+def _scope_challenge(error: InsufficientScopeError) -> str:
+    """RFC 6750 3.1: the token is good but not for this; ``scope`` says which one would do."""
+    wanted = f', scope="{error.scope}"' if error.scope else ""
+    return (
+        f'Bearer realm="dashtam", error="insufficient_scope", '
+        f'error_description="{error.code}"{wanted}'
+    )
+
+
 def error_response(error: Error, request: Request) -> JSONResponse:
     """The problem response for a ``Failure``; infrastructure details never leave the process."""
     status = status_for(error)
@@ -110,6 +120,8 @@ def error_response(error: Error, request: Request) -> JSONResponse:
         headers["Retry-After"] = str(error.retry_after_seconds)
     if isinstance(error, AuthenticationError):
         headers["WWW-Authenticate"] = _bearer_challenge(error)
+    if isinstance(error, InsufficientScopeError):
+        headers["WWW-Authenticate"] = _scope_challenge(error)
     if isinstance(error, DatabaseUnavailableError):
         headers["Retry-After"] = str(error.retry_after_seconds)
     if status >= 500 and not isinstance(error, UpstreamError):

@@ -25,6 +25,7 @@ from dashtam.infrastructure.persistence.models.investments import (
     SecurityModel,
 )
 from dashtam.infrastructure.persistence.models.outbox import EventDeliveryModel, OutboxEventModel
+from dashtam.infrastructure.persistence.models.personal_tokens import PersonalTokenModel
 from dashtam.infrastructure.persistence.models.second_factor import (
     MfaChallengeModel,
     RecoveryCodeModel,
@@ -50,6 +51,7 @@ __all__ = [
     "LoginAttemptModel",
     "MfaChallengeModel",
     "OutboxEventModel",
+    "PersonalTokenModel",
     "ProviderModel",
     "RecoveryCodeModel",
     "RefreshTokenModel",

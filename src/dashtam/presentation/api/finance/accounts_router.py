@@ -19,9 +19,11 @@ from dashtam.core.errors import Error, ValidationError
 from dashtam.core.result import Result
 from dashtam.domain.transactions.repository import TransactionCursor
 from dashtam.presentation.api.dependencies import (
-    AuthenticatedContextDep,
     ContainerDep,
-    PrincipalDep,
+    ReadContextDep,
+    ReadPrincipalDep,
+    WriteContextDep,
+    WritePrincipalDep,
 )
 from dashtam.presentation.api.finance import export
 from dashtam.presentation.api.finance.schemas import (
@@ -49,9 +51,9 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 @router.get("/accounts", response_model=AccountList, responses=problems(*AUTHENTICATED))
 async def list_accounts(
     request: Request,
-    principal: PrincipalDep,
+    principal: ReadPrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: ReadContextDep,
 ) -> AccountList | JSONResponse:
     result = await container.finance_queries().accounts(principal.user.id, context)
     return respond(
@@ -69,9 +71,9 @@ async def list_accounts(
 async def get_account(
     account_id: UUID,
     request: Request,
-    principal: PrincipalDep,
+    principal: ReadPrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: ReadContextDep,
 ) -> AccountResponse | JSONResponse:
     result = await container.finance_queries().account(principal.user.id, account_id, context)
     return respond(result, request, AccountResponse.of)
@@ -85,9 +87,9 @@ async def get_account(
 async def balance_history(
     account_id: UUID,
     request: Request,
-    principal: PrincipalDep,
+    principal: ReadPrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: ReadContextDep,
 ) -> BalanceHistory | JSONResponse:
     queries = container.finance_queries()
     result = await queries.balance_history(principal.user.id, account_id, context)
@@ -110,9 +112,9 @@ async def balance_history(
 async def delete_account(
     account_id: UUID,
     request: Request,
-    principal: PrincipalDep,
+    principal: WritePrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: WriteContextDep,
 ) -> Response:
     command = DeleteAccount(user_id=principal.user.id, account_id=account_id, context=context)
     result = await container.delete_account_handler().handle(command)
@@ -126,9 +128,9 @@ async def delete_account(
 )
 async def list_transactions(
     request: Request,
-    principal: PrincipalDep,
+    principal: ReadPrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: ReadContextDep,
     filters: TransactionFiltersDep,
     limit: Annotated[int, Query(ge=1, le=MAX_TRANSACTION_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
@@ -166,9 +168,9 @@ async def list_transactions(
 )
 async def export_transactions(
     request: Request,
-    principal: PrincipalDep,
+    principal: ReadPrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: ReadContextDep,
     filters: TransactionFiltersDep,
 ) -> Response:
     query = filters.query(principal.user.id)
@@ -198,9 +200,9 @@ async def export_transactions(
 )
 async def net_worth(
     request: Request,
-    principal: PrincipalDep,
+    principal: ReadPrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: ReadContextDep,
 ) -> NetWorthResponse | JSONResponse:
     result = await container.finance_queries().net_worth(principal.user.id, context)
     return respond(

@@ -20,9 +20,13 @@ from dashtam.bootstrap import PRESETS
 from dashtam.core.errors import ValidationError
 from dashtam.domain.imports.statement import CsvOptions
 from dashtam.presentation.api.dependencies import (
-    AuthenticatedContextDep,
     ContainerDep,
-    PrincipalDep,
+    ImportContextDep,
+    ImportPrincipalDep,
+    ReadContextDep,
+    ReadPrincipalDep,
+    WriteContextDep,
+    WritePrincipalDep,
 )
 from dashtam.presentation.api.finance.schemas import (
     ConnectionList,
@@ -55,9 +59,9 @@ _CHUNK = 1024 * 1024
 async def create_connection(
     body: CreateConnectionRequest,
     request: Request,
-    principal: PrincipalDep,
+    principal: WritePrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: WriteContextDep,
 ) -> ConnectionResponse | JSONResponse:
     if body.setup_token is not None:
         live = ConnectLiveSource(
@@ -85,9 +89,9 @@ async def create_connection(
 async def sync_connection(
     connection_id: UUID,
     request: Request,
-    principal: PrincipalDep,
+    principal: WritePrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: WriteContextDep,
 ) -> SyncResponse | JSONResponse:
     command = SyncConnection(
         user_id=principal.user.id, connection_id=connection_id, context=context
@@ -99,9 +103,9 @@ async def sync_connection(
 @router.get("", response_model=ConnectionList, responses=problems(*AUTHENTICATED))
 async def list_connections(
     request: Request,
-    principal: PrincipalDep,
+    principal: ReadPrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: ReadContextDep,
 ) -> ConnectionList | JSONResponse:
     result = await container.finance_queries().connections(principal.user.id, context)
     return respond(
@@ -119,9 +123,9 @@ async def list_connections(
 async def disconnect(
     connection_id: UUID,
     request: Request,
-    principal: PrincipalDep,
+    principal: WritePrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: WriteContextDep,
     purge: Annotated[bool, Query(description="Also delete its accounts and transactions")] = False,
 ) -> Response:
     command = DisconnectConnection(
@@ -140,9 +144,9 @@ async def disconnect(
 async def import_file(
     connection_id: UUID,
     request: Request,
-    principal: PrincipalDep,
+    principal: ImportPrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: ImportContextDep,
     file: Annotated[UploadFile, File(description="The bank export")],
     preset: Annotated[
         str | None,

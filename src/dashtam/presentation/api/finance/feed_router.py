@@ -27,9 +27,9 @@ from dashtam.domain.protocols.identifiers import IdentifierDigest
 from dashtam.domain.transactions.feed import FeedPage, FeedPosition, WalkKey
 from dashtam.presentation.api.cursors import decode_cursor_bytes, encode_cursor_bytes
 from dashtam.presentation.api.dependencies import (
-    AuthenticatedContextDep,
     ContainerDep,
-    PrincipalDep,
+    ReadContextDep,
+    ReadPrincipalDep,
 )
 from dashtam.presentation.api.finance.schemas import TransactionResponse
 from dashtam.presentation.api.openapi import AUTHENTICATED, problems
@@ -78,9 +78,9 @@ class TransactionFeedPage(BaseModel):
 )
 async def transaction_feed(
     request: Request,
-    principal: PrincipalDep,
+    principal: ReadPrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: ReadContextDep,
     limit: Annotated[int, Query(ge=1, le=MAX_FEED_PAGE)] = DEFAULT_FEED_PAGE,
     cursor: Annotated[str | None, Query(max_length=300)] = None,
 ) -> TransactionFeedPage | JSONResponse:

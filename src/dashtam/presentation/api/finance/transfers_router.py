@@ -16,9 +16,9 @@ from dashtam.application.finance.transfers import (
 )
 from dashtam.domain.transactions.entities import Transaction
 from dashtam.presentation.api.dependencies import (
-    AuthenticatedContextDep,
     ContainerDep,
-    PrincipalDep,
+    WriteContextDep,
+    WritePrincipalDep,
 )
 from dashtam.presentation.api.finance.schemas import TransactionResponse
 from dashtam.presentation.api.openapi import AUTHENTICATED, problems
@@ -54,9 +54,9 @@ async def link_transfer(
     transaction_id: UUID,
     body: LinkTransferRequest,
     request: Request,
-    principal: PrincipalDep,
+    principal: WritePrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: WriteContextDep,
 ) -> TransferResponse | JSONResponse:
     command = LinkTransfer(
         user_id=principal.user.id,
@@ -77,9 +77,9 @@ async def link_transfer(
 async def unlink_transfer(
     transaction_id: UUID,
     request: Request,
-    principal: PrincipalDep,
+    principal: WritePrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: WriteContextDep,
 ) -> Response:
     command = UnlinkTransfer(
         user_id=principal.user.id, transaction_id=transaction_id, context=context

@@ -23,9 +23,9 @@ from dashtam.domain.investments.repository import (
 )
 from dashtam.presentation.api.cursors import decode_cursor_bytes, encode_cursor_bytes
 from dashtam.presentation.api.dependencies import (
-    AuthenticatedContextDep,
     ContainerDep,
-    PrincipalDep,
+    ReadContextDep,
+    ReadPrincipalDep,
 )
 from dashtam.presentation.api.investments.schemas import (
     AccountHoldingsResponse,
@@ -103,9 +103,9 @@ def decode_cursor(text: str) -> InvestmentTransactionCursor | None:
 async def account_holdings(
     account_id: UUID,
     request: Request,
-    principal: PrincipalDep,
+    principal: ReadPrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: ReadContextDep,
     as_of: AsOf = None,
 ) -> AccountHoldingsResponse | JSONResponse:
     queries = container.investment_queries()
@@ -116,9 +116,9 @@ async def account_holdings(
 @router.get("/holdings", response_model=HoldingsOverview, responses=problems(*AUTHENTICATED))
 async def all_holdings(
     request: Request,
-    principal: PrincipalDep,
+    principal: ReadPrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: ReadContextDep,
 ) -> HoldingsOverview | JSONResponse:
     result = await container.investment_queries().all_holdings(principal.user.id, context)
     return respond(result, request, HoldingsOverview.of)
@@ -133,7 +133,7 @@ async def get_security(
     security_id: UUID,
     request: Request,
     container: ContainerDep,
-    context: AuthenticatedContextDep,  # signed in: any user may read a security
+    context: ReadContextDep,  # any signed-in user (or read token) may read a security
 ) -> SecurityResponse | JSONResponse:
     result = await container.investment_queries().security(security_id, context)
     return respond(result, request, SecurityResponse.of)
@@ -147,9 +147,9 @@ async def get_security(
 async def investment_transactions(
     account_id: UUID,
     request: Request,
-    principal: PrincipalDep,
+    principal: ReadPrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: ReadContextDep,
     security: Annotated[UUID | None, Query(description="Only this security's")] = None,
     kind: Annotated[InvestmentKind | None, Query(description="Only this kind")] = None,
     from_: Annotated[
@@ -188,9 +188,9 @@ async def investment_transactions(
 async def value_history(
     account_id: UUID,
     request: Request,
-    principal: PrincipalDep,
+    principal: ReadPrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: ReadContextDep,
 ) -> ValueHistoryResponse | JSONResponse:
     queries = container.investment_queries()
     result = await queries.value_history(principal.user.id, account_id, context)

@@ -13,9 +13,10 @@ from dashtam.application.webhooks.commands import CreateWebhook, EndpointCommand
 from dashtam.core.errors import ValidationError
 from dashtam.presentation.api.cursors import decode_cursor_bytes, encode_cursor_bytes
 from dashtam.presentation.api.dependencies import (
-    AuthenticatedContextDep,
     ContainerDep,
-    PrincipalDep,
+    ReadPrincipalDep,
+    WriteContextDep,
+    WritePrincipalDep,
 )
 from dashtam.presentation.api.openapi import AUTHENTICATED, problems
 from dashtam.presentation.api.problems import error_response
@@ -44,9 +45,9 @@ router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 async def create_webhook(
     body: CreateWebhookRequest,
     request: Request,
-    principal: PrincipalDep,
+    principal: WritePrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: WriteContextDep,
 ) -> CreatedWebhookResponse | JSONResponse:
     command = CreateWebhook(
         user_id=principal.user.id,
@@ -61,7 +62,7 @@ async def create_webhook(
 
 @router.get("", response_model=WebhookList, responses=problems(*AUTHENTICATED))
 async def list_webhooks(
-    request: Request, principal: PrincipalDep, container: ContainerDep
+    request: Request, principal: ReadPrincipalDep, container: ContainerDep
 ) -> WebhookList | JSONResponse:
     result = await container.webhooks.queries().endpoints(principal.user.id)
     return respond(
@@ -73,7 +74,7 @@ async def list_webhooks(
     "/{endpoint_id}", response_model=WebhookResponse, responses=problems(*AUTHENTICATED, 404)
 )
 async def get_webhook(
-    endpoint_id: UUID, request: Request, principal: PrincipalDep, container: ContainerDep
+    endpoint_id: UUID, request: Request, principal: ReadPrincipalDep, container: ContainerDep
 ) -> WebhookResponse | JSONResponse:
     result = await container.webhooks.queries().endpoint(principal.user.id, endpoint_id)
     return respond(result, request, WebhookResponse.of)
@@ -88,9 +89,9 @@ async def update_webhook(
     endpoint_id: UUID,
     body: UpdateWebhookRequest,
     request: Request,
-    principal: PrincipalDep,
+    principal: WritePrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: WriteContextDep,
 ) -> WebhookResponse | JSONResponse:
     command = UpdateWebhook(
         user_id=principal.user.id,
@@ -113,9 +114,9 @@ async def update_webhook(
 async def delete_webhook(
     endpoint_id: UUID,
     request: Request,
-    principal: PrincipalDep,
+    principal: WritePrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: WriteContextDep,
 ) -> Response:
     command = EndpointCommand(user_id=principal.user.id, endpoint_id=endpoint_id, context=context)
     result = await container.webhooks.handlers().delete(command)
@@ -131,9 +132,9 @@ async def delete_webhook(
 async def rotate_secret(
     endpoint_id: UUID,
     request: Request,
-    principal: PrincipalDep,
+    principal: WritePrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: WriteContextDep,
 ) -> CreatedWebhookResponse | JSONResponse:
     command = EndpointCommand(user_id=principal.user.id, endpoint_id=endpoint_id, context=context)
     result = await container.webhooks.handlers().rotate_secret(command)
@@ -150,9 +151,9 @@ async def rotate_secret(
 async def send_test(
     endpoint_id: UUID,
     request: Request,
-    principal: PrincipalDep,
+    principal: WritePrincipalDep,
     container: ContainerDep,
-    context: AuthenticatedContextDep,
+    context: WriteContextDep,
 ) -> TestQueuedResponse | JSONResponse:
     command = EndpointCommand(user_id=principal.user.id, endpoint_id=endpoint_id, context=context)
     result = await container.webhooks.handlers().send_test(command)
@@ -168,7 +169,7 @@ async def send_test(
 async def list_deliveries(
     endpoint_id: UUID,
     request: Request,
-    principal: PrincipalDep,
+    principal: ReadPrincipalDep,
     container: ContainerDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=64)] = None,

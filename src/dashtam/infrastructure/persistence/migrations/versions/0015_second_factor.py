@@ -1,7 +1,7 @@
 """Second factor: TOTP authenticators, recovery codes, pending MFA log-ins; session policy.
 
 Revision ID: 0015_second_factor
-Revises: 0013_outbox_notify
+Revises: 0014_personal_access_tokens
 Create Date: 2026-12-07
 
 Sessions learn whether they were opened with "remember me" (which bounds their lifetime) and
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_second_factor"
-down_revision: str | None = "0013_outbox_notify"
+down_revision: str | None = "0014_personal_access_tokens"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Personal access tokens: a user's long-lived, scoped credential for scripts."""
