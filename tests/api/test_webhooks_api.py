@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
@@ -117,6 +118,20 @@ async def test_bad_endpoints_are_problems_and_audited(
     [failed] = await fetch(container, AuditLogModel, AuditLogModel.action == "webhook.created")
     assert (failed.outcome, failed.reason) == ("failed", code)
     assert "/h" not in repr(failed.details)
+
+
+async def test_a_host_that_cannot_be_resolved_as_a_name_is_a_problem_not_a_500(
+    client: httpx.AsyncClient, container: Any
+) -> None:
+    headers = await sign_up(client, "ada@example.com")
+    for url in ("https://\ud800.example.com/h", "https://" + "a" * 64 + ".example.com/h"):
+        # json.dumps writes the lone surrogate as the escape \ud800: valid JSON, invalid text.
+        raw = json.dumps({"url": url, "events": ["sync.failed"]}).encode()
+        response = await client.post(
+            URL, content=raw, headers={**headers, "content-type": "application/json"}
+        )
+        assert_problem(response, status=422, code="invalid_url")
+    assert (await client.get(URL, headers=headers)).json() == {"items": []}
 
 
 async def test_someone_elses_endpoint_is_not_found(settings: Settings, receiver: Receiver) -> None:

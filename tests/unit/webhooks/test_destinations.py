@@ -25,6 +25,9 @@ from dashtam.infrastructure.webhooks.guard import ResolvingGuard
         ("https://example.com:99999/", "invalid_url"),
         ("https://exa mple.com/", "invalid_url"),
         ("https://example.com/\x00", "invalid_url"),
+        ("https://\ud800.example.com/hook", "invalid_url"),  # a lone surrogate: valid JSON
+        ("https://" + "a" * 64 + ".example.com/", "invalid_url"),  # a label over 63 octets
+        ("https://a..example.com/", "invalid_url"),  # an empty label
         ("https://example.com/" + "a" * 2048, "url_too_long"),
     ],
 )

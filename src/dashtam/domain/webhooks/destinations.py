@@ -47,6 +47,8 @@ def parse_destination(url: str) -> Result[Destination, Error]:
     host = _host_of(parts)
     if not host:
         return _invalid("the url has no host", "invalid_url")
+    if not _resolvable_name(host):
+        return _invalid(f"the url's host {quoted(host[:100])} is not a valid name", "invalid_url")
     return Success(
         Destination(
             url=url,
@@ -59,6 +61,16 @@ def parse_destination(url: str) -> Result[Destination, Error]:
 
 def _host_of(parts: SplitResult) -> str:
     return (parts.hostname or "").rstrip(".").lower()
+
+
+def _resolvable_name(host: str) -> bool:
+    """Whether the resolver can be asked for ``host``: it encodes names to IDNA first, which
+    fails on a lone surrogate (valid in JSON), an empty or over-long label."""
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return False
+    return True
 
 
 def ssrf_refusal(host: str, reason: str) -> Failure[Error]:
