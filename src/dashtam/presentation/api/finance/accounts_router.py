@@ -32,7 +32,8 @@ from dashtam.presentation.api.finance.schemas import (
     CurrencyNetWorth,
     NetWorthResponse,
     TransactionPage,
-    TransactionResponse,
+    account_fields,
+    transaction_fields,
 )
 from dashtam.presentation.api.finance.transaction_params import (
     TransactionFiltersDep,
@@ -41,7 +42,7 @@ from dashtam.presentation.api.finance.transaction_params import (
 )
 from dashtam.presentation.api.openapi import AUTHENTICATED, problems
 from dashtam.presentation.api.problems import error_response
-from dashtam.presentation.api.responses import no_content, respond
+from dashtam.presentation.api.responses import json_shaped, no_content, respond
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -72,9 +73,9 @@ async def get_account(
     principal: PrincipalDep,
     container: ContainerDep,
     context: AuthenticatedContextDep,
-) -> AccountResponse | JSONResponse:
+) -> Response:
     result = await container.finance_queries().account(principal.user.id, account_id, context)
-    return respond(result, request, AccountResponse.of)
+    return respond(result, request, lambda account: json_shaped(account_fields(account)))
 
 
 @router.get(
@@ -132,7 +133,7 @@ async def list_transactions(
     filters: TransactionFiltersDep,
     limit: Annotated[int, Query(ge=1, le=MAX_TRANSACTION_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
-) -> TransactionPage | JSONResponse:
+) -> Response:
     after = decode_cursor(cursor) if cursor else None
     if cursor and after is None:
         invalid = ValidationError("the cursor is not valid", details={"field": "cursor"})
@@ -144,9 +145,11 @@ async def list_transactions(
     return respond(
         result,
         request,
-        lambda page: TransactionPage(
-            items=[TransactionResponse.of(t) for t in page.items],
-            next_cursor=encode_cursor(page.next_after) if page.next_after else None,
+        lambda page: json_shaped(
+            {
+                "items": [transaction_fields(t) for t in page.items],
+                "next_cursor": encode_cursor(page.next_after) if page.next_after else None,
+            }
         ),
     )
 
