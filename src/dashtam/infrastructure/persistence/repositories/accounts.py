@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, bindparam, delete, or_, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.clock import utcnow
@@ -21,9 +22,12 @@ from dashtam.infrastructure.persistence.models.finance import AccountModel, Bala
 from dashtam.infrastructure.persistence.repositories.dialect import insert_for
 from dashtam.infrastructure.persistence.rows import as_model, columns_of
 
-# Built once: every read of one account runs it (see persistence/rows.py).
+# Built once: every read of one account runs it (see persistence/rows.py). The table's
+# columns, not the ORM attributes, also in WHERE: one ORM attribute anywhere makes it an ORM
+# statement, executed through the ORM's loading.
+_ACCOUNTS = cast(Table, AccountModel.__table__)
 _OWNED_ACCOUNT = select(*columns_of(AccountModel)).where(
-    AccountModel.id == bindparam("account_id"), AccountModel.user_id == bindparam("user_id")
+    _ACCOUNTS.c.id == bindparam("account_id"), _ACCOUNTS.c.user_id == bindparam("user_id")
 )
 
 

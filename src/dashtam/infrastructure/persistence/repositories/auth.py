@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, func, literal, select, update
+from sqlalchemy import Table, bindparam, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.errors import ConflictError, Error, NotFoundError
@@ -24,11 +25,15 @@ from dashtam.infrastructure.persistence.rows import as_model, columns_of
 from dashtam.infrastructure.persistence.types import UTCDateTime
 
 _STALE = ConflictError("the session was changed by someone else; retry", code="stale_version")
-# Built once: every authenticated request runs it (see persistence/rows.py).
+# Built once: every authenticated request runs it (see persistence/rows.py). On the tables
+# (Core), joins and WHERE included: an ORM entity or attribute anywhere in it would make it an
+# ORM statement, its rows loaded through the ORM.
+_SESSIONS = cast(Table, AuthSessionModel.__table__)
+_USERS = cast(Table, UserModel.__table__)
 _SESSION_WITH_USER = (
     select(*columns_of(AuthSessionModel, "s_"), *columns_of(UserModel, "u_"))
-    .join_from(AuthSessionModel, UserModel, UserModel.id == AuthSessionModel.user_id)
-    .where(AuthSessionModel.id == bindparam("session_id"))
+    .join_from(_SESSIONS, _USERS, _USERS.c.id == _SESSIONS.c.user_id)
+    .where(_SESSIONS.c.id == bindparam("session_id"))
 )
 
 

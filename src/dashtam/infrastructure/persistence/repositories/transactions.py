@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, tuple_, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.clock import utcnow
@@ -22,16 +22,14 @@ from dashtam.domain.transactions.repository import (
     UpsertCounts,
 )
 from dashtam.infrastructure.persistence.boundary import classified
-from dashtam.infrastructure.persistence.models.finance import AccountModel, TransactionModel
+from dashtam.infrastructure.persistence.models.finance import TransactionModel
 from dashtam.infrastructure.persistence.repositories.dialect import one_of
 from dashtam.infrastructure.persistence.repositories.keyed_batches import write_keyed_batch
 from dashtam.infrastructure.persistence.repositories.transaction_links import (
-    ENTITY_COLUMNS,
     SqlTransactionLinks,
     entity_of_row,
-    transfer_condition,
 )
-from dashtam.infrastructure.persistence.sql import LIKE_ESCAPE, contains_pattern
+from dashtam.infrastructure.persistence.repositories.transaction_search import search_statement
 
 _COMPARED = (
     "amount",
@@ -151,46 +149,9 @@ class SqlTransactionRepository(SqlTransactionLinks):
     async def search(
         self, query: TransactionQuery, *, after: TransactionCursor | None, limit: int
     ) -> Result[Sequence[Transaction], Error]:
-        statement = (
-            select(*ENTITY_COLUMNS)
-            .join(AccountModel, AccountModel.id == TransactionModel.account_id)
-            .where(AccountModel.user_id == query.user_id)
-            .order_by(TransactionModel.posted_on.desc(), TransactionModel.id.desc())
-            .limit(limit)
-        )
-        if query.account_id is not None:
-            statement = statement.where(TransactionModel.account_id == query.account_id)
-        if query.posted_from is not None:
-            statement = statement.where(TransactionModel.posted_on >= query.posted_from)
-        if query.posted_to is not None:
-            statement = statement.where(TransactionModel.posted_on <= query.posted_to)
-        if query.min_amount is not None:
-            statement = statement.where(TransactionModel.amount >= query.min_amount)
-        if query.max_amount is not None:
-            statement = statement.where(TransactionModel.amount <= query.max_amount)
-        if query.text:
-            needle = contains_pattern(query.text)
-            sqlite = self._session.get_bind().dialect.name == "sqlite"
-            statement = statement.where(
-                or_(
-                    *(
-                        _icontains(column, needle, sqlite=sqlite)
-                        for column in (
-                            TransactionModel.description,
-                            TransactionModel.payee,
-                            TransactionModel.memo,
-                        )
-                    )
-                )
-            )
-        if (transfers := transfer_condition(query.transfers)) is not None:
-            statement = statement.where(transfers)
-        if after is not None:
-            statement = statement.where(
-                tuple_(TransactionModel.posted_on, TransactionModel.id)
-                < tuple_(after.posted_on, after.id)
-            )
-        rows = (await self._session.execute(statement)).all()
+        dialect = self._session.get_bind().dialect.name
+        statement, params = search_statement(query, after=after, limit=limit, dialect=dialect)
+        rows = (await self._session.execute(statement, params)).all()
         return Success([entity_of_row(row) for row in rows])
 
 
@@ -211,13 +172,3 @@ def _later(stored: datetime | None, incoming: datetime | None) -> datetime | Non
     if stored is None or incoming is None:
         return stored or incoming
     return max(stored, incoming)
-
-
-def _icontains(column: Any, needle: str, *, sqlite: bool) -> ColumnElement[bool]:
-    """ILIKE; on SQLite through ``dashtam_fold`` (database.py), its lower() being ASCII-only."""
-    if sqlite:
-        result: ColumnElement[bool] = func.dashtam_fold(column).like(
-            func.dashtam_fold(needle), escape=LIKE_ESCAPE
-        )
-        return result
-    return column.ilike(needle, escape=LIKE_ESCAPE)  # type: ignore[no-any-return]

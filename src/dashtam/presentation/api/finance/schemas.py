@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -161,22 +162,24 @@ class AccountResponse(BaseModel):
 
     @classmethod
     def of(cls, account: Account) -> AccountResponse:
-        return cls(
-            id=account.id,
-            connection_id=account.connection_id,
-            name=account.name,
-            type=account.account_type.value,
-            currency=account.currency,
-            number=account.masked_number,
-            balance=amount_text(account.balance) if account.balance is not None else None,
-            balance_as_of=account.balance_as_of,
-            available_balance=(
-                amount_text(account.available_balance)
-                if account.available_balance is not None
-                else None
-            ),
-            available_balance_as_of=account.available_balance_as_of,
-        )
+        return cls(**account_fields(account))
+
+
+def account_fields(account: Account) -> dict[str, Any]:
+    """``AccountResponse``'s fields of ``account`` in the model's order (see ``json_shaped``)."""
+    balance, available = account.balance, account.available_balance
+    return {
+        "id": account.id,
+        "connection_id": account.connection_id,
+        "name": account.name,
+        "type": account.account_type.value,
+        "currency": account.currency,
+        "number": account.masked_number,
+        "balance": amount_text(balance) if balance is not None else None,
+        "balance_as_of": account.balance_as_of,
+        "available_balance": amount_text(available) if available is not None else None,
+        "available_balance_as_of": account.available_balance_as_of,
+    }
 
 
 class AccountList(BaseModel):
@@ -217,21 +220,27 @@ class TransactionResponse(BaseModel):
 
     @classmethod
     def of(cls, transaction: Transaction) -> TransactionResponse:
-        return cls(
-            id=transaction.id,
-            account_id=transaction.account_id,
-            amount=amount_text(transaction.amount),
-            currency=transaction.currency,
-            posted_on=transaction.posted_on,
-            description=transaction.description,
-            payee=transaction.payee,
-            memo=transaction.memo,
-            status=transaction.status.value,
-            provider_transaction_id=transaction.provider_transaction_id,
-            check_number=transaction.check_number,
-            reference=transaction.reference,
-            transfer_id=transfer_partner(transaction),  # a row marked "not a transfer": null
-        )
+        return cls(**transaction_fields(transaction))
+
+
+def transaction_fields(transaction: Transaction) -> dict[str, Any]:
+    """``TransactionResponse``'s fields of ``transaction`` in the model's order (see
+    ``json_shaped``)."""
+    return {
+        "id": transaction.id,
+        "account_id": transaction.account_id,
+        "amount": amount_text(transaction.amount),
+        "currency": transaction.currency,
+        "posted_on": transaction.posted_on,
+        "description": transaction.description,
+        "payee": transaction.payee,
+        "memo": transaction.memo,
+        "status": transaction.status.value,
+        "provider_transaction_id": transaction.provider_transaction_id,
+        "check_number": transaction.check_number,
+        "reference": transaction.reference,
+        "transfer_id": transfer_partner(transaction),  # a row marked "not a transfer": null
+    }
 
 
 class TransactionPage(BaseModel):
