@@ -107,12 +107,19 @@ async def test_an_administrators_token_is_refused_on_admin_routes(
 ) -> None:
     await create_user(container, "root@example.com", role=Role.ADMIN)
     root = bearer((await tokens_for(client, "root@example.com"))["access_token"])
-    token = bearer((await create_token(client, root, scopes=("read", "write")))["token"])
+    created = await create_token(client, root, scopes=("read", "write"))
+    token = bearer(created["token"])
 
     response = await client.get(ADMIN_USERS_URL, headers=token)
 
     assert_problem(response, status=403, code="personal_token_not_allowed")
+    assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
     assert "root@example.com" not in response.text
+    # On the trail like any refusal at the admin door, with the token's id (never its text).
+    [denied] = await fetch(container, AuditLogModel, AuditLogModel.action == "admin.access_denied")
+    assert (denied.outcome, denied.reason) == ("denied", "personal_token")
+    assert denied.details["pat_id"] == created["id"]
+    assert created["token"] not in repr(denied.details)
     assert (await client.get(ADMIN_USERS_URL, headers=root)).status_code == 200
 
 

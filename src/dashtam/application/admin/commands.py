@@ -34,5 +34,6 @@ class DenyAdminAccess:
 
     path: str
     context: AuditContext
-    # "not_an_admin", or "mfa_required" (an admin whose session has no second factor).
+    # "not_an_admin", "mfa_required" (an admin whose session has no second factor), or
+    # "personal_token" (a personal access token, never accepted there).
     reason: str = "not_an_admin"

@@ -11,7 +11,13 @@ from dashtam.application.lifecycle import AuditNote, Audits, ReadRunner, UseCase
 from dashtam.application.reads import ReadAuditLog, ReadUnitOfWork, ReadUnitOfWorkFactory
 from dashtam.application.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from dashtam.core.clock import utcnow
-from dashtam.core.errors import AuthorizationError, ConflictError, Error, NotFoundError
+from dashtam.core.errors import (
+    AuthorizationError,
+    ConflictError,
+    Error,
+    InsufficientScopeError,
+    NotFoundError,
+)
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.audit import AuditAction, ResourceType
 from dashtam.domain.auth.events import SecondFactorDisabled
@@ -29,7 +35,12 @@ class DenyAdminAccessHandler:
     async def handle(self, command: DenyAdminAccess) -> Failure[Error]:
         note = self.audits.note(command.context, path=command.path[:200])
         note.refused(reason=command.reason)
-        if command.reason == "mfa_required":
+        if command.reason == "personal_token":
+            error: AuthorizationError = InsufficientScopeError(
+                "a personal access token cannot be used here; sign in with a password",
+                code="personal_token_not_allowed",
+            )
+        elif command.reason == "mfa_required":
             error = AuthorizationError(
                 "administrators must log in with a second factor: enrol one under "
                 "/api/v1/users/me/mfa/totp, then log in again",

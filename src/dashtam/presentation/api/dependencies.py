@@ -168,20 +168,22 @@ WriteContextDep = Annotated[AuditContext, Depends(get_write_context)]
 
 
 async def get_admin(
-    request: Request,
-    principal: PrincipalDep,
-    container: ContainerDep,
-    context: AuthenticatedContextDep,
+    request: Request, principal: AnyPrincipal, container: ContainerDep
 ) -> SessionPrincipal:
     """The caller, if an administrator; anyone else gets 403 and the refusal is audited.
 
     With ``DASHTAM_REQUIRE_MFA_FOR_ADMINS``, an administrator's session must have proven a
-    second factor too.
+    second factor too. A personal token is refused here like on every identity route, and the
+    attempt is on the trail as well (it may be a stolen script's token probing).
     """
-    reason = "not_an_admin"
-    if principal.user.is_admin:
-        if principal.session.second_factor or not container.settings.require_mfa_for_admins:
-            return principal
+    context = _context_of(request, principal)
+    if not isinstance(principal, SessionPrincipal):
+        reason = "personal_token"
+    elif not principal.user.is_admin:
+        reason = "not_an_admin"
+    elif principal.session.second_factor or not container.settings.require_mfa_for_admins:
+        return principal
+    else:
         reason = "mfa_required"
     denied = await container.deny_admin_access_handler().handle(
         DenyAdminAccess(path=request.url.path, context=context, reason=reason)
