@@ -37,7 +37,8 @@ class FakeSecondFactorRepository:
         self._faults = faults or Faults()
         self._factors: dict[UUID, TotpFactor | object] = {}
         self._codes: dict[UUID, RecoveryCode | object] = {}
-        self._claims: list[tuple[str, UUID, object]] = []
+        self._claimed_steps: list[tuple[UUID, int]] = []  # (user id, step)
+        self._claimed_codes: list[UUID] = []
 
     def _factor(self, user_id: UUID) -> TotpFactor | None:
         staged = self._factors.get(user_id, self.factors.get(user_id))
@@ -83,7 +84,7 @@ class FakeSecondFactorRepository:
         self._factors[factor.user_id] = replace(
             factor, last_used_step=step, version=factor.version + 1
         )
-        self._claims.append(("step", factor.user_id, step))
+        self._claimed_steps.append((factor.user_id, step))
         return Success(True)
 
     async def remove_all(self, user_id: UUID) -> Result[bool, Error]:
@@ -123,7 +124,7 @@ class FakeSecondFactorRepository:
         if code is None or code.used_at is not None:
             return Success(False)
         self._codes[code_id] = replace(code, used_at=now)
-        self._claims.append(("code", code_id, None))
+        self._claimed_codes.append(code_id)
         return Success(True)
 
     async def unused_recovery_codes(self, user_id: UUID) -> Result[int, Error]:
@@ -146,12 +147,12 @@ class FakeSecondFactorRepository:
 
     def check_staged(self) -> Error | None:
         # Another transaction used the same step or code since this one read it.
-        for kind, key, step in self._claims:
-            if kind == "step":
-                committed = self.factors.get(key)
-                if committed is not None and not committed.accepts_step(int(str(step))):
-                    return ConflictError("the code was already used", code="conflict")
-            elif (code := self.codes.get(key)) is not None and code.used_at is not None:
+        for user_id, step in self._claimed_steps:
+            committed = self.factors.get(user_id)
+            if committed is not None and not committed.accepts_step(step):
+                return ConflictError("the code was already used", code="conflict")
+        for code_id in self._claimed_codes:
+            if (code := self.codes.get(code_id)) is not None and code.used_at is not None:
                 return ConflictError("the recovery code was already used", code="conflict")
         return None
 
@@ -171,7 +172,8 @@ class FakeSecondFactorRepository:
     def discard_staged(self) -> None:
         self._factors.clear()
         self._codes.clear()
-        self._claims.clear()
+        self._claimed_steps.clear()
+        self._claimed_codes.clear()
 
 
 class FakeMfaChallengeRepository:

@@ -70,10 +70,11 @@ def test_a_new_secret_is_160_random_bits_and_its_uri_names_the_issuer() -> None:
 def test_recovery_codes_are_sixteen_crockford_characters_with_a_selector() -> None:
     secrets = RandomMfaSecrets(secret_key="k" * 40)
     codes = [secrets.new_recovery_code() for _ in range(200)]
-    for shown, selector in codes:
+    for shown, selector, secret in codes:
         assert re.fullmatch(r"[0-9a-hjkmnp-tv-z]{4}(-[0-9a-hjkmnp-tv-z]{4}){3}", shown)
         assert shown.startswith(selector)
-    assert len({shown for shown, _ in codes}) == 200
+        assert secrets.parse_recovery_code(shown) == (selector, secret)
+    assert len({shown for shown, _, _ in codes}) == 200
 
 
 def test_a_typed_recovery_code_is_forgiven_case_spaces_dashes_and_look_alikes() -> None:

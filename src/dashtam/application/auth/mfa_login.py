@@ -100,10 +100,10 @@ class CompleteMfaLoginHandler:
         )
         if isinstance(pending, Failure):
             return pending
-        proved = await self._prove(command, pending.value, now)
-        if isinstance(proved, Failure):
-            return await self._rejected(failing, pending.value, proved.error)
-        return await self._complete(command, pending.value, proved.value, now)
+        proof = await self._prove(command, pending.value, now)
+        if isinstance(proof, str):
+            return await self._rejected(failing, pending.value, proof)
+        return await self._complete(command, pending.value, proof, now)
 
     async def _count(
         self, uow: UnitOfWork, command: CompleteMfaLogIn, failing: AuditNote, now: datetime
@@ -163,31 +163,27 @@ class CompleteMfaLoginHandler:
 
     async def _prove(
         self, command: CompleteMfaLogIn, pending: _Pending, now: datetime
-    ) -> Result[_Proof, AuthenticationError]:
-        """Step 2, outside any transaction: is the code right (and not used before)?"""
+    ) -> _Proof | str:
+        """Step 2, outside any transaction: the proof, or the reason it is refused."""
         if command.recovery_code is not None:
             if not await self._recovery_codes.verify(pending.recovery_code, command.recovery_code):
-                return Failure(refusal("wrong_code"))
+                return "wrong_code"
             code = pending.recovery_code
             if code is None or code.used_at is not None:
-                return Failure(refusal("recovery_code_reused"))
-            return Success(_Proof(recovery_code=code))
+                return "recovery_code_reused"
+            return _Proof(recovery_code=code)
         match self._totp.step_of(pending.factor, command.code or "", now=now):
             case Success(step):
-                return Success(_Proof(step=step))
+                return _Proof(step=step)
             case Failure(error) if error.code == "mfa_code_reused":
-                return Failure(refusal("code_replayed"))
+                return "code_replayed"
             case Failure(error):
                 if error.code != "invalid_mfa_code":  # the secret did not open: say so in the log
                     self._logger.error("totp_secret_unreadable", user_id=str(pending.user.id))
-                return Failure(refusal("wrong_code"))
+                return "wrong_code"
         raise AssertionError("unreachable: a Result is a Success or a Failure")
 
-    async def _rejected(
-        self, failing: AuditNote, pending: _Pending, error: AuthenticationError
-    ) -> Failure[Error]:
-        reason = next(r for r, (_, code) in _REFUSALS.items() if code == error.code)
-
+    async def _rejected(self, failing: AuditNote, pending: _Pending, reason: str) -> Failure[Error]:
         async def reject(uow: UnitOfWork) -> Result[TokenPair, Error]:
             counted = await uow.mfa_challenges.count_failure(pending.challenge.id)
             if isinstance(counted, Failure):
@@ -195,7 +191,7 @@ class CompleteMfaLoginHandler:
             uow.raise_event(UserLoginFailed(user_id=pending.user.id, reason=reason))
             failing.keep_failure()
             failing.failed_because(reason)
-            return Failure(error)
+            return Failure(refusal(reason))
 
         rejected = await self._runner.run(failing, reject)
         assert isinstance(rejected, Failure)

@@ -33,8 +33,8 @@ class MfaSecrets(Protocol):
 
     def ticket_digest(self, ticket: str) -> str: ...
 
-    def new_recovery_code(self) -> tuple[str, str]:
-        """A recovery code as shown to the user, and its public selector."""
+    def new_recovery_code(self) -> tuple[str, str, str]:
+        """A recovery code as shown to the user, its public selector and its secret part."""
         ...
 
     def parse_recovery_code(self, text: str) -> tuple[str, str] | None:

@@ -63,11 +63,11 @@ class RandomMfaSecrets:
             self._ticket_key, ticket.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
         )
 
-    def new_recovery_code(self) -> tuple[str, str]:
+    def new_recovery_code(self) -> tuple[str, str, str]:
         length = _SELECTOR_LENGTH + _SECRET_LENGTH
         raw = "".join(secrets.choice(_ALPHABET) for _ in range(length))
         shown = "-".join(raw[i : i + _GROUP] for i in range(0, length, _GROUP))
-        return shown, raw[:_SELECTOR_LENGTH]
+        return shown, raw[:_SELECTOR_LENGTH], raw[_SELECTOR_LENGTH:]
 
     def parse_recovery_code(self, text: str) -> tuple[str, str] | None:
         compact = "".join(text.split()).replace("-", "").lower().translate(_READS_AS)
