@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -73,6 +73,29 @@ class TransactionRepositoryContract:
             TransactionStatus.POSTED,
         )
         assert all(t.currency == "USD" and t.account_id == account.id for t in stored.values())
+
+    async def test_written_receives_the_ids_inserted_or_updated_only(
+        self, harness: Harness[Repositories]
+    ) -> None:
+        account = await owned_account(harness.adapter)
+        newer, older = datetime(2024, 12, 1, tzinfo=UTC), datetime(2024, 11, 1, tzinfo=UTC)
+        transactions = harness.adapter.transactions
+        first: set[str] = set()
+        batch = [tx("same"), tx("fixed"), tx("kept", "-3")]
+        (await transactions.upsert_batch(account.id, "USD", batch, written=first)).unwrap()
+        assert first == {"same", "fixed", "kept"}
+        corrected = [tx("kept", "-3.50")]  # by a newer statement, which a later file must not undo
+        (
+            await transactions.upsert_batch(account.id, "USD", corrected, statement_as_of=newer)
+        ).unwrap()
+        again: set[str] = {"from before"}
+        batch = [tx("same"), tx("fixed", "-9"), tx("kept", "-4"), tx("added")]
+        counts = await transactions.upsert_batch(
+            account.id, "USD", batch, statement_as_of=older, written=again
+        )
+        assert (counts.unwrap().new, counts.unwrap().updated, counts.unwrap().outdated) == (1, 1, 1)
+        # Added to, never replaced; the unchanged and the outdated rows are not in it.
+        assert again == {"from before", "fixed", "added"}
 
     async def test_the_last_occurrence_of_a_repeated_id_wins(
         self, harness: Harness[Repositories]

@@ -276,6 +276,7 @@ class FakeTransactionRepository(FakeTransactionLinks, _FinanceRepository):
         *,
         statement_as_of: datetime | None = None,
         may_be_stored: Collection[str] | None = None,  # a hint: the fake looks everything up
+        written: set[str] | None = None,
     ) -> Result[UpsertCounts, Error]:
         if not batch:
             return Success(UpsertCounts())  # the SQL adapter returns before touching the session
@@ -300,9 +301,11 @@ class FakeTransactionRepository(FakeTransactionLinks, _FinanceRepository):
                 continue
             if row is not None and _columns(row) == _columns(item):
                 continue
-            written = _written(row, account_id, currency, item, statement_as_of)
+            stored = _written(row, account_id, currency, item, statement_as_of)
             new, updated = (new + 1, updated) if row is None else (new, updated + 1)
-            self.tables.transactions.put(written.id, written)
+            self.tables.transactions.put(stored.id, stored)
+            if written is not None:
+                written.add(key)
         unchanged = len(incoming) - new - updated - outdated
         return Success(UpsertCounts(new, updated, unchanged, outdated))
 

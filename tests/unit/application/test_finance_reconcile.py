@@ -208,6 +208,24 @@ async def test_the_other_side_imported_later_is_linked_then(store: FakeStore) ->
     assert linked(store) == {"out": "in", "in": "out"}
 
 
+async def test_a_re_import_that_changes_nothing_looks_for_no_transfers(store: FakeStore) -> None:
+    await run(store, part(tx("out", "-500.00", 2), tx("rent", "-900", 4)), savings(tx("x", "9", 3)))
+    # Unchanged rows were looked at when written; reading them again would only find the same.
+    store.faults.fail_next(
+        "transactions.by_provider_ids", ConflictError("read", code="should_not_be_read")
+    )
+    report = await run(store, part(tx("out", "-500.00", 2), tx("rent", "-900", 4)))
+    assert counts(report) == (0, 0, 2)
+
+
+async def test_a_row_a_re_import_corrects_is_linked_then(store: FakeStore) -> None:
+    await run(store, part(tx("out", "-500.00", 2)), savings(tx("in", "450.00", 3)))
+    assert linked(store) == {"out": None, "in": None}
+    report = await run(store, savings(tx("in", "500.00", 3)))  # the bank corrected the amount
+    assert counts(report) == (0, 1, 0)
+    assert linked(store) == {"out": "in", "in": "out"}
+
+
 async def test_ambiguous_pending_or_another_users_rows_are_not_linked(store: FakeStore) -> None:
     stranger = seed_connection(store, user_id=STRANGER)
     await seed_account(store, stranger, "THEIRS")

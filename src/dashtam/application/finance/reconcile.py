@@ -68,6 +68,10 @@ class _AccountImport:
     seen: dict[str, date] = field(default_factory=dict)
     held: dict[str, _Held] = field(default_factory=dict)
     stored: dict[UUID, Transaction] = field(default_factory=dict)  # counterparts in reach
+    # The ids this import inserted or updated: only those can have become transfers. A row
+    # the import left as it was was looked at when it was written, and any other side that
+    # arrived since was linked by the write that brought it.
+    written: set[str] = field(default_factory=set)
 
     def as_row(self, item: ParsedTransaction) -> Transaction:
         return Transaction(
@@ -123,6 +127,7 @@ class ImportReconciler:
             admitted.value,
             statement_as_of=statement_as_of,
             may_be_stored=repeated,
+            written=state.written,
         )
 
     def seen_ids(self) -> dict[UUID, set[str]]:
@@ -239,6 +244,7 @@ async def _settle(uow: UnitOfWork, state: _AccountImport) -> Result[UpsertCounts
     if isinstance(absorbed, Failure):
         return absorbed
     decided = {posted.provider_transaction_id for _, posted in replaced}
+    state.written |= decided
     decided |= {pending.provider_transaction_id for pending, _ in explained}
     counts = UpsertCounts(updated=absorbed.value, unchanged=len(explained))
     by_statement: dict[datetime | None, list[ParsedTransaction]] = {}
@@ -247,7 +253,11 @@ async def _settle(uow: UnitOfWork, state: _AccountImport) -> Result[UpsertCounts
             by_statement.setdefault(entry.statement_as_of, []).append(entry.item)
     for statement_as_of, items in by_statement.items():
         written = await uow.transactions.upsert_batch(
-            state.account_id, state.currency, items, statement_as_of=statement_as_of
+            state.account_id,
+            state.currency,
+            items,
+            statement_as_of=statement_as_of,
+            written=state.written,
         )
         if isinstance(written, Failure):
             return written
@@ -258,17 +268,19 @@ async def _settle(uow: UnitOfWork, state: _AccountImport) -> Result[UpsertCounts
 async def _link_transfers(
     uow: UnitOfWork, user_id: UUID, state: _AccountImport
 ) -> Result[int, Error]:
-    """The file's rows of this account against all of the user's, a chunk at a time.
+    """The rows this import wrote to the account against all of the user's, a chunk at a time.
 
     Chunks follow the rows' dates, not the file's order: a chunk's candidates are then looked
     for in a few days of the user's rows, however the file is sorted."""
     # The other side of a transfer is in another account of the owner, in the same currency.
+    if not state.written:
+        return Success(0)
     accounts = await uow.accounts.list_for_user(user_id)
     if isinstance(accounts, Failure):
         return accounts
     if not any(a.id != state.account_id and a.currency == state.currency for a in accounts.value):
         return Success(0)
-    keys = sorted(state.seen, key=lambda key: (state.seen[key], key))
+    keys = sorted(state.written, key=lambda key: (state.seen[key], key))
     linked = 0
     for first in range(0, len(keys), TRANSFER_CHUNK):
         rows = await uow.transactions.by_provider_ids(

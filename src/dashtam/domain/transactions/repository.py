@@ -81,6 +81,7 @@ class TransactionRepository(Protocol):
         *,
         statement_as_of: datetime | None = None,
         may_be_stored: Collection[str] | None = None,
+        written: set[str] | None = None,
     ) -> Result[UpsertCounts, Error]:
         """Insert new, update changed, count unchanged; safe against concurrent imports.
 
@@ -88,7 +89,10 @@ class TransactionRepository(Protocol):
         (counted ``outdated``): the bank's later correction stays. Unknown dates (``None``,
         e.g. most CSV exports) always apply. ``may_be_stored``, when given, are the only ids
         of the batch the account can hold already (the caller created the account in this
-        transaction and wrote just those): the others need not be looked up.
+        transaction and wrote just those): the others need not be looked up. ``written``,
+        when given, receives the provider ids of the rows inserted or updated (a row another
+        import inserted meanwhile may be among them), so that what follows the writes looks
+        at those rows only.
         """
         ...
 

@@ -39,10 +39,11 @@ async def write_keyed_batch(
     values: Values[Item],
     fixed: Mapping[str, object],
     statement_as_of: datetime | None,
+    written: set[str] | None = None,
 ) -> UpsertCounts:
     """``incoming`` by provider id; ``stored`` the rows already there with those ids (their
     ``id``, ``statement_as_of`` and ``compared`` columns); ``fixed`` the columns every new row
-    shares (account, currency)."""
+    shares (account, currency); ``written`` receives the provider ids inserted or updated."""
     now = utcnow()
     new_rows = [
         {
@@ -60,23 +61,30 @@ async def write_keyed_batch(
     outdated = sum(1 for row in stored.values() if is_newer(row.statement_as_of, statement_as_of))
     # Compared as tuples of the same columns in the same order (no dict per stored row).
     stored_values, fresh_values = attrgetter(*compared), itemgetter(*compared)
-    changed = [
-        {
-            "id": row.id,
-            **fresh,
-            "statement_as_of": statement_as_of or row.statement_as_of,
-            "updated_at": now,
-        }
+    changed_keys = [
+        key
         for key, item in incoming.items()
         if (row := stored.get(key)) is not None
         and not is_newer(row.statement_as_of, statement_as_of)
-        and stored_values(row) != fresh_values(fresh := values(item))
+        and stored_values(row) != fresh_values(values(item))
+    ]
+    changed = [
+        {
+            "id": (row := stored[key]).id,
+            **values(incoming[key]),
+            "statement_as_of": statement_as_of or row.statement_as_of,
+            "updated_at": now,
+        }
+        for key in changed_keys
     ]
     inserted = await insert_new(
         session, model, new_rows, key=("account_id", "provider_transaction_id")
     )
     if changed:
         await session.execute(update(model).execution_options(synchronize_session=False), changed)
+    if written is not None:
+        written.update(row["provider_transaction_id"] for row in new_rows)
+        written.update(changed_keys)
     unchanged = len(incoming) - len(new_rows) - len(changed) - outdated
     return UpsertCounts(
         new=inserted,

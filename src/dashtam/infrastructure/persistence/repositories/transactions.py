@@ -58,6 +58,7 @@ class SqlTransactionRepository(SqlTransactionLinks):
         *,
         statement_as_of: datetime | None = None,
         may_be_stored: Collection[str] | None = None,
+        written: set[str] | None = None,
     ) -> Result[UpsertCounts, Error]:
         if not batch:
             return Success(UpsertCounts())
@@ -73,6 +74,7 @@ class SqlTransactionRepository(SqlTransactionLinks):
             values=_values,
             fixed={"account_id": account_id, "currency": currency},
             statement_as_of=statement_as_of,
+            written=written,
         )
         return Success(counts)
 
