@@ -83,7 +83,7 @@ async def write_keyed_batch(
     if changed:
         await session.execute(update(model).execution_options(synchronize_session=False), changed)
     if written is not None:
-        written.update(row["provider_transaction_id"] for row in new_rows)
+        written.update(key for key in incoming if key not in stored)
         written.update(changed_keys)
     unchanged = len(incoming) - len(new_rows) - len(changed) - outdated
     return UpsertCounts(
