@@ -157,23 +157,23 @@ class SqlInvestmentTransactionRepository:
         return Success([row.to_entity(security.to_entity()) for row, security in rows])
 
 
-def values(security_id: UUID | None, item: ParsedInvestmentTransaction) -> dict[str, object]:
-    """The compared columns, as the row would hold them."""
-    return {
-        "kind": item.kind.value,
-        "security_id": security_id,
-        "trade_date": item.trade_date,
-        "settle_date": item.settle_date,
-        "units": item.units,
-        "unit_price": item.unit_price,
-        "commission": item.commission,
-        "fees": item.fees,
-        "taxes": item.taxes,
-        "load": item.load,
-        "total": item.total,
-        "income_type": item.income_type.value if item.income_type else None,
-        "held_in": item.held_in.value if item.held_in else None,
-        "cash_held_in": item.cash_held_in.value if item.cash_held_in else None,
-        "source_401k": item.source_401k[:32] if item.source_401k else None,
-        "memo": item.memo[:500] if item.memo else None,
-    }
+def values(security_id: UUID | None, item: ParsedInvestmentTransaction) -> tuple[object, ...]:
+    """The ``COMPARED`` columns, in that order, as the row would hold them."""
+    return (
+        item.kind.value,
+        security_id,
+        item.trade_date,
+        item.settle_date,
+        item.units,
+        item.unit_price,
+        item.commission,
+        item.fees,
+        item.taxes,
+        item.load,
+        item.total,
+        item.income_type.value if item.income_type else None,
+        item.held_in.value if item.held_in else None,
+        item.cash_held_in.value if item.cash_held_in else None,
+        item.source_401k[:32] if item.source_401k else None,
+        item.memo[:500] if item.memo else None,
+    )

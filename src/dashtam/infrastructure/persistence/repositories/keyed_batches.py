@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import update
@@ -22,7 +22,8 @@ from dashtam.domain.transactions.repository import UpsertCounts
 from dashtam.infrastructure.persistence.repositories.dialect import insert_new
 
 Item = TypeVar("Item")
-Values = Callable[[Item], dict[str, object]]
+# The compared columns of an item, in the order of ``compared``, as the row would hold them.
+Values = Callable[[Item], tuple[object, ...]]
 
 
 def is_newer(stored: datetime | None, incoming: datetime | None) -> bool:
@@ -53,29 +54,30 @@ async def write_keyed_batch(
             "statement_as_of": statement_as_of,
             "created_at": now,
             "updated_at": now,
-            **values(item),
+            **dict(zip(compared, values(item), strict=True)),
         }
         for key, item in incoming.items()
         if key not in stored
     ]
     outdated = sum(1 for row in stored.values() if is_newer(row.statement_as_of, statement_as_of))
-    # Compared as tuples of the same columns in the same order (no dict per stored row).
-    stored_values, fresh_values = attrgetter(*compared), itemgetter(*compared)
-    changed_keys = [
-        key
+    # Compared as tuples of the same columns in the same order: a re-import compares every
+    # row of the file, and most are unchanged.
+    stored_values = attrgetter(*compared)
+    differing = [
+        (key, row, fresh)
         for key, item in incoming.items()
         if (row := stored.get(key)) is not None
         and not is_newer(row.statement_as_of, statement_as_of)
-        and stored_values(row) != fresh_values(values(item))
+        and stored_values(row) != (fresh := values(item))
     ]
     changed = [
         {
-            "id": (row := stored[key]).id,
-            **values(incoming[key]),
+            "id": row.id,
+            **dict(zip(compared, fresh, strict=True)),
             "statement_as_of": statement_as_of or row.statement_as_of,
             "updated_at": now,
         }
-        for key in changed_keys
+        for _, row, fresh in differing
     ]
     inserted = await insert_new(
         session, model, new_rows, key=("account_id", "provider_transaction_id")
@@ -84,7 +86,7 @@ async def write_keyed_batch(
         await session.execute(update(model).execution_options(synchronize_session=False), changed)
     if written is not None:
         written.update(key for key in incoming if key not in stored)
-        written.update(changed_keys)
+        written.update(key for key, _, _ in differing)
     unchanged = len(incoming) - len(new_rows) - len(changed) - outdated
     return UpsertCounts(
         new=inserted,

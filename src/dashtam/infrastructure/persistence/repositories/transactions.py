@@ -97,7 +97,7 @@ class SqlTransactionRepository(SqlTransactionLinks):
             {
                 "id": r.row_id,
                 "provider_transaction_id": r.posted.provider_transaction_id,
-                **_values(r.posted),
+                **dict(zip(_COMPARED, _values(r.posted), strict=True)),
                 "statement_as_of": _later(stored[r.row_id], r.statement_as_of),
                 "updated_at": now,
             }
@@ -157,17 +157,18 @@ class SqlTransactionRepository(SqlTransactionLinks):
         return Success([entity_of_row(row) for row in rows])
 
 
-def _values(item: ParsedTransaction) -> dict[str, object]:
-    return {
-        "amount": item.amount,
-        "posted_on": item.posted_on,
-        "description": item.description,
-        "payee": item.payee,
-        "memo": item.memo,
-        "status": item.status.value,
-        "check_number": item.check_number[:32] if item.check_number else None,
-        "reference": item.reference[:64] if item.reference else None,
-    }
+def _values(item: ParsedTransaction) -> tuple[object, ...]:
+    """The ``_COMPARED`` columns, in that order, as the row holds them."""
+    return (
+        item.amount,
+        item.posted_on,
+        item.description,
+        item.payee,
+        item.memo,
+        item.status.value,
+        item.check_number[:32] if item.check_number else None,
+        item.reference[:64] if item.reference else None,
+    )
 
 
 def _later(stored: datetime | None, incoming: datetime | None) -> datetime | None:
