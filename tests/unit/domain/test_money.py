@@ -184,3 +184,22 @@ def test_amounts_beyond_the_limit_are_refused(text: str) -> None:
     result = parse_amount(text.replace("-1e15", "-1000000000000000"))
     assert isinstance(result, Failure)
     assert result.error.code == "invalid_amount"
+
+
+@given(
+    st.text(alphabet="0123456789.,+-", min_size=1, max_size=20)
+    | st.from_regex(r"[+-]?[0-9]{1,16}(\.[0-9]{0,6})?", fullmatch=True),
+    st.sampled_from([None, ".", ","]),
+)
+def test_the_common_form_reads_as_the_general_path_reads_it(
+    raw: str, separator: str | None
+) -> None:
+    # A trailing space sends the same text down the general path (it strips first).
+    quick, general = (parse_amount(text, decimal_separator=separator) for text in (raw, raw + " "))
+    match quick, general:
+        case Success(one), Success(other):
+            assert str(one) == str(other)  # the same digits and sign, "-0" included
+        case Failure(one), Failure(other):
+            assert one.code == other.code
+        case _:
+            pytest.fail(f"{raw!r}: {quick} against {general}")

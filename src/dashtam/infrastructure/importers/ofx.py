@@ -28,7 +28,14 @@ from dashtam.domain.imports.statement import (
 from dashtam.infrastructure.importers.ofx_census import Census, take_census
 from dashtam.infrastructure.importers.ofx_fields import free_text
 from dashtam.infrastructure.importers.ofx_investments import InvestmentStatement
-from dashtam.infrastructure.importers.ofx_reader import LEAF, START, Body, events, locate_body
+from dashtam.infrastructure.importers.ofx_reader import (
+    LEAF,
+    RECORD,
+    START,
+    Body,
+    events,
+    locate_body,
+)
 from dashtam.infrastructure.importers.ofx_securities import read_securities
 from dashtam.infrastructure.importers.ofx_statement import Statement
 from dashtam.infrastructure.importers.safety import (
@@ -112,8 +119,16 @@ class _Reader:
         path: list[str] = []
         frames: list[_Frame] = []
         passing = 0  # the depth of an aggregate read past, 0 when none is open
-        for kind, name, text in events(self._data, self._body):
-            if kind == LEAF:  # the most frequent event first
+        records: list[dict[str, str]] = []
+        for kind, name, text in events(self._data, self._body, records):
+            if kind == RECORD:  # a whole STMTTRN: its START, leaves and END at once
+                fields = records.pop()
+                if not passing:
+                    record = _Frame(name, len(path), name, fields)
+                    part = self._close(record, frames, path)
+                    if part is not None:
+                        yield Success(part)
+            elif kind == LEAF:
                 if frames and not passing:
                     frame = frames[-1]
                     if len(path) > frame.depth + 1:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -103,11 +104,32 @@ def posting_date(text: str, location: str) -> date:
     return timestamp(text, location).date()
 
 
+class PostingDates:
+    """``posting_date`` remembered by text: a statement repeats a few hundred dates at most,
+    each written the same way, over thousands of transactions."""
+
+    __slots__ = ("_read",)
+    _LIMIT = 10_000  # a file that never repeats a date does not grow this without bound
+
+    def __init__(self) -> None:
+        self._read: dict[str, date] = {}
+
+    def read(self, text: str, location: Callable[[], str]) -> date:
+        known = self._read.get(text)
+        if known is None:
+            known = posting_date(text, location())
+            if len(self._read) >= self._LIMIT:
+                self._read.clear()
+            self._read[text] = known
+        return known
+
+
 def free_text(value: str | None, limit: int) -> str | None:
     """Text for people to read: control characters dropped (see docs/importing.md)."""
     if not value:
         return None
-    cleaned = clean_text(value).strip()
+    # Printable text has no control character to drop (most of it: skip the regex).
+    cleaned = (value if value.isprintable() else clean_text(value)).strip()
     return cleaned[:limit] or None
 
 

@@ -16,8 +16,9 @@ from typing import TypeAlias
 from dashtam.infrastructure.importers.ofx_trades import TRADE_TAGS
 from dashtam.infrastructure.importers.safety import reject
 
-START, END, LEAF = 0, 1, 2
-# (kind, element name, leaf text): small tuples, made and dropped one at a time.
+START, END, LEAF, RECORD = 0, 1, 2, 3
+# (kind, element name, leaf text): small tuples, made and dropped one at a time. A RECORD is a
+# whole STMTTRN of plain leaves, its fields handed over apart (see ``events``).
 Event: TypeAlias = tuple[int, str, str]
 
 _BOM = b"\xef\xbb\xbf"
@@ -95,6 +96,18 @@ _LEAF_NAMES = """
     DTCALL CALLTYPE YIELDTOMAT DTMAT OPTTYPE STRIKEPRICE DTEXPIRE TYPEDESC
 """
 _LEAVES = frozenset(_LEAF_NAMES.split())
+
+# A bank transaction as nearly every bank writes it: upper-case leaves, each with its text
+# (and, in XML, its own end tag), then </STMTTRN>, or in SGML the next <STMTTRN> or the
+# list's end. A leaf never matches <STMTTRN> nor another element's end tag, so a STMTTRN that
+# holds anything else fails here at that tag, without reading on into the file.
+_STMTTRN_BODY = re.compile(
+    rb"((?:\s*<(?!STMTTRN>)([A-Z][A-Z0-9.]*)>[^<]*(?:</\2>)?)*)\s*"
+    rb"(?:</STMTTRN>|(?=<(?:STMTTRN|/BANKTRANLIST)>))"
+)
+_STMTTRN_LEAF = re.compile(rb"<([A-Z][A-Z0-9.]*)>([^<]*)")
+# Leaves that close nothing when they start (an element in _PARENTS may close the STMTTRN).
+_RECORD_LEAVES = {name.encode(): name for name in _LEAVES - _PARENTS.keys()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,16 +195,22 @@ def _entity(match: re.Match[str]) -> str:
     return chr(code)
 
 
-def events(data: bytes, body: Body) -> Iterator[Event]:
-    """START/END/LEAF events of the elements inside ``<OFX>``, in file order."""
+def events(data: bytes, body: Body, records: list[dict[str, str]] | None = None) -> Iterator[Event]:
+    """START/END/LEAF events of the elements inside ``<OFX>``, in file order.
+
+    With ``records``, a STMTTRN in a BANKTRANLIST whose content is plain leaves (nearly all of
+    them) is read in one step: its fields, first occurrence of a name kept, are appended to
+    ``records`` and a single RECORD event stands for its START, LEAF and END events. Anything
+    else in it (an aggregate, a comment, a lower-case or unknown tag) reads it tag by tag."""
     # The hot loop of every import (several tags per transaction): names are looked up once
     # per distinct tag, and plain ASCII text is decoded without the general path.
     stack: list[str] = []
     names: dict[bytes, str] = {}
     encoding = body.encoding
     pending: str | None = None  # a start tag whose content is not known yet
-    text_start = body.start
-    for markup in _MARKUP.finditer(data, body.start, body.end):
+    text_start = position = body.start
+    while (markup := _MARKUP.search(data, position, body.end)) is not None:
+        position = markup.end()
         slash, raw_name, empty = markup.groups()
         if raw_name is None:
             continue  # a comment, a processing instruction, or text that holds a "<"
@@ -227,12 +246,48 @@ def events(data: bytes, body: Body) -> Iterator[Event]:
             yield from _close_for(stack, _PARENTS[name])
         if empty:  # <NAME/>
             yield LEAF, name, ""
+        elif (
+            records is not None
+            and name == "STMTTRN"
+            and stack
+            and stack[-1] == "BANKTRANLIST"
+            and (fields := _plain_record(data, position, body.end, encoding)) is not None
+        ):
+            record, position = fields
+            records.append(record)
+            text_start = position
+            yield RECORD, name, ""
         else:
             pending = name
     if pending is not None:
         yield LEAF, pending, decode_value(data[text_start : body.end], encoding)
     while stack:
         yield END, stack.pop(), ""
+
+
+def _plain_record(
+    data: bytes, start: int, end: int, encoding: str | None
+) -> tuple[dict[str, str], int] | None:
+    """The fields of a STMTTRN of plain leaves starting at ``start`` and where it ends, or
+    None when it holds anything else. The same fields the tag-by-tag reading gives."""
+    body = _STMTTRN_BODY.match(data, start, end)
+    if body is None:
+        return None
+    leaves = body.group(1)
+    # Reversed, so that the first occurrence of a repeated name is the one kept.
+    raw_fields = dict(reversed(_STMTTRN_LEAF.findall(leaves)))
+    # An empty one is left to the tag-by-tag reading (<STMTTRN></STMTTRN> reads as a leaf).
+    if not raw_fields or not raw_fields.keys() <= _RECORD_LEAVES.keys():
+        return None
+    if leaves.isascii() and b"&" not in leaves:
+        fields = {
+            _RECORD_LEAVES[name]: raw.decode("ascii").strip() for name, raw in raw_fields.items()
+        }
+    else:
+        fields = {
+            _RECORD_LEAVES[name]: decode_value(raw, encoding) for name, raw in raw_fields.items()
+        }
+    return fields, body.end()
 
 
 def _close_for(stack: list[str], parents: frozenset[str]) -> Iterator[Event]:

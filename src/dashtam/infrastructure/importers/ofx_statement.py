@@ -9,13 +9,13 @@ from decimal import Decimal
 from dashtam.core.result import Failure, Success
 from dashtam.domain.accounts.entities import AccountType
 from dashtam.domain.imports.statement import ParsedAccount, ParsedTransaction
-from dashtam.domain.money import parse_currency
+from dashtam.domain.money import parse_amount, parse_currency
 from dashtam.infrastructure.importers.ofx_fields import (
     Identities,
+    PostingDates,
     amount,
     digest,
     free_text,
-    posting_date,
     timestamp,
 )
 from dashtam.infrastructure.importers.safety import check_identifier, reject
@@ -34,17 +34,18 @@ class CashTransactions:
     """The STMTTRN aggregates of one statement (bank, card, or an investment account's cash
     side), each under a stable id: see ``Identities``."""
 
-    __slots__ = ("_count", "_ids", "_where", "batch")
+    __slots__ = ("_count", "_dates", "_ids", "_where", "batch")
 
     def __init__(self, where: str) -> None:
         self.batch: list[ParsedTransaction] = []
         self._where = where
         self._ids = Identities()
+        self._dates = PostingDates()
         self._count = 0
 
     def add(self, fields: dict[str, str]) -> None:
         self._count += 1
-        read = bank_transaction(fields, f"{self._where} STMTTRN #{self._count}")
+        read = bank_transaction(fields, self._where, self._count, self._dates)
         kept = self._ids.keep(*read)
         if kept is not None:
             self.batch.append(kept)
@@ -143,18 +144,30 @@ def account_identity(fields: dict[str, str], where: str, source: str) -> tuple[s
     return currency, str(account_id)
 
 
-def bank_transaction(fields: dict[str, str], location: str) -> tuple[ParsedTransaction, bytes]:
-    """The transaction (its id still the bank's FITID, or empty) and a digest of its content."""
+def bank_transaction(
+    fields: dict[str, str], where: str, number: int, dates: PostingDates
+) -> tuple[ParsedTransaction, bytes]:
+    """The ``number``-th STMTTRN of ``where`` (its id still the bank's FITID, or empty) and a
+    digest of its content."""
+
+    def location() -> str:  # named only when something is refused: most rows never need it
+        return f"{where} STMTTRN #{number}"
+
     fitid = fields.get("FITID") or ""
-    check_identifier(fitid, location=f"{location} FITID", field="FITID")
+    if not fitid.isprintable():  # only then can it hold a control character
+        check_identifier(fitid, location=f"{location()} FITID", field="FITID")
     amount_text = fields.get("TRNAMT")
     if not amount_text:
-        reject("TRNAMT (amount) is missing", location=location)
+        reject("TRNAMT (amount) is missing", location=location())
     posted_text = fields.get("DTPOSTED")
     if not posted_text:
-        reject("DTPOSTED (posting date) is missing", location=location)
-    value = amount(amount_text or "", f"{location} TRNAMT")
-    posted_on = posting_date(posted_text or "", f"{location} DTPOSTED")
+        reject("DTPOSTED (posting date) is missing", location=location())
+    match parse_amount(amount_text or ""):
+        case Success(value):
+            pass
+        case Failure(_):
+            value = amount(amount_text or "", f"{location()} TRNAMT")  # refuses, saying where
+    posted_on = dates.read(posted_text or "", lambda: f"{location()} DTPOSTED")
     payee = free_text(fields.get("NAME") or fields.get("PAYEE/NAME"), 255)
     memo = free_text(fields.get("MEMO"), 500)
     kind = free_text(fields.get("TRNTYPE"), 40)
