@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select, tuple_
@@ -29,8 +28,10 @@ from dashtam.infrastructure.persistence.models.investments import (
     InvestmentTransactionModel,
     SecurityModel,
 )
-from dashtam.infrastructure.persistence.repositories.dialect import one_of
-from dashtam.infrastructure.persistence.repositories.keyed_batches import write_keyed_batch
+from dashtam.infrastructure.persistence.repositories.keyed_batches import (
+    stored_rows,
+    write_keyed_batch,
+)
 
 COMPARED = (
     "kind",
@@ -77,29 +78,15 @@ class SqlInvestmentTransactionRepository:
             self._session,
             InvestmentTransactionModel,
             incoming=incoming,
-            stored=await self._stored(account_id, list(incoming)),
+            stored=await stored_rows(
+                self._session, InvestmentTransactionModel, COMPARED, account_id, list(incoming)
+            ),
             compared=COMPARED,
             values=lambda resolved: values(*resolved),
             fixed={"account_id": account_id, "currency": currency},
             statement_as_of=statement_as_of,
         )
         return Success(counts)
-
-    async def _stored(self, account_id: UUID, keys: list[str]) -> dict[str, Any]:
-        """The compared columns of the account's rows with these provider ids, by id."""
-        model = InvestmentTransactionModel
-        rows = await self._session.execute(
-            select(
-                model.id,
-                model.provider_transaction_id,
-                model.statement_as_of,
-                *(getattr(model, name) for name in COMPARED),
-            ).where(
-                model.account_id == account_id,
-                one_of(self._session, model.provider_transaction_id, keys),
-            )
-        )
-        return {row.provider_transaction_id: row for row in rows.all()}
 
     @classified
     async def search(

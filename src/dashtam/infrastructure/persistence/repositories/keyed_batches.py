@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
+from uuid import UUID
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.clock import utcnow
 from dashtam.core.ids import new_id
 from dashtam.domain.transactions.repository import UpsertCounts
-from dashtam.infrastructure.persistence.repositories.dialect import insert_new
+from dashtam.infrastructure.persistence.repositories.dialect import insert_new, one_of
 
 Item = TypeVar("Item")
 # The compared columns of an item, in the order of ``compared``, as the row would hold them.
@@ -30,21 +30,47 @@ def is_newer(stored: datetime | None, incoming: datetime | None) -> bool:
     return stored is not None and incoming is not None and stored > incoming
 
 
+class StoredRow(NamedTuple):
+    """What a batch needs of a stored row: its key, its version and the compared columns."""
+
+    id: UUID
+    statement_as_of: datetime | None
+    compared: tuple[object, ...]
+
+
+async def stored_rows(
+    session: AsyncSession, model: Any, compared: tuple[str, ...], account_id: UUID, keys: list[str]
+) -> dict[str, StoredRow]:
+    """The account's rows with these provider ids, by provider id."""
+    result = await session.execute(
+        select(
+            model.provider_transaction_id,
+            model.id,
+            model.statement_as_of,
+            *(getattr(model, name) for name in compared),
+        ).where(
+            model.account_id == account_id, one_of(session, model.provider_transaction_id, keys)
+        )
+    )
+    # By position: a re-import reads every row of the file, and a Row's attributes cost ~30x.
+    return {row[0]: StoredRow(row[1], row[2], row[3:]) for row in result.all()}
+
+
 async def write_keyed_batch(
     session: AsyncSession,
     model: Any,
     *,
     incoming: Mapping[str, Item],
-    stored: Mapping[str, Any],
+    stored: Mapping[str, StoredRow],
     compared: tuple[str, ...],
     values: Values[Item],
     fixed: Mapping[str, object],
     statement_as_of: datetime | None,
     written: set[str] | None = None,
 ) -> UpsertCounts:
-    """``incoming`` by provider id; ``stored`` the rows already there with those ids (their
-    ``id``, ``statement_as_of`` and ``compared`` columns); ``fixed`` the columns every new row
-    shares (account, currency); ``written`` receives the provider ids inserted or updated."""
+    """``incoming`` by provider id; ``stored`` the rows already there with those ids (see
+    ``stored_rows``); ``fixed`` the columns every new row shares (account, currency);
+    ``written`` receives the provider ids inserted or updated."""
     now = utcnow()
     new_rows = [
         {
@@ -62,23 +88,23 @@ async def write_keyed_batch(
     outdated = sum(1 for row in stored.values() if is_newer(row.statement_as_of, statement_as_of))
     # Compared as tuples of the same columns in the same order: a re-import compares every
     # row of the file, and most are unchanged.
-    stored_values = attrgetter(*compared)
-    differing = [
-        (key, row, fresh)
-        for key, item in incoming.items()
-        if (row := stored.get(key)) is not None
-        and not is_newer(row.statement_as_of, statement_as_of)
-        and stored_values(row) != (fresh := values(item))
-    ]
-    changed = [
-        {
-            "id": row.id,
-            **dict(zip(compared, fresh, strict=True)),
-            "statement_as_of": statement_as_of or row.statement_as_of,
-            "updated_at": now,
-        }
-        for _, row, fresh in differing
-    ]
+    changed: list[dict[str, object]] = []
+    for key, item in incoming.items():
+        row = stored.get(key)
+        if row is None or is_newer(row.statement_as_of, statement_as_of):
+            continue
+        fresh = values(item)
+        if row.compared != fresh:
+            changed.append(
+                {
+                    "id": row.id,
+                    **dict(zip(compared, fresh, strict=True)),
+                    "statement_as_of": statement_as_of or row.statement_as_of,
+                    "updated_at": now,
+                }
+            )
+            if written is not None:
+                written.add(key)
     inserted = await insert_new(
         session, model, new_rows, key=("account_id", "provider_transaction_id")
     )
@@ -86,7 +112,6 @@ async def write_keyed_batch(
         await session.execute(update(model).execution_options(synchronize_session=False), changed)
     if written is not None:
         written.update(key for key in incoming if key not in stored)
-        written.update(key for key, _, _ in differing)
     unchanged = len(incoming) - len(new_rows) - len(changed) - outdated
     return UpsertCounts(
         new=inserted,

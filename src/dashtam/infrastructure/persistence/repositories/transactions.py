@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, select, update
@@ -23,8 +22,10 @@ from dashtam.domain.transactions.repository import (
 )
 from dashtam.infrastructure.persistence.boundary import classified
 from dashtam.infrastructure.persistence.models.finance import TransactionModel
-from dashtam.infrastructure.persistence.repositories.dialect import one_of
-from dashtam.infrastructure.persistence.repositories.keyed_batches import write_keyed_batch
+from dashtam.infrastructure.persistence.repositories.keyed_batches import (
+    stored_rows,
+    write_keyed_batch,
+)
 from dashtam.infrastructure.persistence.repositories.transaction_links import (
     SqlTransactionLinks,
     entity_of_row,
@@ -69,7 +70,11 @@ class SqlTransactionRepository(SqlTransactionLinks):
             self._session,
             TransactionModel,
             incoming=incoming,
-            stored=await self._stored(account_id, keys) if keys else {},
+            stored=(
+                await stored_rows(self._session, TransactionModel, _COMPARED, account_id, keys)
+                if keys
+                else {}
+            ),
             compared=_COMPARED,
             values=_values,
             fixed={"account_id": account_id, "currency": currency},
@@ -131,21 +136,6 @@ class SqlTransactionRepository(SqlTransactionLinks):
                 .execution_options(synchronize_session=False)
             )
         return Success(len(gone))
-
-    async def _stored(self, account_id: UUID, keys: list[str]) -> dict[str, Any]:
-        """The compared columns of the account's rows with these provider ids, by id."""
-        rows = await self._session.execute(
-            select(
-                TransactionModel.id,
-                TransactionModel.provider_transaction_id,
-                TransactionModel.statement_as_of,
-                *(getattr(TransactionModel, name) for name in _COMPARED),
-            ).where(
-                TransactionModel.account_id == account_id,
-                one_of(self._session, TransactionModel.provider_transaction_id, keys),
-            )
-        )
-        return {row.provider_transaction_id: row for row in rows.all()}
 
     @classified
     async def search(
