@@ -42,14 +42,17 @@ async def stored_rows(
     session: AsyncSession, model: Any, compared: tuple[str, ...], account_id: UUID, keys: list[str]
 ) -> dict[str, StoredRow]:
     """The account's rows with these provider ids, by provider id."""
+    # On the table's columns: an ORM attribute would make this an ORM statement, whose result
+    # is loaded row by row through the ORM for nothing.
+    columns = model.__table__.c
     result = await session.execute(
         select(
-            model.provider_transaction_id,
-            model.id,
-            model.statement_as_of,
-            *(getattr(model, name) for name in compared),
+            columns.provider_transaction_id,
+            columns.id,
+            columns.statement_as_of,
+            *(columns[name] for name in compared),
         ).where(
-            model.account_id == account_id, one_of(session, model.provider_transaction_id, keys)
+            columns.account_id == account_id, one_of(session, columns.provider_transaction_id, keys)
         )
     )
     # By position: a re-import reads every row of the file, and a Row's attributes cost ~30x.
