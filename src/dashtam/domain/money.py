@@ -219,6 +219,16 @@ def parse_currency(raw: str) -> Result[str, ValidationError]:
     return Success(code)
 
 
+def common_amount(raw: str) -> Decimal | None:
+    """The amount in what nearly every file holds (``-12.50``: a sign, digits, a point and at
+    most four decimals, nothing around), read as ``parse_amount`` reads it; None for anything
+    else, which ``parse_amount`` then reads or refuses."""
+    if not _COMMON_AMOUNT.match(raw):
+        return None
+    value = Decimal(raw)
+    return value if value else value.copy_abs()  # "-0" is 0, as parse_amount has it
+
+
 def parse_amount(
     raw: str, *, decimal_separator: str | None = None
 ) -> Result[Decimal, ValidationError]:
@@ -227,10 +237,8 @@ def parse_amount(
     With ``decimal_separator`` None the separator is inferred: the last of ``.``/``,`` when
     both appear; a lone ``,`` followed by exactly one or two digits is a decimal comma.
     """
-    if decimal_separator != "," and _COMMON_AMOUNT.match(raw):
-        # What nearly every file holds (``-12.50``): the general path below gives the same.
-        value = Decimal(raw)
-        return Success(value if value else value.copy_abs())  # "-0" is 0, as below
+    if decimal_separator != "," and (common := common_amount(raw)) is not None:
+        return Success(common)
     text = raw.strip().replace("\u00a0", "").replace(" ", "").replace("'", "")
     negative, signs = False, 0
     if text.startswith("(") and text.endswith(")"):

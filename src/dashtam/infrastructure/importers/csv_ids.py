@@ -65,4 +65,6 @@ class DerivedIds:
 
 
 def normalise_description(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    # ASCII is its own NFKC form (most descriptions: skip the normalisation).
+    normal = text if text.isascii() else unicodedata.normalize("NFKC", text)
+    return " ".join(normal.casefold().split())

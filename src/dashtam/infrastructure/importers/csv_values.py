@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from dashtam.core.result import Failure, Success
 from dashtam.core.text import quoted
-from dashtam.domain.money import parse_amount
+from dashtam.domain.money import common_amount, parse_amount
 from dashtam.infrastructure.importers.csv_layout import DateOrder
 
 # A date, optionally followed by a time ("2026-11-02 14:23:11", "02.11.2026T09:00Z").
@@ -150,6 +150,8 @@ def decimal_vote(text: str) -> str | None:
 
 def read_amount(text: str, decimal_separator: str | None) -> tuple[Decimal | None, str]:
     """The amount in ``text`` and, when it is not one, why."""
+    if decimal_separator != "," and (common := common_amount(text)) is not None:
+        return common, ""  # nothing to clean, nothing grouped: what the general path gives
     cleaned = clean_amount(text)
     if decimal_separator and not _grouped_correctly(cleaned, decimal_separator):
         return None, (
