@@ -151,6 +151,8 @@ class Container(FinanceWiring, SecondFactorWiring):
 
     @cached_property
     def event_broker(self) -> NatsPublisher | None:  # EVENT_BROKER_URL=nats://... (docs/events.md)
+        if not self.settings.event_broker_url.strip():
+            return None  # without a broker the NATS client is not even imported (~60 ms)
         from dashtam.infrastructure.events.nats_broker import publisher_from_settings
 
         return publisher_from_settings(self.settings, logger=self.logger("dashtam.events.nats"))

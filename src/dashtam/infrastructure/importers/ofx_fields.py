@@ -149,9 +149,10 @@ class Identities:
     __slots__ = ("_first", "_others", "_unnamed")
 
     def __init__(self) -> None:
-        # Digests, not the FITIDs: 8 bytes a transaction whatever the bank's id length.
-        self._first: dict[bytes, bytes] = {}
-        self._others: set[tuple[bytes, bytes]] = set()
+        # The FITIDs' 64-bit hashes, not the FITIDs: a small int a transaction whatever the
+        # bank's id length (as likely to collide as an 8-byte digest, and no digest to make).
+        self._first: dict[int, bytes] = {}
+        self._others: set[tuple[int, bytes]] = set()
         self._unnamed: dict[bytes, int] = {}
 
     def assign(self, fitid: str | None, content: bytes) -> str | None:
@@ -160,7 +161,7 @@ class Identities:
             occurrence = self._unnamed.get(content, 0) + 1
             self._unnamed[content] = occurrence
             return f"ofx-{content.hex()}-{occurrence}"
-        key = digest(fitid)
+        key = hash(fitid)
         first = self._first.get(key)
         if first is None:
             self._first[key] = content
