@@ -21,7 +21,10 @@ _OPEN_ORDERS = frozenset(
     }
     | {"SWITCHMF"}
 )
-_NAMES = {"STMTTRN", "INVSTMTRS", "INVTRANLIST", "INV401K", "SECLIST", "SECLISTMSGSRSV1"}
+_NAMES = {"INVSTMTRS", "INVTRANLIST", "INV401K", "SECLIST", "SECLISTMSGSRSV1"}
+# Bank transactions are counted apart, in one pass that hands nothing back per match: a bank
+# file is mostly STMTTRNs, and the loop below then meets only the few tags it decides on.
+_STMTTRN = re.compile(rb"<\s*STMTTRN\s*>", re.IGNORECASE)
 _TAGS = re.compile(
     rb"<\s*(/?)\s*("
     + b"|".join(sorted(n.encode() for n in _NAMES | TRADE_TAGS | _OPEN_ORDERS))
@@ -40,7 +43,7 @@ class Census:
 
 
 def take_census(data: bytes, body: Body) -> Census:
-    census = Census()
+    census = Census(transactions=len(_STMTTRN.findall(data, body.start, body.end)))
     in_list = False
     seclist: int | None = None  # where the open SECLIST starts
     for match in _TAGS.finditer(data, body.start, body.end):
@@ -51,7 +54,7 @@ def take_census(data: bytes, body: Body) -> Census:
                 end = match.end() if name == "SECLIST" else match.start()
                 census.seclists.append((seclist, end))
                 seclist = None
-        elif name == "STMTTRN" or (in_list and name in TRADE_TAGS):
+        elif in_list and name in TRADE_TAGS:
             census.transactions += 1
         elif name == "INVSTMTRS":
             census.investments += 1
