@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Annotated
 
 import typer
-from alembic.util.exc import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashtam.bootstrap import describe_connection_error, mask_url, migrator
@@ -30,6 +29,8 @@ def _fail(message: str) -> None:
 
 def _run(action: str, url: str, fn: Callable[[], object]) -> object:
     """Run a migration command; any failure becomes one line on stderr and exit code 1."""
+    from alembic.util.exc import CommandError  # alembic loads for migrations only
+
     try:
         return fn()
     except CommandError as exc:
