@@ -19,10 +19,10 @@ from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.infrastructure.audit.signing import AuditRecordSigner
 from dashtam.infrastructure.audit.sql_audit import record_on_its_own
 from dashtam.infrastructure.errors import DB_ERRORS, DatabaseError, classify
-from dashtam.infrastructure.persistence.base import Base
 from dashtam.infrastructure.persistence.boundary import transaction_failed
-from dashtam.infrastructure.persistence.core_insert import insert_rows_sync
+from dashtam.infrastructure.persistence.core_insert import RowBatch, insert_values_sync
 from dashtam.infrastructure.persistence.database import Database
+from dashtam.infrastructure.persistence.models.audit import AuditLogModel
 from dashtam.infrastructure.persistence.models.outbox import OutboxEventModel
 from dashtam.infrastructure.persistence.repositories.accounts import SqlAccountRepository
 from dashtam.infrastructure.persistence.repositories.auth import (
@@ -54,12 +54,12 @@ CommittedEventsHook = Callable[[Sequence[UUID]], Awaitable[object]]
 ANALYZE_AFTER_ROWS = 10_000
 
 
-def _insert_and_commit(session: Session, rows: Sequence[Base]) -> None:
+def _insert_and_commit(session: Session, batches: Sequence[RowBatch]) -> None:
     """Flush the use case's own rows, insert its audit and outbox rows, commit: one hop into
     SQLAlchemy's greenlet instead of one per step. The audit and outbox rows are written once
     and never read back here, so Core inserts (a round trip per table) skip the ORM."""
     session.flush()
-    insert_rows_sync(session, rows)
+    insert_values_sync(session, batches)
     session.commit()
 
 
@@ -156,11 +156,14 @@ class SqlUnitOfWork:
                 DatabaseError("a statement of this unit of work failed; nothing was committed")
             )
         try:
-            rows = [
-                *(self._signer.row(entry) for entry in self._audit_entries),
-                *(OutboxEventModel.from_event(e, trace_id=trace_id) for e in self._events),
+            batches = [
+                (AuditLogModel, [self._signer.values(entry) for entry in self._audit_entries]),
+                (
+                    OutboxEventModel,
+                    [OutboxEventModel.values_of(e, trace_id=trace_id) for e in self._events],
+                ),
             ]
-            await session.run_sync(_insert_and_commit, rows)
+            await session.run_sync(_insert_and_commit, batches)
         except DB_ERRORS as exc:
             bulk_inserted(session).clear()
             await self._database.rollback_quietly(session)

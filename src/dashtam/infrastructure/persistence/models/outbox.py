@@ -41,14 +41,19 @@ class OutboxEventModel(BaseModel):
 
     @classmethod
     def from_event(cls, event: DomainEvent, *, trace_id: str | None) -> OutboxEventModel:
-        return cls(
-            id=event.event_id,
-            event_type=event.event_type,
-            occurred_at=event.occurred_at,
-            payload=event.payload(),
-            trace_id=trace_id,
-            attempts=0,
-        )
+        return cls(**cls.values_of(event, trace_id=trace_id))
+
+    @staticmethod
+    def values_of(event: DomainEvent, *, trace_id: str | None) -> dict[str, Any]:
+        """The row of ``event`` by column name, for a Core insert (``created_at``: its default)."""
+        return {
+            "id": event.event_id,
+            "event_type": event.event_type,
+            "occurred_at": event.occurred_at,
+            "payload": event.payload(),
+            "trace_id": trace_id,
+            "attempts": 0,
+        }
 
     def to_envelope(self) -> EventEnvelope:
         return EventEnvelope(
