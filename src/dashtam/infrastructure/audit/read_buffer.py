@@ -33,6 +33,7 @@ from dashtam.infrastructure.errors import DB_ERRORS, DatabaseUnavailableError, c
 from dashtam.infrastructure.persistence.core_insert import insert_values
 from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.models.audit import AuditLogModel
+from dashtam.infrastructure.persistence.read_scope import release_shared_reads
 
 # A flush writes at most this many records (one executemany).
 MAX_CAPACITY = 2000
@@ -86,6 +87,7 @@ class BufferedReadAuditLog:
         self._ensure_running()
         if self.waiting >= self._capacity:
             self._wake.set()
+            await release_shared_reads()  # a read waiting for room holds no connection
             try:
                 async with self._room:
                     await asyncio.wait_for(

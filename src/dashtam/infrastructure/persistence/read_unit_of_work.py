@@ -20,7 +20,12 @@ from dashtam.domain.audit import AuditEntry
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.infrastructure.audit.signing import AuditRecordSigner
 from dashtam.infrastructure.audit.sql_audit import record_on_its_own
+from dashtam.infrastructure.persistence.boundary import transaction_failed
 from dashtam.infrastructure.persistence.database import Database
+from dashtam.infrastructure.persistence.read_scope import (
+    give_back_shared_session,
+    lend_shared_session,
+)
 from dashtam.infrastructure.persistence.repositories.accounts import SqlAccountRepository
 from dashtam.infrastructure.persistence.repositories.auth import SqlSessionRepository
 from dashtam.infrastructure.persistence.repositories.connections import SqlConnectionRepository
@@ -99,7 +104,9 @@ class SqlReadUnitOfWork(RepositorySet):
         return self._session
 
     async def __aenter__(self) -> Self:
-        self._use_session(self._session_factory())
+        # Within a request's shared reads (PostgreSQL), the session its other reads use.
+        shared = lend_shared_session(self._session_factory)
+        self._use_session(shared or self._session_factory())
         return self
 
     async def __aexit__(
@@ -123,4 +130,6 @@ class SqlReadUnitOfWork(RepositorySet):
         # rollback step through the session.
         session = self.session
         self._use_session(None)
-        await self._database.close_quietly(session)
+        # A shared session a statement failed on is not lent again: the next read gets another.
+        if not await give_back_shared_session(session, spoiled=transaction_failed(session)):
+            await self._database.close_quietly(session)

@@ -29,6 +29,7 @@ from dashtam.presentation.api.investments.router import router as investments_ro
 from dashtam.presentation.api.middleware import (
     BodyLimitMiddleware,
     JsonByDefaultMiddleware,
+    SharedReadsMiddleware,
     TraceIdMiddleware,
 )
 from dashtam.presentation.api.openapi import install_openapi
@@ -198,6 +199,7 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
         redirect_slashes=False,
     )
     app.state.container = resolved
+    app.add_middleware(SharedReadsMiddleware, scope_of=resolved.shared_reads)  # innermost
     app.add_middleware(JsonByDefaultMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,

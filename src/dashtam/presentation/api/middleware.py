@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -87,6 +89,30 @@ class TraceIdMiddleware:
                     status=status_holder.get("status", 500),
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 )
+
+
+_READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+class SharedReadsMiddleware:
+    """A GET's read units of work (authentication, then the read) share one database session.
+
+    GET only: a write would hold its authentication's read connection through the whole use
+    case (a password hash included) for nothing.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, scope_of: Callable[[], AbstractAsyncContextManager[None]]
+    ) -> None:
+        self.app = app
+        self._scope_of = scope_of
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in _READ_METHODS:
+            await self.app(scope, receive, send)
+            return
+        async with self._scope_of():
+            await self.app(scope, receive, send)
 
 
 def _header(scope: Scope, name: str) -> str | None:
