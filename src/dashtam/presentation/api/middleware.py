@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -23,6 +24,8 @@ TRACE_HEADER = "x-request-id"
 _SAFE_TRACE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 _logger = get_logger("dashtam.api.access")
+# The stdlib logger behind it: the level structlog's filter_by_level asks about.
+_ACCESS = logging.getLogger("dashtam.api.access")
 
 
 class TraceIdMiddleware:
@@ -82,13 +85,14 @@ class TraceIdMiddleware:
                 )
                 await response(scope, receive, send_with_trace)
             finally:
-                _logger.info(
-                    "http_request",
-                    method=scope.get("method"),
-                    path=scope.get("path"),
-                    status=status_holder.get("status", 500),
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                )
+                if _ACCESS.isEnabledFor(logging.INFO):  # a filtered structlog call costs ~15 us
+                    _logger.info(
+                        "http_request",
+                        method=scope.get("method"),
+                        path=scope.get("path"),
+                        status=status_holder.get("status", 500),
+                        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    )
 
 
 _READ_METHODS = frozenset({"GET", "HEAD"})
