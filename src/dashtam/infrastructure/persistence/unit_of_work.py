@@ -58,7 +58,8 @@ ANALYZE_AFTER_ROWS = 10_000
 def _insert_and_commit(session: Session, batches: Sequence[RowBatch]) -> None:
     """Flush the use case's own rows, insert its audit and outbox rows, commit: one hop into
     SQLAlchemy's greenlet instead of one per step. The audit and outbox rows are written once
-    and never read back here, so Core inserts (a round trip per table) skip the ORM."""
+    and never read back here, so Core inserts skip the ORM (on PostgreSQL one statement for
+    both tables, else a round trip per table)."""
     session.flush()
     insert_values_sync(session, batches)
     session.commit()
