@@ -105,3 +105,25 @@ async def test_release_hands_the_connection_back_before_a_wait(
             result = await second.users.get(new_id())
         assert not isinstance(result, Failure)
     assert _checked_out(database) == 0
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+async def test_a_read_does_not_see_what_the_one_before_it_loaded_as_instances(
+    database: Database, reads: SqlReadUnitOfWork
+) -> None:
+    from dashtam.domain.users.entities import User
+    from dashtam.domain.users.value_objects import Email
+    from dashtam.infrastructure.persistence.models.users import UserModel
+
+    user = User(email=Email("seen@example.com"), password_hash="x")
+    async with database.transaction() as session:
+        session.add(UserModel.from_entity(user))
+    async with shared_reads(database, reads._session_factory):
+        async with reads as first:
+            loaded = await first.session.get(UserModel, user.id)  # held: stays in the map
+            assert loaded is not None
+            assert loaded in first.session
+            shared = first.session
+        async with _uow(database, reads) as second:
+            assert second.session is shared
+            assert loaded not in second.session  # read again, it is loaded afresh

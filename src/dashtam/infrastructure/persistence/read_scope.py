@@ -51,6 +51,10 @@ class _SharedReads:
         self.lent = False
         if spoiled:
             await self.release()
+        elif self.session is not None:
+            # The next read starts as on a session of its own: nothing another one loaded is
+            # served to it from the identity map instead of from the database.
+            self.session.expunge_all()
 
     async def release(self) -> None:
         session, self.session = self.session, None
