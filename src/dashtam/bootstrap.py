@@ -11,6 +11,7 @@ that dependency, in one place.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
@@ -188,6 +189,12 @@ class Container(FinanceWiring, SecondFactorWiring):
         from dashtam.infrastructure.persistence.read_unit_of_work import read_session_factory
 
         return read_session_factory(self.database)
+
+    def shared_reads(self) -> AbstractAsyncContextManager[None]:
+        """A request's read units of work share one session within it (PostgreSQL)."""
+        from dashtam.infrastructure.persistence.read_scope import shared_reads
+
+        return shared_reads(self.database, self.read_sessions)
 
     def read_unit_of_work(self) -> ReadUnitOfWork:
         from dashtam.infrastructure.persistence.read_unit_of_work import SqlReadUnitOfWork

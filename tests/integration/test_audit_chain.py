@@ -155,3 +155,46 @@ def test_canonical_form_is_stable_json() -> None:
     # A JSON store may give numbers back in another spelling (JSONB: 1e20 -> 10**20, 1.0 -> 1).
     record.details = {"b": 1.0, "a": [2, 1], "big": 10**20}
     assert canonical_bytes(record_document(record)) == canonical
+
+
+async def test_a_record_inserted_from_its_values_carries_the_mac_of_its_instance(
+    database: Database,
+) -> None:
+    # Unit of work and read buffer insert ``signer.values`` through Core; failed outcomes
+    # go through ``signer.row`` and the session. Both must make the record the chain verifies.
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from dashtam.core.ids import new_id
+    from dashtam.infrastructure.persistence.core_insert import insert_values
+    from dashtam.infrastructure.persistence.models.audit import AuditLogModel
+
+    signer = signer_for_tests()
+    entry = AuditEntry(
+        action=AuditAction.FINANCIAL_DATA_READ,
+        outcome=AuditOutcome.SUCCEEDED,
+        resource_type=ResourceType.ACCOUNT,
+        resource_id=new_id(),
+        actor_id=new_id(),
+        ip_address="203.0.113.9",
+        user_agent="agent/" + "x" * 600,
+        trace_id="trace-1",
+        reason="because",
+        metadata={"at": datetime(2026, 1, 2, tzinfo=UTC), "id": new_id(), "amount": Decimal("1.50"),
+                  "ratio": 1.0, "nested": {"list": [1, 2]}},
+    )  # fmt: skip
+    values = signer.values(entry)
+    instance = signer.row(entry)
+    assert values["mac"] == instance.mac
+    assert signer.check(instance)
+    assert values["user_agent"] == instance.user_agent == ("agent/" + "x" * 600)[:512]
+
+    async with database.transaction() as session:
+        await insert_values(session, [(AuditLogModel, [values])])
+    async with database.get_session() as session:
+        stored = await session.get(AuditLogModel, entry.id)
+    assert stored is not None
+    assert signer.check(stored)
+    await _chain(database).seal_pending()
+    report = await _chain(database).verify()
+    assert report.intact, report.problems

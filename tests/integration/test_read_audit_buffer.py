@@ -130,7 +130,7 @@ class GatedLog(BufferedReadAuditLog):
         super().__init__(**options)
         self.gate = gate
 
-    async def _insert(self, session: AsyncSession, rows: Sequence[AuditLogModel]) -> None:
+    async def _insert(self, session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
         await self.gate.wait()
         await super()._insert(session, rows)
 
@@ -210,7 +210,7 @@ async def test_postgresql_flushes_with_synchronous_commit_off(database: Database
     seen: list[str] = []
 
     class Observed(BufferedReadAuditLog):
-        async def _insert(self, session: AsyncSession, rows: Sequence[AuditLogModel]) -> None:
+        async def _insert(self, session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
             await super()._insert(session, rows)
             seen.append(str((await session.execute(text("SHOW synchronous_commit"))).scalar()))
 

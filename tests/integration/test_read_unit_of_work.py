@@ -96,3 +96,22 @@ def _entry(*, outcome: AuditOutcome = AuditOutcome.SUCCEEDED) -> AuditEntry:
         resource_id=new_id(),
         reason="not_found" if outcome is AuditOutcome.FAILED else None,
     )
+
+
+async def test_repositories_are_made_on_first_use_in_the_session_of_that_use(
+    database: Database,
+) -> None:
+    uow = read_uow(database)
+    with pytest.raises(AttributeError):
+        _ = uow.users  # outside 'async with': no session to read in
+    async with uow:
+        first = uow.users
+        assert uow.users is first
+        assert (await first.get(new_id())) == Success(None)
+        with pytest.raises(AttributeError):
+            _ = uow.no_such_repository  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError):
+        _ = uow.users
+    async with uow:
+        assert uow.users is not first  # a new use, a new session, new repositories
+        assert (await uow.users.get(new_id())) == Success(None)

@@ -1,6 +1,6 @@
 """The read audit log: read records buffered in memory, written in batches of one INSERT each.
 
-A read's record is signed and written like every audit record (``signer.row``), but not in
+A read's record is signed and written like every audit record (``signer.values``), but not in
 the read's transaction: a background flusher writes what is waiting every ``flush_interval``
 seconds (sooner when half the buffer is full) in one transaction and one multi-row INSERT,
 with ``synchronous_commit = off`` on PostgreSQL (a read record is worth less than a commit's
@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,9 +30,10 @@ from dashtam.domain.audit import AuditEntry
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.infrastructure.audit.signing import AuditRecordSigner
 from dashtam.infrastructure.errors import DB_ERRORS, DatabaseUnavailableError, classify
-from dashtam.infrastructure.persistence.core_insert import insert_rows
+from dashtam.infrastructure.persistence.core_insert import insert_values
 from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.models.audit import AuditLogModel
+from dashtam.infrastructure.persistence.read_scope import release_shared_reads
 
 # A flush writes at most this many records (one executemany).
 MAX_CAPACITY = 2000
@@ -85,6 +87,7 @@ class BufferedReadAuditLog:
         self._ensure_running()
         if self.waiting >= self._capacity:
             self._wake.set()
+            await release_shared_reads()  # a read waiting for room holds no connection
             try:
                 async with self._room:
                     await asyncio.wait_for(
@@ -148,13 +151,13 @@ class BufferedReadAuditLog:
                     self._room.notify_all()
         return Success(len(batch))
 
-    async def _insert(self, session: AsyncSession, rows: Sequence[AuditLogModel]) -> None:
-        await insert_rows(session, rows)
+    async def _insert(self, session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+        await insert_values(session, [(AuditLogModel, rows)])
 
     async def _write(self, batch: Sequence[AuditEntry]) -> Error | None:
         # An executemany of one cached statement (SQLAlchemy batches it into multi-row
         # VALUES): a literal multi-row VALUES would be compiled afresh for every batch.
-        rows = [self._signer.row(entry) for entry in batch]
+        rows = [self._signer.values(entry) for entry in batch]
         try:
             async with self._database.transaction() as session:
                 if not self._database.is_sqlite:

@@ -142,20 +142,42 @@ def plain_json(value: Mapping[str, Any]) -> dict[str, Any]:
 
 def record_document(row: AuditLogModel) -> dict[str, Any]:
     """The fields a MAC covers, as an export carries them."""
+    return values_document(
+        {
+            "id": row.id,
+            "created_at": row.created_at,
+            "actor_id": row.actor_id,
+            "action": row.action,
+            "outcome": row.outcome,
+            "resource_type": row.resource_type,
+            "resource_id": row.resource_id,
+            "ip_address": row.ip_address,
+            "user_agent": row.user_agent,
+            "trace_id": row.trace_id,
+            "reason": row.reason,
+            "metadata": row.details,
+            "key_id": row.key_id,
+        }
+    )
+
+
+def values_document(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields a MAC covers, from an ``audit_logs`` row's values by column name."""
+    actor_id, resource_id = values["actor_id"], values["resource_id"]
     return {
-        "id": str(row.id),
-        "created_at": row.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
-        "actor_id": str(row.actor_id) if row.actor_id else None,
-        "action": row.action,
-        "outcome": row.outcome,
-        "resource_type": row.resource_type,
-        "resource_id": str(row.resource_id) if row.resource_id else None,
-        "ip_address": row.ip_address,
-        "user_agent": row.user_agent,
-        "trace_id": row.trace_id,
-        "reason": row.reason,
-        "metadata": row.details,
-        "key_id": row.key_id,
+        "id": str(values["id"]),
+        "created_at": values["created_at"].astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_id": str(actor_id) if actor_id else None,
+        "action": values["action"],
+        "outcome": values["outcome"],
+        "resource_type": values["resource_type"],
+        "resource_id": str(resource_id) if resource_id else None,
+        "ip_address": values["ip_address"],
+        "user_agent": values["user_agent"],
+        "trace_id": values["trace_id"],
+        "reason": values["reason"],
+        "metadata": values["metadata"],
+        "key_id": values["key_id"],
     }
 
 
@@ -199,13 +221,33 @@ class AuditRecordSigner:
     def keyring(self) -> AuditKeyring:
         return self._keyring
 
+    def values(self, entry: AuditEntry) -> dict[str, Any]:
+        """The ``audit_logs`` row of ``entry`` by column name, MAC included: what a Core
+        insert takes, without the ORM instance (about half the cost of signing one)."""
+        values: dict[str, Any] = {
+            "id": entry.id,
+            "created_at": entry.occurred_at,
+            "actor_id": entry.actor_id,
+            "action": entry.action.value,
+            "outcome": entry.outcome.value,
+            "resource_type": entry.resource_type.value,
+            "resource_id": entry.resource_id,
+            "ip_address": entry.ip_address,
+            "user_agent": (entry.user_agent or "")[:512] or None,
+            "trace_id": entry.trace_id,
+            "reason": entry.reason,
+            # Stored exactly as the MAC saw it: what the JSON column returns must hash the same.
+            "metadata": plain_json(entry.metadata) if entry.metadata else {},
+            "key_id": self._keyring.current_key_id,
+        }
+        values["mac"] = record_mac(self._keyring.current_mac_key, values_document(values))
+        return values
+
     def row(self, entry: AuditEntry) -> AuditLogModel:
-        row = AuditLogModel.from_entity(entry)
-        # Stored exactly as the MAC saw it: what the JSON column returns must hash the same.
-        row.details = plain_json(row.details)
-        row.key_id = self._keyring.current_key_id
-        row.mac = record_mac(self._keyring.current_mac_key, record_document(row))
-        return row
+        """The same row as an ORM instance (for a session's ``add``)."""
+        values = self.values(entry)
+        values["details"] = values.pop("metadata")
+        return AuditLogModel(**values)
 
     def check(self, row: AuditLogModel) -> bool:
         """Whether ``row`` carries a MAC made by one of our keys over its current content."""

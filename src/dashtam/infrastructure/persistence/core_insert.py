@@ -1,51 +1,90 @@
-"""Rows built as ORM models, inserted through Core: no unit-of-work bookkeeping for rows that
-are written once and never read back in the same session (audit records, outbox events)."""
+"""Rows given as column values, inserted through Core: no ORM instance and no unit-of-work
+bookkeeping for rows that are written once and never read back in the same session (audit
+records, outbox events, a new user)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from functools import cache
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache, lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, insert, inspect
+from sqlalchemy import Insert, Table, bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from dashtam.infrastructure.persistence.base import Base
 
-
-@cache
-def _columns_of(model: type[Base]) -> tuple[tuple[str, str], ...]:
-    """(attribute name, column key) of every mapped column of ``model``."""
-    return tuple((prop.key, prop.columns[0].key) for prop in inspect(model).column_attrs)
-
-
-def column_values(row: Base) -> dict[str, Any]:
-    """The values set on ``row``, by column key; a column left unset gets its default."""
-    state = row.__dict__
-    return {
-        column: state[attribute]
-        for attribute, column in _columns_of(type(row))
-        if attribute in state
-    }
+# A model and the values of its new rows, by column name; every row names the same columns
+# (one executemany per model: SQLAlchemy fills a left-out column's default, the same for all).
+RowBatch = tuple[type[Base], Sequence[Mapping[str, Any]]]
+# Up to this many rows of several tables go in one statement on PostgreSQL (a statement is
+# built and kept per shape: the tables, their row counts and columns); more go per table.
+ONE_STATEMENT_ROWS = 8
 
 
-def insert_rows_sync(session: Session, rows: Sequence[Base]) -> None:
-    """One INSERT per model and set of columns, all rows of it in one round trip."""
-    batches: dict[tuple[type[Base], frozenset[str]], list[dict[str, Any]]] = {}
-    for row in rows:
-        values = column_values(row)
-        batches.setdefault((type(row), frozenset(values)), []).append(values)
+def insert_values_sync(session: Session, batches: Iterable[RowBatch]) -> None:
+    """Insert every batch in the session's transaction: on PostgreSQL a few rows of several
+    tables in one statement (data-modifying CTEs), else one INSERT per model."""
     connection = session.connection()  # Core's own path: none of the ORM's statement plumbing
-    for (model, _keys), values_list in batches.items():
-        # The table, not the class: an ORM-enabled insert would take attribute names.
-        connection.execute(_insert_into(model), values_list)
+    filled = [(model, values) for model, values in batches if values]
+    shape = tuple((model, len(values), tuple(values[0])) for model, values in filled)
+    if (
+        len(filled) > 1
+        and sum(len(values) for _, values in filled) <= ONE_STATEMENT_ROWS
+        and connection.dialect.name == "postgresql"
+        and all(_names_every_default(model, columns) for model, _, columns in shape)
+    ):
+        # One round trip instead of one per table: a use case's audit record and outbox row
+        # cost a single statement between its own writes and COMMIT.
+        parameters = {
+            f"r{batch}_{row}_{column}": value
+            for batch, (_, values) in enumerate(filled)
+            for row, record in enumerate(values)
+            for column, value in record.items()
+        }
+        connection.execute(_one_statement(shape), parameters)
+        return
+    for model, values in filled:
+        connection.execute(_insert_into(model), list(values))
+
+
+@lru_cache(maxsize=64)
+def _one_statement(shape: tuple[tuple[type[Base], int, tuple[str, ...]], ...]) -> Insert:
+    """``WITH rows_0 AS (INSERT ...), rows_1 AS (INSERT ...) INSERT ...``: every row of
+    ``shape`` with its values bound by name, built once per shape.
+
+    One single-row INSERT per row: SQLAlchemy cannot cache a multi-row VALUES of bound
+    parameters (it would compile the statement on every commit), it does cache this, under a
+    key memoized on the statement."""
+    inserts = []
+    for batch, (model, count, columns) in enumerate(shape):
+        table = cast(Table, model.__table__)
+        inserts += [
+            insert(table).values(
+                {
+                    column: bindparam(f"r{batch}_{row}_{column}", type_=table.c[column].type)
+                    for column in columns
+                }
+            )
+            for row in range(count)
+        ]
+    *first, last = inserts
+    return last.add_cte(*(step.cte(f"rows_{index}") for index, step in enumerate(first)))
+
+
+@lru_cache(maxsize=64)
+def _names_every_default(model: type[Base], columns: tuple[str, ...]) -> bool:
+    """Whether rows naming ``columns`` leave no Python-side default to SQLAlchemy: a
+    multi-row VALUES of bound parameters would send NULL for it instead."""
+    table = cast(Table, model.__table__)
+    return all(column.key in columns for column in table.columns if column.default is not None)
 
 
 @cache
 def _insert_into(model: type[Base]) -> Insert:
+    # The table, not the class: an ORM-enabled insert would take attribute names.
     return insert(cast(Table, model.__table__))
 
 
-async def insert_rows(session: AsyncSession, rows: Sequence[Base]) -> None:
-    await session.run_sync(insert_rows_sync, rows)
+async def insert_values(session: AsyncSession, batches: Iterable[RowBatch]) -> None:
+    await session.run_sync(insert_values_sync, list(batches))

@@ -191,6 +191,8 @@ class Database:
         Called on failure paths, where the error that matters is already on its way: a
         rollback that cannot reach the server must not replace it.
         """
+        if not session.in_transaction():
+            return  # committed, rolled back or never begun: a hop into the greenlet for nothing
         await self._quietly(session, session.rollback, "db_rollback_failed")
 
     async def analyze_quietly(self, session: AsyncSession, tables: Sequence[str]) -> None:
@@ -206,6 +208,12 @@ class Database:
 
     async def close_quietly(self, session: AsyncSession) -> None:
         """Close (returning the connection to the pool); a dead connection is dropped instead."""
+        if not session.in_transaction():
+            # A session holds a connection only inside a transaction: with none open, closing
+            # is bookkeeping that does no I/O, so it needs no hop into SQLAlchemy's greenlet
+            # (after every commit, the common case).
+            session.sync_session.close()
+            return
         await self._quietly(session, session.close, "db_close_failed")
 
     async def _quietly(

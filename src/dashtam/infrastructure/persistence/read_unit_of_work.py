@@ -8,8 +8,9 @@ instead of committing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Self
+from typing import ClassVar, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,7 +20,12 @@ from dashtam.domain.audit import AuditEntry
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.infrastructure.audit.signing import AuditRecordSigner
 from dashtam.infrastructure.audit.sql_audit import record_on_its_own
+from dashtam.infrastructure.persistence.boundary import transaction_failed
 from dashtam.infrastructure.persistence.database import Database
+from dashtam.infrastructure.persistence.read_scope import (
+    give_back_shared_session,
+    lend_shared_session,
+)
 from dashtam.infrastructure.persistence.repositories.accounts import SqlAccountRepository
 from dashtam.infrastructure.persistence.repositories.auth import SqlSessionRepository
 from dashtam.infrastructure.persistence.repositories.connections import SqlConnectionRepository
@@ -36,6 +42,7 @@ from dashtam.infrastructure.persistence.repositories.transaction_feed import Sql
 from dashtam.infrastructure.persistence.repositories.transactions import SqlTransactionRepository
 from dashtam.infrastructure.persistence.repositories.users import SqlUserRepository
 from dashtam.infrastructure.persistence.repositories.webhooks import SqlWebhookRepository
+from dashtam.infrastructure.persistence.repository_set import RepositorySet
 
 
 def read_session_factory(database: Database) -> async_sessionmaker[AsyncSession]:
@@ -45,8 +52,23 @@ def read_session_factory(database: Database) -> async_sessionmaker[AsyncSession]
     )
 
 
-class SqlReadUnitOfWork:
+class SqlReadUnitOfWork(RepositorySet):
     """One read-only session; a refusal worth auditing is written in a short write of its own."""
+
+    REPOSITORIES: ClassVar[Mapping[str, Callable[..., object]]] = {
+        "users": SqlUserRepository,
+        "sessions": SqlSessionRepository,
+        "personal_tokens": SqlPersonalTokenRepository,
+        "connections": SqlConnectionRepository,
+        "accounts": SqlAccountRepository,
+        "transactions": SqlTransactionRepository,
+        "feed": SqlTransactionFeed,
+        "securities": SqlSecurityRepository,
+        "holdings": SqlHoldingRepository,
+        "investment_transactions": SqlInvestmentTransactionRepository,
+        "webhooks": SqlWebhookRepository,
+        "second_factors": SqlSecondFactorRepository,
+    }
 
     users: SqlUserRepository
     sessions: SqlSessionRepository
@@ -82,19 +104,9 @@ class SqlReadUnitOfWork:
         return self._session
 
     async def __aenter__(self) -> Self:
-        self._session = self._session_factory()
-        self.users = SqlUserRepository(session=self._session)
-        self.sessions = SqlSessionRepository(session=self._session)
-        self.personal_tokens = SqlPersonalTokenRepository(session=self._session)
-        self.connections = SqlConnectionRepository(session=self._session)
-        self.accounts = SqlAccountRepository(session=self._session)
-        self.transactions = SqlTransactionRepository(session=self._session)
-        self.feed = SqlTransactionFeed(session=self._session)
-        self.securities = SqlSecurityRepository(session=self._session)
-        self.holdings = SqlHoldingRepository(session=self._session)
-        self.investment_transactions = SqlInvestmentTransactionRepository(session=self._session)
-        self.webhooks = SqlWebhookRepository(session=self._session)
-        self.second_factors = SqlSecondFactorRepository(session=self._session)
+        # Within a request's shared reads (PostgreSQL), the session its other reads use.
+        shared = lend_shared_session(self._session_factory)
+        self._use_session(shared or self._session_factory())
         return self
 
     async def __aexit__(
@@ -116,5 +128,8 @@ class SqlReadUnitOfWork:
         # Closing ends the read (the pool's reset on return rolls back a SQLite snapshot;
         # autocommit PostgreSQL has nothing open) and returns the connection: no separate
         # rollback step through the session.
-        session, self._session = self.session, None
-        await self._database.close_quietly(session)
+        session = self.session
+        self._use_session(None)
+        # A shared session a statement failed on is not lent again: the next read gets another.
+        if not await give_back_shared_session(session, spoiled=transaction_failed(session)):
+            await self._database.close_quietly(session)

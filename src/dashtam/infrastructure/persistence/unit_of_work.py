@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Self
+from typing import ClassVar, Self
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,10 +19,10 @@ from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.infrastructure.audit.signing import AuditRecordSigner
 from dashtam.infrastructure.audit.sql_audit import record_on_its_own
 from dashtam.infrastructure.errors import DB_ERRORS, DatabaseError, classify
-from dashtam.infrastructure.persistence.base import Base
 from dashtam.infrastructure.persistence.boundary import transaction_failed
-from dashtam.infrastructure.persistence.core_insert import insert_rows_sync
+from dashtam.infrastructure.persistence.core_insert import RowBatch, insert_values_sync
 from dashtam.infrastructure.persistence.database import Database
+from dashtam.infrastructure.persistence.models.audit import AuditLogModel
 from dashtam.infrastructure.persistence.models.outbox import OutboxEventModel
 from dashtam.infrastructure.persistence.repositories.accounts import SqlAccountRepository
 from dashtam.infrastructure.persistence.repositories.auth import (
@@ -48,23 +48,43 @@ from dashtam.infrastructure.persistence.repositories.sync_state import SqlSyncSt
 from dashtam.infrastructure.persistence.repositories.transactions import SqlTransactionRepository
 from dashtam.infrastructure.persistence.repositories.users import SqlUserRepository
 from dashtam.infrastructure.persistence.repositories.webhooks import SqlWebhookRepository
+from dashtam.infrastructure.persistence.repository_set import RepositorySet
 
 CommittedEventsHook = Callable[[Sequence[UUID]], Awaitable[object]]
 # A commit that COPY-inserted at least this many rows into a table refreshes its statistics.
 ANALYZE_AFTER_ROWS = 10_000
 
 
-def _insert_and_commit(session: Session, rows: Sequence[Base]) -> None:
+def _insert_and_commit(session: Session, batches: Sequence[RowBatch]) -> None:
     """Flush the use case's own rows, insert its audit and outbox rows, commit: one hop into
     SQLAlchemy's greenlet instead of one per step. The audit and outbox rows are written once
-    and never read back here, so Core inserts (a round trip per table) skip the ORM."""
+    and never read back here, so Core inserts skip the ORM (on PostgreSQL one statement for
+    both tables, else a round trip per table)."""
     session.flush()
-    insert_rows_sync(session, rows)
+    insert_values_sync(session, batches)
     session.commit()
 
 
-class SqlUnitOfWork:
+class SqlUnitOfWork(RepositorySet):
     """One session, one transaction, rolled back unless ``commit()`` succeeded."""
+
+    REPOSITORIES: ClassVar[Mapping[str, Callable[..., object]]] = {
+        "users": SqlUserRepository,
+        "sessions": SqlSessionRepository,
+        "refresh_tokens": SqlRefreshTokenRepository,
+        "login_attempts": SqlLoginAttemptRepository,
+        "personal_tokens": SqlPersonalTokenRepository,
+        "connections": SqlConnectionRepository,
+        "sync_state": SqlSyncStateRepository,
+        "accounts": SqlAccountRepository,
+        "transactions": SqlTransactionRepository,
+        "securities": SqlSecurityRepository,
+        "holdings": SqlHoldingRepository,
+        "investment_transactions": SqlInvestmentTransactionRepository,
+        "webhooks": SqlWebhookRepository,
+        "second_factors": SqlSecondFactorRepository,
+        "mfa_challenges": SqlMfaChallengeRepository,
+    }
 
     users: SqlUserRepository
     sessions: SqlSessionRepository
@@ -72,6 +92,7 @@ class SqlUnitOfWork:
     login_attempts: SqlLoginAttemptRepository
     personal_tokens: SqlPersonalTokenRepository
     connections: SqlConnectionRepository
+    sync_state: SqlSyncStateRepository
     accounts: SqlAccountRepository
     transactions: SqlTransactionRepository
     securities: SqlSecurityRepository
@@ -105,22 +126,7 @@ class SqlUnitOfWork:
         return self._session
 
     async def __aenter__(self) -> Self:
-        self._session = self._database.session_factory()
-        self.users = SqlUserRepository(session=self._session)
-        self.sessions = SqlSessionRepository(session=self._session)
-        self.refresh_tokens = SqlRefreshTokenRepository(session=self._session)
-        self.login_attempts = SqlLoginAttemptRepository(session=self._session)
-        self.personal_tokens = SqlPersonalTokenRepository(session=self._session)
-        self.connections = SqlConnectionRepository(session=self._session)
-        self.sync_state = SqlSyncStateRepository(session=self._session)
-        self.accounts = SqlAccountRepository(session=self._session)
-        self.transactions = SqlTransactionRepository(session=self._session)
-        self.securities = SqlSecurityRepository(session=self._session)
-        self.holdings = SqlHoldingRepository(session=self._session)
-        self.investment_transactions = SqlInvestmentTransactionRepository(session=self._session)
-        self.webhooks = SqlWebhookRepository(session=self._session)
-        self.second_factors = SqlSecondFactorRepository(session=self._session)
-        self.mfa_challenges = SqlMfaChallengeRepository(session=self._session)
+        self._use_session(self._database.session_factory())
         return self
 
     async def __aexit__(
@@ -136,7 +142,7 @@ class SqlUnitOfWork:
             await self._database.rollback_quietly(session)
         finally:
             await self._database.close_quietly(session)
-            self._session = None
+            self._use_session(None)
         delivered, self._committed_event_ids = self._committed_event_ids, []
         if delivered and self._on_committed is not None and exc_type is None:
             await self._on_committed(delivered)
@@ -156,11 +162,14 @@ class SqlUnitOfWork:
                 DatabaseError("a statement of this unit of work failed; nothing was committed")
             )
         try:
-            rows = [
-                *(self._signer.row(entry) for entry in self._audit_entries),
-                *(OutboxEventModel.from_event(e, trace_id=trace_id) for e in self._events),
+            batches = [
+                (AuditLogModel, [self._signer.values(entry) for entry in self._audit_entries]),
+                (
+                    OutboxEventModel,
+                    [OutboxEventModel.values_of(e, trace_id=trace_id) for e in self._events],
+                ),
             ]
-            await session.run_sync(_insert_and_commit, rows)
+            await session.run_sync(_insert_and_commit, batches)
         except DB_ERRORS as exc:
             bulk_inserted(session).clear()
             await self._database.rollback_quietly(session)

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 
 from dashtam.application.admin.commands import DenyAdminAccess
 from dashtam.application.auth.commands import Principal, SessionPrincipal
@@ -55,26 +55,35 @@ def _bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-# Declares the scheme in OpenAPI (the "Authorize" button); errors stay ours (RFC 9457).
-_bearer_scheme = HTTPBearer(
+class _BearerToken(HTTPBearer):
+    """The request's bearer token, or None; declares the scheme in OpenAPI (the "Authorize"
+    button) like ``HTTPBearer``, whose name it keeps. Errors stay ours (RFC 9457), and the
+    header is read once, without a credentials model per request."""
+
+    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
+        return _bearer_token(request)
+
+
+_bearer_scheme = _BearerToken(
     auto_error=False,
+    scheme_name="HTTPBearer",
     description="The access token of POST /sessions, or a personal access token (dtm_pat_...)",
 )
 
 
 async def authenticate(
-    request: Request,
-    container: ContainerDep,
-    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
+    request: Request, token: Annotated[str | None, Depends(_bearer_scheme)]
 ) -> Principal:
     """Whoever the bearer token names, by any kind of token; 401 for any token problem.
 
     Never a route's own dependency: a route takes ``PrincipalDep`` (log-in sessions only) or
     one of the scoped aliases below, which also accept a personal token holding that scope.
+    The container comes from the app, not from ``ContainerDep``: FastAPI would solve that
+    dependency again on every authenticated request.
     """
-    token = _bearer_token(request)
     if token is None:
         raise ProblemError(AuthenticationError("an access token is required", code="missing_token"))
+    container: Container = request.app.state.container
     handler = container.identity.authenticate_handler()
     match await handler.handle(token, _audit_context(request)):
         case Success(principal):

@@ -7,12 +7,14 @@ the generated document so that every 4xx/5xx answer (FastAPI's own 422 included)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
+from starlette.routing import BaseRoute
 
 from dashtam.presentation.api.problems import PROBLEM_JSON
 
@@ -162,8 +164,9 @@ def _operations(document: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def install_openapi(app: FastAPI) -> None:
-    """Serve the rewritten document at ``/openapi.json`` (built once, on first request)."""
+def install_openapi(app: FastAPI, *, routes: Sequence[BaseRoute] | None = None) -> None:
+    """Serve the rewritten document at ``/openapi.json`` (built once, on first request), of
+    ``routes`` in their order (default: the app's, in the order they are matched)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -172,7 +175,7 @@ def install_openapi(app: FastAPI) -> None:
                 version=app.version,
                 summary=app.summary,
                 description=app.description,
-                routes=app.routes,
+                routes=app.routes if routes is None else list(routes),
             )
             app.openapi_schema = as_problems(document)
         return app.openapi_schema

@@ -9,6 +9,7 @@ from uuid import UUID
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from dashtam.core.clock import utcnow
 from dashtam.domain.events import DomainEvent, EventEnvelope
 from dashtam.infrastructure.persistence.base import BaseModel
 from dashtam.infrastructure.persistence.types import JSONType
@@ -41,14 +42,20 @@ class OutboxEventModel(BaseModel):
 
     @classmethod
     def from_event(cls, event: DomainEvent, *, trace_id: str | None) -> OutboxEventModel:
-        return cls(
-            id=event.event_id,
-            event_type=event.event_type,
-            occurred_at=event.occurred_at,
-            payload=event.payload(),
-            trace_id=trace_id,
-            attempts=0,
-        )
+        return cls(**cls.values_of(event, trace_id=trace_id))
+
+    @staticmethod
+    def values_of(event: DomainEvent, *, trace_id: str | None) -> dict[str, Any]:
+        """The row of ``event`` by column name, for a Core insert."""
+        return {
+            "id": event.event_id,
+            "created_at": utcnow(),
+            "event_type": event.event_type,
+            "occurred_at": event.occurred_at,
+            "payload": event.payload(),
+            "trace_id": trace_id,
+            "attempts": 0,
+        }
 
     def to_envelope(self) -> EventEnvelope:
         return EventEnvelope(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -44,17 +45,22 @@ class UserModel(BaseMutableModel):
 
     @classmethod
     def from_entity(cls, user: User) -> UserModel:
-        return cls(
-            id=user.id,
-            email=user.email.value,
-            password_hash=user.password_hash,
-            role=user.role.value,
-            is_active=user.is_active,
-            closed_at=user.closed_at,
-            created_at=user.created_at,
-            updated_at=user.updated_at,
-            version=user.version,
-        )
+        return cls(**cls.values_of(user))
+
+    @staticmethod
+    def values_of(user: User) -> dict[str, Any]:
+        """The row of ``user`` by column name, for a Core insert."""
+        return {
+            "id": user.id,
+            "email": user.email.value,
+            "password_hash": user.password_hash,
+            "role": user.role.value,
+            "is_active": user.is_active,
+            "closed_at": user.closed_at,
+            "created_at": user.created_at,
+            "updated_at": user.updated_at,
+            "version": user.version,
+        }
 
     def apply(self, user: User) -> None:
         """Copy the entity's mutable fields onto this row (``version`` is SQLAlchemy's job)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from uuid import UUID
 
 from sqlalchemy import delete, select
@@ -15,7 +16,7 @@ from dashtam.domain.users.entities import User
 from dashtam.domain.users.repository import UserFilter
 from dashtam.domain.users.value_objects import Email
 from dashtam.infrastructure.persistence.boundary import classified
-from dashtam.infrastructure.persistence.core_insert import insert_rows
+from dashtam.infrastructure.persistence.core_insert import insert_values
 from dashtam.infrastructure.persistence.models.users import UserModel
 from dashtam.infrastructure.persistence.sql import LIKE_ESCAPE, contains_pattern
 
@@ -33,12 +34,12 @@ class SqlUserRepository:
 
     @classified(unique_violation=_EMAIL_TAKEN)
     async def add(self, user: User) -> Result[User, Error]:
-        model = UserModel.from_entity(user)
         # No savepoint: a failed insert poisons the transaction, and the unit of work then
         # rolls back the whole use case anyway (saves two round trips per write). A Core
-        # insert: the ORM's bookkeeping would cost more than the round trip.
-        await insert_rows(self._session, [model])
-        return Success(model.to_entity())
+        # insert of the entity's values: the ORM's bookkeeping (and an instance to carry the
+        # values) would cost more than the round trip.
+        await insert_values(self._session, [(UserModel, [UserModel.values_of(user)])])
+        return Success(replace(user))
 
     @classified(unique_violation=_EMAIL_TAKEN, stale_version=_STALE)
     async def update(self, user: User) -> Result[User, Error]:
