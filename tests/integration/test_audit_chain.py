@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from dashtam.domain.audit import AuditAction, AuditEntry, AuditOutcome, ResourceType
-from dashtam.infrastructure.audit.chain import AuditChain
+from dashtam.infrastructure.audit.chain import SEALS_PER_TURN, AuditChain
 from dashtam.infrastructure.audit.signing import GENESIS_HASH
 from dashtam.infrastructure.audit.sql_audit import SqlAuditTrail
 from dashtam.infrastructure.audit.verification import Tampering
@@ -155,3 +156,30 @@ def test_canonical_form_is_stable_json() -> None:
     # A JSON store may give numbers back in another spelling (JSONB: 1e20 -> 10**20, 1.0 -> 1).
     record.details = {"b": 1.0, "a": [2, 1], "big": 10**20}
     assert canonical_bytes(record_document(record)) == canonical
+
+
+async def test_a_large_seal_lets_the_event_loop_run_others_as_it_goes(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sealing shares the loop with requests: between two turns of another task it checks
+    and seals at most one partition of records, never the whole batch."""
+    chain = _chain(database)
+    await _record(database, 230)
+    checked = 0
+    check = chain.signer.check
+
+    def counting(record: object) -> bool:
+        nonlocal checked
+        checked += 1
+        return check(record)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(chain.signer, "check", counting)
+    seen: list[int] = []
+    sealing = asyncio.ensure_future(chain.seal_pending(batch_size=200))
+    while not sealing.done():
+        seen.append(checked)
+        await asyncio.sleep(0)
+    assert (await sealing).sealed == 230
+    steps = [after - before for before, after in itertools.pairwise(seen)]
+    assert max(steps) <= SEALS_PER_TURN
+    assert (await chain.verify()).intact

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import aiosqlite
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
 
 
 @pytest.fixture
-def trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The name of every function sent to an aiosqlite connection's thread."""
     seen: list[str] = []
     original = aiosqlite.Connection._execute
@@ -31,7 +30,7 @@ def trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         return await original(self, fn, *args, **kwargs)
 
     monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
-    yield seen
+    return seen
 
 
 def _user(email: str) -> UserModel:

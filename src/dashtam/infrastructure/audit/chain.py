@@ -13,12 +13,13 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, Table, and_, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.clock import utcnow
+from dashtam.core.ids import new_id
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.infrastructure.audit.checkpoints import append_checkpoint, make_checkpoint
 from dashtam.infrastructure.audit.signing import (
@@ -42,6 +43,9 @@ from dashtam.infrastructure.persistence.models.audit_seals import AuditSealModel
 # Any constant works; it only has to be the same in every process that seals.
 _SEALER_LOCK_ID = 0x4441534854414D  # "DASHTAM"
 _BATCH = 1000
+# Records a sealer reads, checks and seals before it lets the event loop run others.
+SEALS_PER_TURN = 50
+_INSERT_SEALS = insert(cast(Table, AuditSealModel.__table__))
 # Forged records stay in the append-only table forever; report each once per process.
 _MAX_REMEMBERED_REFUSALS = 10_000
 
@@ -90,33 +94,47 @@ class AuditChain:
             await session.execute(select(func.pg_advisory_xact_lock(_SEALER_LOCK_ID)))
         seq, prev_hash = await self._chain_end(session)
         # Refused records stay unsealed: page past them instead of reading them forever.
-        pending = (await session.scalars(_unsealed_after(after).limit(batch_size))).all()
+        # Read, checked and sealed a few at a time: the sealer shares the event loop with
+        # requests, and 1,000 records loaded and checked in one go held every request behind
+        # them (100 ms and more on SQLite); each partition's fetch lets the others run.
+        found = await session.stream_scalars(
+            _unsealed_after(after).limit(batch_size).execution_options(yield_per=SEALS_PER_TURN)
+        )
         keyring = self._signer.keyring
-        for record in pending:
-            if not self._signer.check(record):
-                self._refuse(record, outcome)
-                continue
-            seq += 1
-            digest = seal_mac(
-                keyring.current_mac_key,
-                seq=seq,
-                prev_hash=prev_hash,
-                audit_id=str(record.id),
-                mac=record.mac or "",
-            )
-            session.add(
-                AuditSealModel(
-                    audit_id=record.id,
+        count, last = 0, after
+        async for records in found.partitions():
+            seals: list[dict[str, Any]] = []
+            count += len(records)
+            last = (records[-1].created_at, records[-1].id)
+            for record in records:
+                if not self._signer.check(record):
+                    self._refuse(record, outcome)
+                    continue
+                seq += 1
+                digest = seal_mac(
+                    keyring.current_mac_key,
                     seq=seq,
                     prev_hash=prev_hash,
-                    hash=digest,
-                    key_id=keyring.current_key_id,
+                    audit_id=str(record.id),
+                    mac=record.mac or "",
                 )
-            )
-            prev_hash = digest
-            outcome.sealed += 1
-        last = (pending[-1].created_at, pending[-1].id) if pending else after
-        return len(pending), last
+                seals.append(
+                    {
+                        "id": new_id(),
+                        "created_at": utcnow(),
+                        "audit_id": record.id,
+                        "seq": seq,
+                        "prev_hash": prev_hash,
+                        "hash": digest,
+                        "key_id": keyring.current_key_id,
+                    }
+                )
+                prev_hash = digest
+            if seals:
+                # Core, not ORM instances: seals are written once and never read back here.
+                await session.execute(_INSERT_SEALS, seals)
+                outcome.sealed += len(seals)
+        return count, last
 
     def _refuse(self, record: AuditLogModel, outcome: SealOutcome) -> None:
         record_id = str(record.id)

@@ -149,9 +149,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         if not self._maybe_in_transaction or not self._connection._connection:
             return
         try:
-            await_(
-                self._connection._execute(_end_transaction, self._connection._conn, commit)
-            )
+            await_(self._connection._execute(_end_transaction, self._connection._conn, commit))
         except Exception as error:
             self._handle_exception(error)
         self._maybe_in_transaction = False
