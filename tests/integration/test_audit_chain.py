@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from dashtam.domain.audit import AuditAction, AuditEntry, AuditOutcome, ResourceType
-from dashtam.infrastructure.audit.chain import AuditChain
+from dashtam.infrastructure.audit.chain import SEALS_PER_TURN, AuditChain
 from dashtam.infrastructure.audit.signing import GENESIS_HASH
 from dashtam.infrastructure.audit.sql_audit import SqlAuditTrail
 from dashtam.infrastructure.audit.verification import Tampering
@@ -198,3 +200,32 @@ async def test_a_record_inserted_from_its_values_carries_the_mac_of_its_instance
     await _chain(database).seal_pending()
     report = await _chain(database).verify()
     assert report.intact, report.problems
+
+
+async def test_a_large_seal_lets_the_event_loop_run_others_as_it_goes(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sealing shares the loop with requests: between two turns of another task it checks
+    and seals at most one partition of records, never the whole batch."""
+    from dashtam.infrastructure.audit import chain as chain_module
+
+    chain = _chain(database)
+    await _record(database, 230)
+    checked = 0
+    check = chain_module.mac_is_valid
+
+    def counting(*args: Any) -> bool:
+        nonlocal checked
+        checked += 1
+        return check(*args)
+
+    monkeypatch.setattr(chain_module, "mac_is_valid", counting)
+    seen: list[int] = []
+    sealing = asyncio.ensure_future(chain.seal_pending(batch_size=200))
+    while not sealing.done():
+        seen.append(checked)
+        await asyncio.sleep(0)
+    assert (await sealing).sealed == 230
+    steps = [after - before for before, after in itertools.pairwise(seen)]
+    assert max(steps) <= SEALS_PER_TURN
+    assert (await chain.verify()).intact

@@ -46,6 +46,8 @@ from dashtam.infrastructure.persistence.models.audit_seals import AuditSealModel
 # Any constant works; it only has to be the same in every process that seals.
 _SEALER_LOCK_ID = 0x4441534854414D  # "DASHTAM"
 _BATCH = 1000
+# Records a sealer reads, checks and seals before it lets the event loop run others.
+SEALS_PER_TURN = 50
 # Forged records stay in the append-only table forever; report each once per process.
 _MAX_REMEMBERED_REFUSALS = 10_000
 
@@ -94,39 +96,51 @@ class AuditChain:
             await session.execute(select(func.pg_advisory_xact_lock(_SEALER_LOCK_ID)))
         seq, prev_hash = await self._chain_end(session)
         # Refused records stay unsealed: page past them instead of reading them forever.
-        # Records as Core rows and seals as one executemany: a sealer in the API seals every
-        # read's record, and ORM instances of both cost more than checking and chaining them.
-        pending = (await session.execute(_unsealed_rows_after(after).limit(batch_size))).all()
+        # Read, checked and sealed a few at a time: the sealer shares the event loop with
+        # requests, and 1,000 records loaded and checked in one go held every request behind
+        # them (100 ms and more on SQLite); each partition's fetch lets the others run.
+        # Records as Core rows and each partition's seals as one executemany: a sealer in the
+        # API seals every read's record, and ORM instances of both cost more than checking and
+        # chaining them.
+        found = await session.stream(
+            _unsealed_rows_after(after)
+            .limit(batch_size)
+            .execution_options(yield_per=SEALS_PER_TURN)
+        )
         keyring = self._signer.keyring
-        seals: list[dict[str, Any]] = []
-        for record in pending:
-            if not mac_is_valid(keyring, values_document(record._mapping), record.mac):
-                self._refuse(record, outcome)
-                continue
-            seq += 1
-            digest = seal_mac(
-                keyring.current_mac_key,
-                seq=seq,
-                prev_hash=prev_hash,
-                audit_id=str(record.id),
-                mac=record.mac or "",
-            )
-            seals.append(
-                {
-                    "id": new_id(),
-                    "created_at": utcnow(),
-                    "audit_id": record.id,
-                    "seq": seq,
-                    "prev_hash": prev_hash,
-                    "hash": digest,
-                    "key_id": keyring.current_key_id,
-                }
-            )
-            prev_hash = digest
-            outcome.sealed += 1
-        await insert_values(session, [(AuditSealModel, seals)])
-        last = (pending[-1].created_at, pending[-1].id) if pending else after
-        return len(pending), last
+        count, last = 0, after
+        async for records in found.partitions():
+            seals: list[dict[str, Any]] = []
+            count += len(records)
+            last = (records[-1].created_at, records[-1].id)
+            for record in records:
+                if not mac_is_valid(keyring, values_document(record._mapping), record.mac):
+                    self._refuse(record, outcome)
+                    continue
+                seq += 1
+                digest = seal_mac(
+                    keyring.current_mac_key,
+                    seq=seq,
+                    prev_hash=prev_hash,
+                    audit_id=str(record.id),
+                    mac=record.mac or "",
+                )
+                seals.append(
+                    {
+                        "id": new_id(),
+                        "created_at": utcnow(),
+                        "audit_id": record.id,
+                        "seq": seq,
+                        "prev_hash": prev_hash,
+                        "hash": digest,
+                        "key_id": keyring.current_key_id,
+                    }
+                )
+                prev_hash = digest
+            if seals:
+                await insert_values(session, [(AuditSealModel, seals)])
+                outcome.sealed += len(seals)
+        return count, last
 
     def _refuse(self, record: AuditLogModel | Row[Any], outcome: SealOutcome) -> None:
         record_id = str(record.id)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from dashtam.infrastructure.errors import is_connection_lost
+from dashtam.infrastructure.persistence.sqlite_driver import one_trip_dbapi
 
 # A pooled PostgreSQL connection idle at least this long is pinged before use (see
 # ping_when_idle); one back in the pool for less is used as it is.
@@ -160,6 +161,7 @@ def sqlite_engine_options(
     # when returned): a reader never waits for a connection because others are reading.
     return {
         "echo": echo,
+        "module": one_trip_dbapi(),
         "poolclass": AsyncAdaptedQueuePool,
         "pool_size": pool_size,
         "max_overflow": pool_size,
