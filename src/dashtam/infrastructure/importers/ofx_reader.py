@@ -219,22 +219,13 @@ def events(data: bytes, body: Body, records: list[dict[str, str]] | None = None)
             name = names[raw_name] = raw_name.decode("ascii").upper()
         closing = slash == b"/"
         if pending is not None:
+            ends_it = closing and name == pending
             raw = data[text_start : markup.start()]
-            if raw.strip():
-                if raw.isascii() and b"&" not in raw:
-                    yield LEAF, pending, raw.decode("ascii").strip()
-                else:
-                    yield LEAF, pending, decode_value(raw, encoding)
-            elif (closing and name == pending) or pending in _LEAVES:
-                yield LEAF, pending, ""
-            else:
-                stack.append(pending)
-                yield START, pending, ""
-            if closing and name == pending:
-                pending = None
+            yield _pending_event(pending, raw, encoding, stack, ended=ends_it)
+            pending = None
+            if ends_it:
                 text_start = markup.end()
                 continue
-            pending = None
         text_start = markup.end()
         if closing:
             if name in stack:
@@ -263,6 +254,21 @@ def events(data: bytes, body: Body, records: list[dict[str, str]] | None = None)
         yield LEAF, pending, decode_value(data[text_start : body.end], encoding)
     while stack:
         yield END, stack.pop(), ""
+
+
+def _pending_event(
+    name: str, raw: bytes, encoding: str | None, stack: list[str], *, ended: bool
+) -> Event:
+    """What a start tag was, now that the markup after it is known: a leaf with its text, an
+    empty leaf, or the START of an aggregate (pushed on ``stack``)."""
+    if raw.strip():
+        if raw.isascii() and b"&" not in raw:
+            return LEAF, name, raw.decode("ascii").strip()
+        return LEAF, name, decode_value(raw, encoding)
+    if ended or name in _LEAVES:
+        return LEAF, name, ""
+    stack.append(name)
+    return START, name, ""
 
 
 def _plain_record(

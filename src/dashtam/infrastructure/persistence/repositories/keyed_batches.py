@@ -89,6 +89,33 @@ async def write_keyed_batch(
         if key not in stored
     ]
     outdated = sum(1 for row in stored.values() if is_newer(row.statement_as_of, statement_as_of))
+    changed = _changed_rows(incoming, stored, compared, values, statement_as_of, now, written)
+    inserted = await insert_new(
+        session, model, new_rows, key=("account_id", "provider_transaction_id")
+    )
+    if changed:
+        await session.execute(update(model).execution_options(synchronize_session=False), changed)
+    if written is not None:
+        written.update(key for key in incoming if key not in stored)
+    unchanged = len(incoming) - len(new_rows) - len(changed) - outdated
+    return UpsertCounts(
+        new=inserted,
+        updated=len(changed),
+        unchanged=unchanged + len(new_rows) - inserted,
+        outdated=outdated,
+    )
+
+
+def _changed_rows(
+    incoming: Mapping[str, Item],
+    stored: Mapping[str, StoredRow],
+    compared: tuple[str, ...],
+    values: Values[Item],
+    statement_as_of: datetime | None,
+    now: datetime,
+    written: set[str] | None,
+) -> list[dict[str, object]]:
+    """The updates of stored rows whose compared columns differ (an outdated row is kept)."""
     # Compared as tuples of the same columns in the same order: a re-import compares every
     # row of the file, and most are unchanged.
     changed: list[dict[str, object]] = []
@@ -108,17 +135,4 @@ async def write_keyed_batch(
             )
             if written is not None:
                 written.add(key)
-    inserted = await insert_new(
-        session, model, new_rows, key=("account_id", "provider_transaction_id")
-    )
-    if changed:
-        await session.execute(update(model).execution_options(synchronize_session=False), changed)
-    if written is not None:
-        written.update(key for key in incoming if key not in stored)
-    unchanged = len(incoming) - len(new_rows) - len(changed) - outdated
-    return UpsertCounts(
-        new=inserted,
-        updated=len(changed),
-        unchanged=unchanged + len(new_rows) - inserted,
-        outdated=outdated,
-    )
+    return changed
