@@ -60,6 +60,19 @@ async def test_sealed_chain_verifies_and_sealing_is_idempotent(database: Databas
     assert exported[0]["seal"]["prev_hash"] == GENESIS_HASH
 
 
+async def test_export_ends_with_the_unsealed_records_in_order(database: Database) -> None:
+    chain = _chain(database)
+    await _record(database, 2)
+    await chain.seal_pending()
+    later = await _record(database, 3)
+    exported = [document async for document in chain.export()]
+    assert [document["seal"] is None for document in exported] == [False] * 2 + [True] * 3
+    unsealed = exported[2:]
+    assert {document["audit_id"] for document in unsealed} == {str(e.id) for e in later}
+    assert all(document["record"]["id"] == document["audit_id"] for document in unsealed)
+    assert all(document["mac"] for document in unsealed)
+
+
 async def test_records_committed_later_are_reported_then_sealed(database: Database) -> None:
     chain = _chain(database)
     await _record(database, 2)

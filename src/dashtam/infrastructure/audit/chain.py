@@ -142,7 +142,7 @@ class AuditChain:
                 outcome.sealed += len(seals)
         return count, last
 
-    def _refuse(self, record: AuditLogModel | Row[Any], outcome: SealOutcome) -> None:
+    def _refuse(self, record: Row[Any], outcome: SealOutcome) -> None:
         record_id = str(record.id)
         outcome.refused.append(record_id)
         if record_id in self._reported:
@@ -242,7 +242,9 @@ class AuditChain:
         after: tuple[datetime, Any] | None = None
         while True:
             async with self._database.get_session() as session:
-                rows = (await session.scalars(_unsealed_after(after).limit(_BATCH))).all()
+                unsealed = _unsealed_rows_after(after).limit(_BATCH)
+                records = select(AuditLogModel).from_statement(unsealed)
+                rows = (await session.scalars(records)).all()
             for record in rows:
                 yield record
             if len(rows) < _BATCH:
@@ -272,26 +274,10 @@ class AuditChain:
             }
 
 
-def _unsealed_after(after: tuple[datetime, Any] | None) -> Select[AuditLogModel]:
-    """Unsealed records, oldest first, after the (created_at, id) position ``after``."""
-    query = (
-        select(AuditLogModel)
-        .outerjoin(AuditSealModel, AuditSealModel.audit_id == AuditLogModel.id)
-        .where(AuditSealModel.id.is_(None))
-    )
-    if after is not None:
-        query = query.where(
-            or_(
-                AuditLogModel.created_at > after[0],
-                and_(AuditLogModel.created_at == after[0], AuditLogModel.id > after[1]),
-            )
-        )
-    return query.order_by(AuditLogModel.created_at, AuditLogModel.id)
-
-
 def _unsealed_rows_after(after: tuple[datetime, Any] | None) -> Select[Any]:
-    """``_unsealed_after`` as Core rows: the tables' columns only (an ORM attribute anywhere
-    in it would make it an ORM statement again)."""
+    """Unsealed records, oldest first, after the (created_at, id) position ``after``, as Core
+    rows: the tables' columns only (an ORM attribute anywhere in it would make it an ORM
+    statement). Export loads the same statement as records (``from_statement``)."""
     audit = cast(Table, AuditLogModel.__table__)
     seals = cast(Table, AuditSealModel.__table__)
     query = (
