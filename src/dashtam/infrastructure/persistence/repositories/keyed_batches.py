@@ -75,6 +75,7 @@ async def write_keyed_batch(
     ``stored_rows``); ``fixed`` the columns every new row shares (account, currency);
     ``written`` receives the provider ids inserted or updated."""
     now = utcnow()
+    new_keys = [key for key in incoming if key not in stored]
     new_rows = [
         {
             "id": new_id(),
@@ -83,20 +84,22 @@ async def write_keyed_batch(
             "statement_as_of": statement_as_of,
             "created_at": now,
             "updated_at": now,
-            **dict(zip(compared, values(item), strict=True)),
+            **dict(zip(compared, values(incoming[key]), strict=True)),
         }
-        for key, item in incoming.items()
-        if key not in stored
+        for key in new_keys
     ]
     outdated = sum(1 for row in stored.values() if is_newer(row.statement_as_of, statement_as_of))
-    changed = _changed_rows(incoming, stored, compared, values, statement_as_of, now, written)
+    changed = _changed_rows(incoming, stored, compared, values, statement_as_of, now)
     inserted = await insert_new(
         session, model, new_rows, key=("account_id", "provider_transaction_id")
     )
     if changed:
-        await session.execute(update(model).execution_options(synchronize_session=False), changed)
+        await session.execute(
+            update(model).execution_options(synchronize_session=False), list(changed.values())
+        )
     if written is not None:
-        written.update(key for key in incoming if key not in stored)
+        written.update(new_keys)
+        written.update(changed)
     unchanged = len(incoming) - len(new_rows) - len(changed) - outdated
     return UpsertCounts(
         new=inserted,
@@ -113,26 +116,22 @@ def _changed_rows(
     values: Values[Item],
     statement_as_of: datetime | None,
     now: datetime,
-    written: set[str] | None,
-) -> list[dict[str, object]]:
-    """The updates of stored rows whose compared columns differ (an outdated row is kept)."""
+) -> dict[str, dict[str, object]]:
+    """By provider id, the updates of stored rows whose compared columns differ (an outdated
+    row is kept)."""
     # Compared as tuples of the same columns in the same order: a re-import compares every
     # row of the file, and most are unchanged.
-    changed: list[dict[str, object]] = []
+    changed: dict[str, dict[str, object]] = {}
     for key, item in incoming.items():
         row = stored.get(key)
         if row is None or is_newer(row.statement_as_of, statement_as_of):
             continue
         fresh = values(item)
         if row.compared != fresh:
-            changed.append(
-                {
-                    "id": row.id,
-                    **dict(zip(compared, fresh, strict=True)),
-                    "statement_as_of": statement_as_of or row.statement_as_of,
-                    "updated_at": now,
-                }
-            )
-            if written is not None:
-                written.add(key)
+            changed[key] = {
+                "id": row.id,
+                **dict(zip(compared, fresh, strict=True)),
+                "statement_as_of": statement_as_of or row.statement_as_of,
+                "updated_at": now,
+            }
     return changed
