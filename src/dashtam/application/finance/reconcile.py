@@ -243,9 +243,9 @@ async def _settle(uow: UnitOfWork, state: _AccountImport) -> Result[UpsertCounts
     )
     if isinstance(absorbed, Failure):
         return absorbed
-    decided = {posted.provider_transaction_id for _, posted in replaced}
-    state.written |= decided
-    decided |= {pending.provider_transaction_id for pending, _ in explained}
+    taken_over = {posted.provider_transaction_id for _, posted in replaced}
+    state.written |= taken_over  # the pending rows they took over now hold these ids
+    decided = taken_over | {pending.provider_transaction_id for pending, _ in explained}
     counts = UpsertCounts(updated=absorbed.value, unchanged=len(explained))
     by_statement: dict[datetime | None, list[ParsedTransaction]] = {}
     for key, entry in state.held.items():
