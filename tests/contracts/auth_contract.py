@@ -219,3 +219,23 @@ class LoginAttemptRepositoryContract:
         assert (
             await repositories.login_attempts.ip_failures("192.0.2.200", since=since)
         ).unwrap() == []
+
+    async def test_an_attempt_counted_as_success_resets_the_count_and_leaves_the_ip_limit(
+        self, harness: Harness[Repositories]
+    ) -> None:
+        key, ip = "f" * 64, "198.51.100.7"
+        earlier = attempt(key, minutes=-3, ip=ip)
+        counted = attempt(key, minutes=-1, ip=ip)
+        for item in (earlier, counted):
+            (await harness.adapter.login_attempts.add(item)).unwrap()
+        assert await harness.adapter.login_attempts.count_as_success(counted.id) == Success(None)
+        # An unknown id changes nothing (the attempt may have been removed meanwhile).
+        assert await harness.adapter.login_attempts.count_as_success(new_id()) == Success(None)
+        repositories = await harness.reopen()
+        since = NOW - timedelta(minutes=15)
+        # The success came after the earlier failure: the account's count starts over.
+        assert (await repositories.login_attempts.account_failures(key, since=since)).unwrap() == []
+        # It is no failure of the address either; the earlier one still is.
+        assert (await repositories.login_attempts.ip_failures(ip, since=since)).unwrap() == [
+            NOW - timedelta(minutes=3)
+        ]

@@ -269,6 +269,14 @@ class FakeLoginAttemptRepository(_StagedTable[LoginAttempt]):
         self._removed.add(attempt_id)
         return Success(None)
 
+    async def count_as_success(self, attempt_id: UUID) -> Result[None, Error]:
+        if (refused := self._refuse("login_attempts.count_as_success")) is not None:
+            return Failure(refused)
+        current = None if attempt_id in self._removed else self._current(attempt_id)
+        if current is not None:  # like an UPDATE, an unknown id changes nothing
+            self._staged[attempt_id] = replace(current, succeeded=True)
+        return Success(None)
+
     def apply_staged(self) -> None:
         for attempt_id in self._removed:
             self.table.pop(attempt_id, None)

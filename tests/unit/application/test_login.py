@@ -201,7 +201,10 @@ async def test_a_current_hash_is_left_alone(
     assert hasher.hash_calls == 0
 
 
-@pytest.mark.parametrize("operation", ["sessions.add", "refresh_tokens.add", "login_attempts.add"])
+@pytest.mark.parametrize(
+    "operation",
+    ["sessions.add", "refresh_tokens.add", "login_attempts.add", "login_attempts.count_as_success"],
+)
 async def test_a_storage_failure_on_success_leaves_nothing_but_a_failed_audit(
     handler: LoginHandler, store: FakeStore, person: User, operation: str
 ) -> None:

@@ -5,14 +5,13 @@ Shared by the one-step log-in (password only) and the second step of a two-step 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from dashtam.application.auth.commands import TokenPair
 from dashtam.application.unit_of_work import UnitOfWork
 from dashtam.core.errors import Error
-from dashtam.core.ids import new_id
 from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.audit import AuditContext
 from dashtam.domain.auth.entities import AuthSession, LoginAttempt, RefreshToken, SessionPolicy
@@ -90,10 +89,9 @@ class SessionOpener:
                     created_at=now,
                 )
             ),
-            # It was no failure after all: uncount it (for the per-ip limit too) and record the
-            # success, which resets the account's count.
-            await uow.login_attempts.remove(counted.id),
-            await uow.login_attempts.add(replace(counted, id=new_id(), succeeded=True)),
+            # It was no failure after all: it counts as the success it was (for the per-ip
+            # limit too), which resets the account's count.
+            await uow.login_attempts.count_as_success(counted.id),
         ]
         return next((step for step in steps if isinstance(step, Failure)), Success(None))
 

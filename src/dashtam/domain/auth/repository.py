@@ -60,7 +60,12 @@ class LoginAttemptRepository(Protocol):
     async def add(self, attempt: LoginAttempt) -> Result[None, Error]: ...
 
     async def remove(self, attempt_id: UUID) -> Result[None, Error]:
-        """Drop an attempt counted in advance once it turned out to succeed."""
+        """Drop an attempt counted in advance once it turned out to be no failure."""
+        ...
+
+    async def count_as_success(self, attempt_id: UUID) -> Result[None, Error]:
+        """An attempt counted in advance as failed succeeded: it counts as a success now
+        (which resets the account's count), at the time it was made."""
         ...
 
     async def account_failures(

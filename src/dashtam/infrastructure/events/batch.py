@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.domain.events import EventEnvelope
@@ -46,6 +46,42 @@ def batch_session() -> AsyncSession | None:
     return _serving.get()
 
 
+# Built once: every write use case delivers its events through these (its own ids), and
+# building a statement costs about as much CPU as running it.
+_DUE = (
+    select(
+        _outbox.id,
+        _outbox.event_type,
+        _outbox.occurred_at,
+        _outbox.payload,
+        _outbox.trace_id,
+        _outbox.attempts,
+    )
+    .where(
+        _outbox.delivered_at.is_(None),
+        _outbox.attempts < bindparam("max_attempts"),
+        or_(_outbox.next_attempt_at.is_(None), _outbox.next_attempt_at <= bindparam("now")),
+    )
+    .order_by(_outbox.created_at, _outbox.id)
+    .limit(bindparam("limit"))
+    # Rows another relay holds are skipped, not waited for: it is delivering them.
+    .with_for_update(skip_locked=True)
+)
+_DUE_OF = _DUE.where(_outbox.id.in_(bindparam("event_ids", expanding=True)))
+_RECORD_DELIVERIES = insert(_deliveries)
+_MARK_DELIVERED = (
+    update(_outbox)
+    .where(_outbox.id.in_(bindparam("event_ids", expanding=True)))
+    .values(
+        delivered_at=bindparam("now"),
+        attempts=_outbox.attempts + 1,
+        last_error=None,
+        next_attempt_at=None,
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ClaimedEvent:
     """An outbox row locked by this batch, with the attempts made before this one."""
@@ -73,28 +109,11 @@ async def claim(
     event_ids: Sequence[UUID] | None = None,
 ) -> list[ClaimedEvent]:
     """Lock up to ``limit`` due events (these ids, or the oldest pending), oldest first."""
-    query = (
-        select(
-            _outbox.id,
-            _outbox.event_type,
-            _outbox.occurred_at,
-            _outbox.payload,
-            _outbox.trace_id,
-            _outbox.attempts,
-        )
-        .where(
-            _outbox.delivered_at.is_(None),
-            _outbox.attempts < max_attempts,
-            or_(_outbox.next_attempt_at.is_(None), _outbox.next_attempt_at <= now),
-        )
-        .order_by(_outbox.created_at, _outbox.id)
-        .limit(limit)
-        # Rows another relay holds are skipped, not waited for: it is delivering them.
-        .with_for_update(skip_locked=True)
-    )
+    parameters: dict[str, object] = {"max_attempts": max_attempts, "now": now, "limit": limit}
+    query = _DUE
     if event_ids is not None:
-        query = query.where(_outbox.id.in_(event_ids))
-    rows = (await session.execute(query)).all()
+        query, parameters["event_ids"] = _DUE_OF, list(event_ids)
+    rows = (await session.execute(query, parameters)).all()
     return [
         ClaimedEvent(
             envelope=EventEnvelope(
@@ -137,21 +156,11 @@ async def record(
     if outcome.handled:
         # The table, not the ORM entity: a plain multi-row INSERT without per-row ORM work.
         await session.execute(
-            insert(_deliveries),
+            _RECORD_DELIVERIES,
             [{"event_id": event_id, "subscriber": name} for event_id, name in outcome.handled],
         )
     if outcome.delivered:
-        await session.execute(
-            update(_outbox)
-            .where(_outbox.id.in_(outcome.delivered))
-            .values(
-                delivered_at=now,
-                attempts=_outbox.attempts + 1,
-                last_error=None,
-                next_attempt_at=None,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        await session.execute(_MARK_DELIVERED, {"event_ids": outcome.delivered, "now": now})
     if outcome.failed:
         await session.execute(
             update(_outbox).execution_options(synchronize_session=False),

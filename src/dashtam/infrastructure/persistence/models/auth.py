@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ForeignKey, Index, String, false
@@ -48,20 +49,26 @@ class AuthSessionModel(BaseMutableModel):
 
     @classmethod
     def from_entity(cls, session: AuthSession) -> AuthSessionModel:
-        return cls(
-            id=session.id,
-            user_id=session.user_id,
-            expires_at=session.expires_at,
-            ip_address=session.ip_address,
-            user_agent=session.user_agent,
-            created_at=session.created_at,
-            last_used_at=session.last_used_at,
-            revoked_at=session.revoked_at,
-            revoked_reason=session.revoked_reason,
-            remember_me=session.remember_me,
-            second_factor=session.second_factor,
-            version=session.version,
-        )
+        return cls(**cls.values_of(session))
+
+    @staticmethod
+    def values_of(session: AuthSession) -> dict[str, Any]:
+        """The row of ``session`` by column name, for a Core insert (a new session)."""
+        return {
+            "id": session.id,
+            "user_id": session.user_id,
+            "expires_at": session.expires_at,
+            "ip_address": session.ip_address,
+            "user_agent": session.user_agent,
+            "created_at": session.created_at,
+            "updated_at": session.created_at,
+            "last_used_at": session.last_used_at,
+            "revoked_at": session.revoked_at,
+            "revoked_reason": session.revoked_reason,
+            "remember_me": session.remember_me,
+            "second_factor": session.second_factor,
+            "version": session.version,
+        }
 
     def apply(self, session: AuthSession) -> None:
         self.expires_at = session.expires_at
@@ -94,14 +101,19 @@ class RefreshTokenModel(BaseModel):
 
     @classmethod
     def from_entity(cls, token: RefreshToken) -> RefreshTokenModel:
-        return cls(
-            id=token.id,
-            session_id=token.session_id,
-            token_hash=token.token_hash,
-            expires_at=token.expires_at,
-            created_at=token.created_at,
-            rotated_at=token.rotated_at,
-        )
+        return cls(**cls.values_of(token))
+
+    @staticmethod
+    def values_of(token: RefreshToken) -> dict[str, Any]:
+        """The row of ``token`` by column name, for a Core insert."""
+        return {
+            "id": token.id,
+            "session_id": token.session_id,
+            "token_hash": token.token_hash,
+            "expires_at": token.expires_at,
+            "created_at": token.created_at,
+            "rotated_at": token.rotated_at,
+        }
 
 
 class LoginAttemptModel(BaseModel):
@@ -119,10 +131,15 @@ class LoginAttemptModel(BaseModel):
 
     @classmethod
     def from_entity(cls, attempt: LoginAttempt) -> LoginAttemptModel:
-        return cls(
-            id=attempt.id,
-            account_key=attempt.account_key,
-            ip_address=attempt.ip_address,
-            succeeded=attempt.succeeded,
-            created_at=attempt.created_at,
-        )
+        return cls(**cls.values_of(attempt))
+
+    @staticmethod
+    def values_of(attempt: LoginAttempt) -> dict[str, Any]:
+        """The row of ``attempt`` by column name, for a Core insert."""
+        return {
+            "id": attempt.id,
+            "account_key": attempt.account_key,
+            "ip_address": attempt.ip_address,
+            "succeeded": attempt.succeeded,
+            "created_at": attempt.created_at,
+        }

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import cast
 from uuid import UUID
 
-from sqlalchemy import Table, bindparam, delete, func, literal, select, update
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    false,
+    func,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.errors import ConflictError, Error, NotFoundError
@@ -15,6 +27,7 @@ from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.auth.entities import AuthSession, LoginAttempt, RefreshToken
 from dashtam.domain.users.entities import User
 from dashtam.infrastructure.persistence.boundary import classified
+from dashtam.infrastructure.persistence.core_insert import insert_values
 from dashtam.infrastructure.persistence.models.auth import (
     AuthSessionModel,
     LoginAttemptModel,
@@ -36,6 +49,40 @@ _SESSION_WITH_USER = (
     .where(_SESSIONS.c.id == bindparam("session_id"))
 )
 
+# The log-in's statements, built once: constructing a statement costs about as much CPU as
+# running it, and a log-in runs a dozen (bench/login_storm.py: the event loop's share).
+_ATTEMPTS = cast(Table, LoginAttemptModel.__table__)
+_LOCK_ACCOUNT = select(func.pg_advisory_xact_lock(bindparam("lock_id", type_=BigInteger)))
+_SINCE = bindparam("since", type_=UTCDateTime())
+_LAST_SUCCESS = (
+    select(func.max(_ATTEMPTS.c.created_at))
+    .where(_ATTEMPTS.c.account_key == bindparam("key"), _ATTEMPTS.c.succeeded == true())
+    .scalar_subquery()
+)
+_ACCOUNT_FAILURES = (
+    select(_ATTEMPTS.c.created_at)
+    .where(
+        _ATTEMPTS.c.account_key == bindparam("key"),
+        _ATTEMPTS.c.succeeded == false(),
+        _ATTEMPTS.c.created_at > _SINCE,
+        _ATTEMPTS.c.created_at > func.coalesce(_LAST_SUCCESS, _SINCE),
+    )
+    .order_by(_ATTEMPTS.c.created_at)
+)
+_IP_FAILURES = (
+    select(_ATTEMPTS.c.created_at)
+    .where(
+        _ATTEMPTS.c.ip_address == bindparam("ip_address"),
+        _ATTEMPTS.c.succeeded == false(),
+        _ATTEMPTS.c.created_at > _SINCE,
+    )
+    .order_by(_ATTEMPTS.c.created_at)
+)
+_REMOVE_ATTEMPT = delete(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("attempt_id"))
+_COUNT_AS_SUCCESS = (
+    update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("attempt_id")).values(succeeded=True)
+)
+
 
 class SqlSessionRepository:
     def __init__(self, *, session: AsyncSession) -> None:
@@ -43,10 +90,11 @@ class SqlSessionRepository:
 
     @classified
     async def add(self, session: AuthSession) -> Result[AuthSession, Error]:
-        model = AuthSessionModel.from_entity(session)
-        self._session.add(model)
-        await self._session.flush()
-        return Success(model.to_entity())
+        # A Core insert: a new session is not read back in the transaction that opens it.
+        await insert_values(
+            self._session, [(AuthSessionModel, [AuthSessionModel.values_of(session)])]
+        )
+        return Success(replace(session))
 
     @classified
     async def get(self, session_id: UUID) -> Result[AuthSession | None, Error]:
@@ -127,8 +175,9 @@ class SqlRefreshTokenRepository:
 
     @classified
     async def add(self, token: RefreshToken) -> Result[RefreshToken, Error]:
-        self._session.add(RefreshTokenModel.from_entity(token))
-        await self._session.flush()
+        await insert_values(
+            self._session, [(RefreshTokenModel, [RefreshTokenModel.values_of(token)])]
+        )
         return Success(token)
 
     @classified
@@ -166,58 +215,38 @@ class SqlLoginAttemptRepository:
         # A transaction-scoped advisory lock on the account: concurrent attempts check the
         # throttle one after another, each seeing the failures counted before it.
         lock_id = int.from_bytes(bytes.fromhex(account_key[:16]), "big", signed=True)
-        await self._session.execute(select(func.pg_advisory_xact_lock(lock_id)))
+        await self._session.execute(_LOCK_ACCOUNT, {"lock_id": lock_id})
         return Success(None)
 
     @classified
     async def add(self, attempt: LoginAttempt) -> Result[None, Error]:
-        self._session.add(LoginAttemptModel.from_entity(attempt))
-        await self._session.flush()
+        await insert_values(
+            self._session, [(LoginAttemptModel, [LoginAttemptModel.values_of(attempt)])]
+        )
         return Success(None)
 
     @classified
     async def remove(self, attempt_id: UUID) -> Result[None, Error]:
-        await self._session.execute(
-            delete(LoginAttemptModel).where(LoginAttemptModel.id == attempt_id)
-        )
+        await self._session.execute(_REMOVE_ATTEMPT, {"attempt_id": attempt_id})
+        return Success(None)
+
+    @classified
+    async def count_as_success(self, attempt_id: UUID) -> Result[None, Error]:
+        await self._session.execute(_COUNT_AS_SUCCESS, {"attempt_id": attempt_id})
         return Success(None)
 
     async def account_failures(
         self, account_key: str, *, since: datetime
     ) -> Result[list[datetime], Error]:
-        last_success = (
-            select(func.max(LoginAttemptModel.created_at))
-            .where(LoginAttemptModel.account_key == account_key, LoginAttemptModel.succeeded)
-            .scalar_subquery()
-        )
-        since_literal = literal(since, UTCDateTime())
-        query = (
-            select(LoginAttemptModel.created_at)
-            .where(
-                LoginAttemptModel.account_key == account_key,
-                LoginAttemptModel.succeeded.is_(False),
-                LoginAttemptModel.created_at > since,
-                LoginAttemptModel.created_at > func.coalesce(last_success, since_literal),
-            )
-            .order_by(LoginAttemptModel.created_at)
-        )
-        return await self._times(query)
+        return await self._times(_ACCOUNT_FAILURES, {"key": account_key, "since": since})
 
     async def ip_failures(
         self, ip_address: str, *, since: datetime
     ) -> Result[list[datetime], Error]:
-        query = (
-            select(LoginAttemptModel.created_at)
-            .where(
-                LoginAttemptModel.ip_address == ip_address,
-                LoginAttemptModel.succeeded.is_(False),
-                LoginAttemptModel.created_at > since,
-            )
-            .order_by(LoginAttemptModel.created_at)
-        )
-        return await self._times(query)
+        return await self._times(_IP_FAILURES, {"ip_address": ip_address, "since": since})
 
     @classified
-    async def _times(self, query: object) -> Result[list[datetime], Error]:
-        rows = (await self._session.scalars(query)).all()  # type: ignore[call-overload]
-        return Success(list(rows))
+    async def _times(
+        self, query: Select[datetime], parameters: dict[str, object]
+    ) -> Result[list[datetime], Error]:
+        return Success(list((await self._session.scalars(query, parameters)).all()))

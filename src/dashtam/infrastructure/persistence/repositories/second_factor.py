@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.errors import ConflictError, Error, NotFoundError
@@ -19,6 +19,8 @@ from dashtam.infrastructure.persistence.models.second_factor import (
     TotpFactorModel,
 )
 
+# Built once: every log-in asks whether the account has a second factor.
+_TOTP_OF_USER = select(TotpFactorModel).where(TotpFactorModel.user_id == bindparam("user_id"))
 _STALE = ConflictError(
     "the second factor was changed by another request; retry", code="stale_version"
 )
@@ -30,11 +32,7 @@ class SqlSecondFactorRepository:
 
     @classified
     async def get_totp(self, user_id: UUID) -> Result[TotpFactor | None, Error]:
-        model = (
-            await self._session.scalars(
-                select(TotpFactorModel).where(TotpFactorModel.user_id == user_id)
-            )
-        ).one_or_none()
+        model = (await self._session.scalars(_TOTP_OF_USER, {"user_id": user_id})).one_or_none()
         return Success(model.to_entity() if model is not None else None)
 
     @classified

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from uuid import UUID
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.errors import ConflictError, Error, NotFoundError
@@ -21,6 +21,8 @@ from dashtam.infrastructure.persistence.models.users import UserModel
 from dashtam.infrastructure.persistence.sql import LIKE_ESCAPE, contains_pattern
 
 _EMAIL_TAKEN = ConflictError("an account with this email already exists", code="email_taken")
+# Built once: every log-in runs it.
+_BY_EMAIL = select(UserModel).where(UserModel.email == bindparam("email"))
 _STALE = ConflictError(
     "the user was changed by someone else; reload and retry", code="stale_version"
 )
@@ -68,9 +70,7 @@ class SqlUserRepository:
 
     @classified
     async def find_by_email(self, email: Email) -> Result[User | None, Error]:
-        result = await self._session.execute(
-            select(UserModel).where(UserModel.email == email.value)
-        )
+        result = await self._session.execute(_BY_EMAIL, {"email": email.value})
         model = result.scalar_one_or_none()
         return Success(model.to_entity() if model is not None else None)
 
