@@ -222,3 +222,31 @@ async def test_postgresql_flushes_with_synchronous_commit_off(database: Database
     async with database.transaction() as session:
         assert (await session.execute(text("SHOW synchronous_commit"))).scalar() == "on"
     await log.close()
+
+
+class UnattendedLog(BufferedReadAuditLog):
+    """No background flusher: the test decides when records are written."""
+
+    def _ensure_running(self) -> None:
+        self._bind()
+
+
+async def test_a_read_waiting_for_room_is_not_passed_over_by_a_later_read(
+    database: Database,
+) -> None:
+    log = UnattendedLog(
+        database=database, signer=signer_for_tests(), logger=RecordingLogger(), capacity=1
+    )
+    (await log.record(read_entry(0))).unwrap()
+    first = asyncio.create_task(log.record(read_entry(1)))
+    await asyncio.sleep(0.05)
+    assert not first.done()  # full: it waits for room
+    await log.flush()  # room for one, and the waiting read is woken (it has not run yet)
+    # A read arriving now, before the woken one has run, queues behind it instead of taking
+    # its room (the woken read would find the buffer full again and wait on, up to max_wait).
+    asyncio.get_running_loop().call_later(0.2, lambda: asyncio.ensure_future(log.flush()))
+    assert await log.record(read_entry(2)) == Success(None)
+    assert first.done()
+    assert first.result() == Success(None)
+    await log.close()
+    assert [row.trace_id for row in await stored(database)] == ["trace-0", "trace-1", "trace-2"]

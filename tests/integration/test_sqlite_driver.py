@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import aiosqlite
 import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.domain.users.entities import User
 from dashtam.domain.users.value_objects import Email
@@ -42,7 +44,7 @@ async def _count_users(database: Database) -> int:
         return int(await session.scalar(select(func.count()).select_from(UserModel)) or 0)
 
 
-async def test_a_read_is_its_begin_its_statement_and_its_rollback(
+async def test_a_read_runs_on_the_event_loop_and_makes_no_trip(
     database: Database, trips: list[str]
 ) -> None:
     sessions = read_session_factory(database)
@@ -51,9 +53,42 @@ async def test_a_read_is_its_begin_its_statement_and_its_rollback(
     trips.clear()
     async with sessions() as session:
         assert (await session.execute(select(func.count()).select_from(UserModel))).scalar() == 0
-    # BEGIN DEFERRED, the SELECT with its rows, the rollback that ends the snapshot; the
-    # pool's reset on return has nothing left to roll back and makes no trip.
-    assert trips == ["_run_statement", "_run_statement", "_end_transaction"]
+    # BEGIN DEFERRED, the SELECT with its rows, the rollback that ends the snapshot: all on
+    # the loop's thread (WAL readers wait for no lock); the pool's reset has nothing to do.
+    assert trips == []
+
+
+async def _thread_running_statements(session: AsyncSession) -> int:
+    """The thread a statement of this session's transaction runs in."""
+    raw = await (await session.connection()).get_raw_connection()
+    sqlite = raw.dbapi_connection._connection._conn  # type: ignore[union-attr]
+    sqlite.create_function("thread_ident", 0, threading.get_ident)
+    return int((await session.execute(text("SELECT thread_ident()"))).scalar_one())
+
+
+async def test_a_read_runs_in_the_loops_thread_and_a_write_in_the_connections(
+    database: Database, trips: list[str]
+) -> None:
+    loop_thread = threading.get_ident()
+    async with read_session_factory(database)() as session:
+        assert await _thread_running_statements(session) == loop_thread
+    async with database.transaction() as session:
+        # BEGIN IMMEDIATE may wait for the write lock: never on the loop.
+        assert await _thread_running_statements(session) != loop_thread
+    trips.clear()
+    async with read_session_factory(database)() as session:  # the same connection, reading
+        assert await _thread_running_statements(session) == loop_thread
+    assert trips == []
+
+
+async def test_a_read_on_the_loop_does_not_wait_for_a_writer(database: Database) -> None:
+    async with database.transaction() as writing:
+        writing.add(_user("pending@example.com"))
+        await writing.flush()  # the write lock is held until this block ends
+        async with read_session_factory(database)() as reading:
+            # WAL: the reader sees the last commit at once, without the writer's row.
+            assert await reading.scalar(select(func.count()).select_from(UserModel)) == 0
+    assert await _count_users(database) == 1
 
 
 async def test_rows_description_and_counts_come_back_with_the_statement(

@@ -294,6 +294,8 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
+            # The mode the file is in now (a memory database stays "memory").
+            dbapi_connection.wal = str(cursor.fetchone()[0]).lower() == "wal"
         except sqlite3.Error as exc:  # the driver's own cursor: no SQLAlchemy wrapper here
             # A read-only file cannot switch to WAL but can still be read: let reads work
             # and writes fail, classified, when they come.
@@ -312,4 +314,6 @@ def _configure_sqlite(engine: AsyncEngine, *, busy_timeout_ms: int) -> None:
         # A read-only transaction (READ_ONLY_OPTION) begins deferred: it never takes the write
         # lock, so readers never queue behind a writer (WAL gives them a snapshot).
         read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        if read_only:
+            connection.connection.dbapi_connection.begin_reading_on_loop()
         connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")

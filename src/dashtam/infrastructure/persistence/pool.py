@@ -166,5 +166,5 @@ def sqlite_engine_options(
         "pool_size": pool_size,
         "max_overflow": pool_size,
         "pool_timeout": pool_timeout,
-        "connect_args": {"timeout": busy_timeout_ms / 1000},
+        "connect_args": {"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
     }
