@@ -128,6 +128,19 @@ async def test_driver_errors_are_raised_and_classified_as_before(database: Datab
     assert classify(caught.value).code == "duplicate"
 
 
+async def test_an_error_in_a_read_on_the_loop_is_the_drivers_and_spoils_nothing(
+    database: Database,
+) -> None:
+    sessions = read_session_factory(database)
+    with pytest.raises(DBAPIError) as caught:
+        async with sessions() as session:
+            await session.execute(text("SELECT * FROM no_such_table"))
+    assert "no such table" in str(caught.value)
+    async with sessions() as session:  # the pool's connection reads on, on the loop
+        assert await _thread_running_statements(session) == threading.get_ident()
+        assert await session.scalar(select(func.count()).select_from(UserModel)) == 0
+
+
 async def test_a_transaction_commits_in_one_trip(database: Database, trips: list[str]) -> None:
     await _count_users(database)  # the pool's connection exists
     trips.clear()
