@@ -47,10 +47,6 @@ class AuthSessionModel(BaseMutableModel):
             version=self.version,
         )
 
-    @classmethod
-    def from_entity(cls, session: AuthSession) -> AuthSessionModel:
-        return cls(**cls.values_of(session))
-
     @staticmethod
     def values_of(session: AuthSession) -> dict[str, Any]:
         """The row of ``session`` by column name, for a Core insert (a new session)."""
@@ -99,10 +95,6 @@ class RefreshTokenModel(BaseModel):
             rotated_at=self.rotated_at,
         )
 
-    @classmethod
-    def from_entity(cls, token: RefreshToken) -> RefreshTokenModel:
-        return cls(**cls.values_of(token))
-
     @staticmethod
     def values_of(token: RefreshToken) -> dict[str, Any]:
         """The row of ``token`` by column name, for a Core insert."""
@@ -128,10 +120,6 @@ class LoginAttemptModel(BaseModel):
     account_key: Mapped[str] = mapped_column(String(64), nullable=False)
     ip_address: Mapped[str | None] = mapped_column(String(45), nullable=True)
     succeeded: Mapped[bool] = mapped_column(nullable=False)
-
-    @classmethod
-    def from_entity(cls, attempt: LoginAttempt) -> LoginAttemptModel:
-        return cls(**cls.values_of(attempt))
 
     @staticmethod
     def values_of(attempt: LoginAttempt) -> dict[str, Any]:

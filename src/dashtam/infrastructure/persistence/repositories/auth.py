@@ -10,6 +10,7 @@ from uuid import UUID
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Select,
     Table,
     bindparam,
@@ -59,25 +60,22 @@ _LAST_SUCCESS = (
     .where(_ATTEMPTS.c.account_key == bindparam("key"), _ATTEMPTS.c.succeeded == true())
     .scalar_subquery()
 )
-_ACCOUNT_FAILURES = (
-    select(_ATTEMPTS.c.created_at)
-    .where(
-        _ATTEMPTS.c.account_key == bindparam("key"),
-        _ATTEMPTS.c.succeeded == false(),
-        _ATTEMPTS.c.created_at > _SINCE,
-        _ATTEMPTS.c.created_at > func.coalesce(_LAST_SUCCESS, _SINCE),
+
+
+def _failures_since(*conditions: ColumnElement[bool]) -> Select[datetime]:
+    """Times of the failed attempts after ``since`` that meet ``conditions``, oldest first."""
+    return (
+        select(_ATTEMPTS.c.created_at)
+        .where(*conditions, _ATTEMPTS.c.succeeded == false(), _ATTEMPTS.c.created_at > _SINCE)
+        .order_by(_ATTEMPTS.c.created_at)
     )
-    .order_by(_ATTEMPTS.c.created_at)
+
+
+_ACCOUNT_FAILURES = _failures_since(
+    _ATTEMPTS.c.account_key == bindparam("key"),
+    _ATTEMPTS.c.created_at > func.coalesce(_LAST_SUCCESS, _SINCE),
 )
-_IP_FAILURES = (
-    select(_ATTEMPTS.c.created_at)
-    .where(
-        _ATTEMPTS.c.ip_address == bindparam("ip_address"),
-        _ATTEMPTS.c.succeeded == false(),
-        _ATTEMPTS.c.created_at > _SINCE,
-    )
-    .order_by(_ATTEMPTS.c.created_at)
-)
+_IP_FAILURES = _failures_since(_ATTEMPTS.c.ip_address == bindparam("ip_address"))
 _REMOVE_ATTEMPT = delete(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("attempt_id"))
 _COUNT_AS_SUCCESS = (
     update(_ATTEMPTS).where(_ATTEMPTS.c.id == bindparam("attempt_id")).values(succeeded=True)
