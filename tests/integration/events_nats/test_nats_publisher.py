@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import timedelta
 
 from dashtam.core.clock import utcnow
 from dashtam.core.ids import new_id
 from dashtam.domain.events import EventEnvelope
-from dashtam.infrastructure.events.nats_broker import NatsOptions, NatsPublisher
+from dashtam.infrastructure.events.nats_broker import NatsOptions, NatsPublisher, message_of
 from dashtam.infrastructure.events.relay import OutboxRelay
 from dashtam.infrastructure.logging.setup import get_logger
 from dashtam.infrastructure.persistence.database import Database
@@ -177,3 +178,30 @@ async def test_a_dead_broker_is_not_dialled_again_before_the_cool_down(
     text = repr(logger.records) + "".join(map(str, errors)) + repr(options)
     assert "s3cret-pass" not in text
     assert "dashtam:" not in text
+
+
+def test_a_message_is_the_envelope_as_compact_utf8_json() -> None:
+    event = EventEnvelope(
+        event_id=new_id(),
+        event_type="AccountRenamed",
+        occurred_at=utcnow(),
+        payload={"name": "Épargne Zürich", "amounts": ["12.50", "-0.01"], "nested": {"n": 3}},
+        trace_id="trace-1",
+    )
+    body, headers = message_of(event)
+    assert json.loads(body) == {
+        "event_id": str(event.event_id),
+        "event_type": "AccountRenamed",
+        "occurred_at": event.occurred_at.isoformat(),
+        "trace_id": "trace-1",
+        "payload": event.payload,
+    }
+    assert "Épargne Zürich".encode() in body  # UTF-8, not \\u escapes
+    assert b", " not in body  # compact
+    assert b": " not in body
+    assert headers == {
+        "Nats-Msg-Id": str(event.event_id),
+        "Dashtam-Event-Type": "AccountRenamed",
+        "Dashtam-Occurred-At": event.occurred_at.isoformat(),
+        "Dashtam-Trace-Id": "trace-1",
+    }

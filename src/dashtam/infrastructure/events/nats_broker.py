@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 import time
 from collections.abc import Sequence
@@ -32,7 +31,8 @@ import nats.errors
 import nats.js.errors
 from nats.aio.client import Client as NatsClient
 from nats.js.api import PubAck, StorageType, StreamConfig
-from sqlalchemy import and_, or_, select
+from pydantic_core import to_json
+from sqlalchemy import and_, bindparam, or_, select
 
 from dashtam.domain.events import EventEnvelope
 from dashtam.infrastructure.events.batch import batch_session
@@ -59,6 +59,7 @@ _STATE_KEY = "dashtam.nats_batch"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")  # one subject token: no dots, wildcards or spaces
 _outbox = OutboxEventModel
 _deliveries = EventDeliveryModel.metadata.tables[EventDeliveryModel.__tablename__]
+_MINE = select(_outbox.created_at).where(_outbox.id == bindparam("event_id")).scalar_subquery()
 
 
 class BrokerUnavailableError(Exception):
@@ -100,45 +101,53 @@ def subject_for(prefix: str, event_type: str) -> str:
 
 
 def message_of(event: EventEnvelope) -> tuple[bytes, dict[str, str]]:
-    """The message body (the envelope as JSON) and its headers."""
+    """The message body (the envelope as JSON, UTF-8) and its headers."""
+    event_id, occurred_at = str(event.event_id), event.occurred_at.isoformat()
     body = {
-        "event_id": str(event.event_id),
+        "event_id": event_id,
         "event_type": event.event_type,
-        "occurred_at": event.occurred_at.isoformat(),
+        "occurred_at": occurred_at,
         "trace_id": event.trace_id,
         "payload": event.payload,
     }
     headers = {
-        "Nats-Msg-Id": str(event.event_id),
+        "Nats-Msg-Id": event_id,
         "Dashtam-Event-Type": event.event_type,
-        "Dashtam-Occurred-At": event.occurred_at.isoformat(),
+        "Dashtam-Occurred-At": occurred_at,
     }
     if event.trace_id:
         headers["Dashtam-Trace-Id"] = event.trace_id
-    return json.dumps(body, separators=(",", ":")).encode(), headers
+    # pydantic-core's encoder: the same compact JSON as json.dumps, in a fifth of the time
+    # (non-ASCII text as UTF-8 rather than escaped); publishing is the relay's extra cost.
+    return to_json(body), headers
+
+
+# Built once: asked at the start of every batch the publisher delivers.
+_OLDER_FAILED_AND_UNPUBLISHED = (
+    select(_outbox.id)
+    .where(
+        _outbox.delivered_at.is_(None),
+        # First attempts in flight elsewhere hold nothing: only a recorded failure does.
+        _outbox.attempts > 0,
+        _outbox.attempts < bindparam("max_attempts"),
+        or_(
+            _outbox.created_at < _MINE,
+            and_(_outbox.created_at == _MINE, _outbox.id < bindparam("event_id")),
+        ),
+        ~select(_deliveries.c.event_id)
+        .where(_deliveries.c.event_id == _outbox.id, _deliveries.c.subscriber == SUBSCRIBER_NAME)
+        .exists(),
+    )
+    .limit(1)
+)
 
 
 async def older_event_waiting(session: AsyncSession, event_id: UUID, *, max_attempts: int) -> bool:
     """Whether an event older than this one failed before and is still not published."""
-    mine = select(_outbox.created_at).where(_outbox.id == event_id).scalar_subquery()
-    published = (
-        select(_deliveries.c.event_id)
-        .where(_deliveries.c.event_id == _outbox.id, _deliveries.c.subscriber == SUBSCRIBER_NAME)
-        .exists()
+    found = await session.execute(
+        _OLDER_FAILED_AND_UNPUBLISHED, {"event_id": event_id, "max_attempts": max_attempts}
     )
-    query = (
-        select(_outbox.id)
-        .where(
-            _outbox.delivered_at.is_(None),
-            # First attempts in flight elsewhere hold nothing: only a recorded failure does.
-            _outbox.attempts > 0,
-            _outbox.attempts < max_attempts,
-            or_(_outbox.created_at < mine, and_(_outbox.created_at == mine, _outbox.id < event_id)),
-            ~published,
-        )
-        .limit(1)
-    )
-    return (await session.execute(query)).first() is not None
+    return found.first() is not None
 
 
 class NatsPublisher:
