@@ -171,7 +171,9 @@ async def _one_format(
 async def run_imports_bench(*, quick: bool) -> list[BenchResult]:
     # BENCH_IMPORT_ROWS: a smaller statement while a 100k import takes minutes.
     size = int(os.environ.get("BENCH_IMPORT_ROWS", QUICK_SIZE if quick else FULL_SIZE))
-    rounds = 2 if quick else 1
+    # Three rounds, the medians compared: with one, a burst of the machine's other work during
+    # either side moved the ratio by a third (OFX fresh 0.18 in one full run, 0.245 right after).
+    rounds = 2 if quick else 3
     results: list[BenchResult] = []
     with tempfile.TemporaryDirectory(prefix="dashtam-bench-") as folder:
         files = {
