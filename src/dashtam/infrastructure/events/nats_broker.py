@@ -59,7 +59,6 @@ _STATE_KEY = "dashtam.nats_batch"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")  # one subject token: no dots, wildcards or spaces
 _outbox = OutboxEventModel
 _deliveries = EventDeliveryModel.metadata.tables[EventDeliveryModel.__tablename__]
-_MINE = select(_outbox.created_at).where(_outbox.id == bindparam("event_id")).scalar_subquery()
 
 
 class BrokerUnavailableError(Exception):
@@ -123,6 +122,7 @@ def message_of(event: EventEnvelope) -> tuple[bytes, dict[str, str]]:
 
 
 # Built once: asked at the start of every batch the publisher delivers.
+_MINE = select(_outbox.created_at).where(_outbox.id == bindparam("event_id")).scalar_subquery()
 _OLDER_FAILED_AND_UNPUBLISHED = (
     select(_outbox.id)
     .where(

@@ -88,3 +88,8 @@ def _insert_into(model: type[Base]) -> Insert:
 
 async def insert_values(session: AsyncSession, batches: Iterable[RowBatch]) -> None:
     await session.run_sync(insert_values_sync, list(batches))
+
+
+async def insert_row(session: AsyncSession, model: type[Base], values: Mapping[str, Any]) -> None:
+    """One new row of ``model`` (a repository's ``add``)."""
+    await insert_values(session, [(model, [values])])

@@ -28,7 +28,7 @@ from dashtam.core.result import Failure, Result, Success
 from dashtam.domain.auth.entities import AuthSession, LoginAttempt, RefreshToken
 from dashtam.domain.users.entities import User
 from dashtam.infrastructure.persistence.boundary import classified
-from dashtam.infrastructure.persistence.core_insert import insert_values
+from dashtam.infrastructure.persistence.core_insert import insert_row
 from dashtam.infrastructure.persistence.models.auth import (
     AuthSessionModel,
     LoginAttemptModel,
@@ -89,9 +89,7 @@ class SqlSessionRepository:
     @classified
     async def add(self, session: AuthSession) -> Result[AuthSession, Error]:
         # A Core insert: a new session is not read back in the transaction that opens it.
-        await insert_values(
-            self._session, [(AuthSessionModel, [AuthSessionModel.values_of(session)])]
-        )
+        await insert_row(self._session, AuthSessionModel, AuthSessionModel.values_of(session))
         return Success(replace(session))
 
     @classified
@@ -173,9 +171,7 @@ class SqlRefreshTokenRepository:
 
     @classified
     async def add(self, token: RefreshToken) -> Result[RefreshToken, Error]:
-        await insert_values(
-            self._session, [(RefreshTokenModel, [RefreshTokenModel.values_of(token)])]
-        )
+        await insert_row(self._session, RefreshTokenModel, RefreshTokenModel.values_of(token))
         return Success(token)
 
     @classified
@@ -218,9 +214,7 @@ class SqlLoginAttemptRepository:
 
     @classified
     async def add(self, attempt: LoginAttempt) -> Result[None, Error]:
-        await insert_values(
-            self._session, [(LoginAttemptModel, [LoginAttemptModel.values_of(attempt)])]
-        )
+        await insert_row(self._session, LoginAttemptModel, LoginAttemptModel.values_of(attempt))
         return Success(None)
 
     @classified

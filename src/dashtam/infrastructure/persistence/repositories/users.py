@@ -16,7 +16,7 @@ from dashtam.domain.users.entities import User
 from dashtam.domain.users.repository import UserFilter
 from dashtam.domain.users.value_objects import Email
 from dashtam.infrastructure.persistence.boundary import classified
-from dashtam.infrastructure.persistence.core_insert import insert_values
+from dashtam.infrastructure.persistence.core_insert import insert_row
 from dashtam.infrastructure.persistence.models.users import UserModel
 from dashtam.infrastructure.persistence.sql import LIKE_ESCAPE, contains_pattern
 
@@ -40,7 +40,7 @@ class SqlUserRepository:
         # rolls back the whole use case anyway (saves two round trips per write). A Core
         # insert of the entity's values: the ORM's bookkeeping (and an instance to carry the
         # values) would cost more than the round trip.
-        await insert_values(self._session, [(UserModel, [UserModel.values_of(user)])])
+        await insert_row(self._session, UserModel, UserModel.values_of(user))
         return Success(replace(user))
 
     @classified(unique_violation=_EMAIL_TAKEN, stale_version=_STALE)
