@@ -28,14 +28,7 @@ from dashtam.core.ids import new_id
 from dashtam.domain.personal_tokens.entities import TokenScope
 from dashtam.domain.users.value_objects import Role
 from dashtam.infrastructure.security.tokens import JwtTokenService
-from dashtam.presentation.api.dependencies import (
-    authenticate,
-    get_admin,
-    get_principal,
-    require_import,
-    require_read,
-    require_write,
-)
+from dashtam.presentation.api.dependencies import BEARER_DEPENDENCIES
 from tests.api.finance_support import (
     accounts_of,
     connect,
@@ -351,25 +344,21 @@ def test_every_route_is_known_to_the_access_suite(app: FastAPI) -> None:
     assert ROUTES.keys() - served == set(), "routes that are gone: remove them from ROUTES"
 
 
-SCOPE_GATES = {
-    require_read: TokenScope.READ,
-    require_import: TokenScope.IMPORT,
-    require_write: TokenScope.WRITE,
-}
-
-
 def test_each_route_requires_what_the_suite_says(app: FastAPI) -> None:
     for method, path, route in api_routes(app):
         spec = ROUTES[method, path]
-        calls = dependency_calls(route)
+        demands = [
+            BEARER_DEPENDENCIES[c] for c in dependency_calls(route) if c in BEARER_DEPENDENCIES
+        ]
         signed_in = spec.access != "public"
-        assert (authenticate in calls) == signed_in, (method, path)
+        assert bool(demands) == signed_in, (method, path)
         # Personal tokens are refused unless the route names the scope that lets one in.
-        assert (get_principal in calls) == (signed_in and spec.scope is None), (method, path)
-        gates = {scope for gate, scope in SCOPE_GATES.items() if gate in calls}
+        refuses_tokens = any(not demand.personal_tokens for demand in demands)
+        assert refuses_tokens == (signed_in and spec.scope is None), (method, path)
+        gates = {demand.scope for demand in demands if demand.scope is not None}
         assert gates == ({spec.scope} if spec.scope else set()), (method, path)
         assert spec.scope is None or spec.access == "user", (method, path)
-        assert (get_admin in calls) == (spec.access == "admin"), (method, path)
+        assert any(demand.admin for demand in demands) == (spec.access == "admin"), (method, path)
         # Every path parameter is either an owned id or reachable by administrators only.
         for name in re.findall(r"{(\w+)}", path):
             assert name in spec.owned_ids | spec.shared_ids or spec.access == "admin", (

@@ -102,6 +102,23 @@ async def test_each_operation_declares_the_statuses_it_can_answer(
     assert 429 in {int(s) for s in declared(document, "post", "/api/v1/sessions")}
 
 
+async def test_authenticated_operations_name_the_bearer_scheme(document: dict[str, Any]) -> None:
+    # The scheme is stated by the document's builder, not solved as a dependency per request.
+    assert document["components"]["securitySchemes"] == {
+        "HTTPBearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The access token of POST /sessions, or a personal access token "
+            "(dtm_pat_...)",
+        }
+    }
+    for method, path, operation in operations(document):
+        if (method, path) in UNAUTHENTICATED:
+            assert "security" not in operation, (method, path)
+        else:
+            assert operation["security"] == [{"HTTPBearer": []}], (method, path)
+
+
 async def test_constraints_in_the_document_are_the_apis(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
     connection = schemas["CreateConnectionRequest"]["properties"]

@@ -51,10 +51,11 @@ class _SharedReads:
         self.lent = False
         if spoiled:
             await self.release()
-        elif self.session is not None:
+        elif self.session is not None and (loaded := self.session.sync_session).identity_map:
             # The next read starts as on a session of its own: nothing another one loaded is
-            # served to it from the identity map instead of from the database.
-            self.session.expunge_all()
+            # served to it from the identity map instead of from the database. (The hot reads
+            # load Core rows, which leave the map empty: nothing to clear.)
+            loaded.expunge_all()
 
     async def release(self) -> None:
         session, self.session = self.session, None

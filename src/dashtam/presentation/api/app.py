@@ -21,6 +21,7 @@ from dashtam.bootstrap import (
 from dashtam.domain.protocols.logger import LoggerProtocol
 from dashtam.presentation.api.admin.router import router as admin_router
 from dashtam.presentation.api.auth.router import router as auth_router
+from dashtam.presentation.api.dependencies import BEARER_DEPENDENCIES, BEARER_SCHEME
 from dashtam.presentation.api.finance.accounts_router import router as accounts_router
 from dashtam.presentation.api.finance.connections_router import router as connections_router
 from dashtam.presentation.api.finance.feed_router import router as feed_router
@@ -33,7 +34,7 @@ from dashtam.presentation.api.middleware import (
     SharedReadsMiddleware,
     TraceIdMiddleware,
 )
-from dashtam.presentation.api.openapi import install_openapi
+from dashtam.presentation.api.openapi import BearerSecurity, install_openapi
 from dashtam.presentation.api.personal_tokens.router import router as personal_tokens_router
 from dashtam.presentation.api.problems import install_problem_handlers
 from dashtam.presentation.api.users.mfa_router import router as mfa_router
@@ -228,7 +229,11 @@ def create_app(container: Container | None = None, *, configure_logs: bool = Tru
     install_problem_handlers(app)
     # The document lists the API's areas in their reading order, whatever order they are
     # matched in.
-    install_openapi(app, routes=[route for router in DOCUMENTED for route in router.routes])
+    install_openapi(
+        app,
+        bearer=BearerSecurity(BEARER_SCHEME, BEARER_DEPENDENCIES),
+        routes=[route for router in DOCUMENTED for route in router.routes],
+    )
     for router in MATCHED:
         app.include_router(router)
     return app

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -56,49 +56,45 @@ def _bearer_token(request: Request) -> str | None:
 
 
 class _BearerToken(HTTPBearer):
-    """The request's bearer token, or None; declares the scheme in OpenAPI (the "Authorize"
-    button) like ``HTTPBearer``, whose name it keeps. Errors stay ours (RFC 9457), and the
-    header is read once, without a credentials model per request."""
-
-    async def __call__(self, request: Request) -> str | None:  # type: ignore[override]
-        return _bearer_token(request)
+    """Declares the bearer scheme in OpenAPI (the "Authorize" button) like ``HTTPBearer``,
+    whose name it keeps. Never solved per request: ``install_openapi`` states it on every
+    operation that depends on one of ``BEARER_DEPENDENCIES``."""
 
 
-_bearer_scheme = _BearerToken(
+BEARER_SCHEME = _BearerToken(
     auto_error=False,
     scheme_name="HTTPBearer",
     description="The access token of POST /sessions, or a personal access token (dtm_pat_...)",
 )
 
+# Each dependency below takes the request alone and authenticates through ``_principal_of``,
+# which remembers its answer in the request's scope: FastAPI solves every dependency a route
+# names, and every dependency of those, on each request, and a chain of four (token, principal,
+# scope, audit context) cost more than the route's own query.
+_PRINCIPAL_KEY = "dashtam.principal"
 
-async def authenticate(
-    request: Request, token: Annotated[str | None, Depends(_bearer_scheme)]
-) -> Principal:
-    """Whoever the bearer token names, by any kind of token; 401 for any token problem.
 
-    Never a route's own dependency: a route takes ``PrincipalDep`` (log-in sessions only) or
-    one of the scoped aliases below, which also accept a personal token holding that scope.
-    The container comes from the app, not from ``ContainerDep``: FastAPI would solve that
-    dependency again on every authenticated request.
-    """
+async def _principal_of(request: Request) -> Principal:
+    """Whoever the bearer token names, by any kind of token; 401 for any token problem."""
+    known: Principal | None = request.scope.get(_PRINCIPAL_KEY)
+    if known is not None:
+        return known
+    token = _bearer_token(request)
     if token is None:
         raise ProblemError(AuthenticationError("an access token is required", code="missing_token"))
     container: Container = request.app.state.container
     handler = container.identity.authenticate_handler()
     match await handler.handle(token, _audit_context(request)):
         case Success(principal):
-            request.state.principal = principal
+            request.scope[_PRINCIPAL_KEY] = principal
             return principal
         case Failure(error):
             raise ProblemError(error)
 
 
-AnyPrincipal = Annotated[Principal, Depends(authenticate)]
-
-
-async def get_principal(principal: AnyPrincipal) -> SessionPrincipal:
-    """The caller, signed in with a log-in session. The default for every route: identity,
-    sessions, personal tokens themselves and administration refuse personal tokens (403)."""
+def _signed_in(principal: Principal) -> SessionPrincipal:
+    """``principal`` if it holds a log-in session: identity, sessions, personal tokens
+    themselves and administration refuse personal tokens (403)."""
     if isinstance(principal, SessionPrincipal):
         return principal
     raise ProblemError(
@@ -109,7 +105,16 @@ async def get_principal(principal: AnyPrincipal) -> SessionPrincipal:
     )
 
 
-PrincipalDep = Annotated[SessionPrincipal, Depends(get_principal)]
+def _granting(principal: Principal, scope: TokenScope) -> Principal:
+    """``principal`` if it may act with ``scope`` (a log-in session may do anything)."""
+    if principal.grants(scope):
+        return principal
+    raise ProblemError(
+        InsufficientScopeError(
+            f"this personal access token does not have the {scope.value!r} scope",
+            scope=scope.value,
+        )
+    )
 
 
 def _context_of(request: Request, principal: Principal) -> AuditContext:
@@ -120,71 +125,80 @@ def _context_of(request: Request, principal: Principal) -> AuditContext:
     )
 
 
-async def get_audit_context_for(request: Request, principal: PrincipalDep) -> AuditContext:
-    return _context_of(request, principal)
+async def authenticate(request: Request) -> Principal:
+    """The caller, by any kind of token. Never a route's own dependency: a route takes
+    ``PrincipalDep`` (log-in sessions only) or one of the scoped aliases below, which also
+    accept a personal token holding that scope."""
+    return await _principal_of(request)
+
+
+AnyPrincipal = Annotated[Principal, Depends(authenticate)]
+
+
+async def get_principal(request: Request) -> SessionPrincipal:
+    """The caller, signed in with a log-in session: the default for every route."""
+    return _signed_in(await _principal_of(request))
+
+
+PrincipalDep = Annotated[SessionPrincipal, Depends(get_principal)]
+
+
+async def get_audit_context_for(request: Request) -> AuditContext:
+    return _context_of(request, _signed_in(await _principal_of(request)))
 
 
 AuthenticatedContextDep = Annotated[AuditContext, Depends(get_audit_context_for)]
 
 
-def require_scope(scope: TokenScope) -> Callable[[Principal], Awaitable[Principal]]:
+def require_scope(scope: TokenScope) -> Callable[[Request], Awaitable[Principal]]:
     """A dependency: the caller, by a log-in session or by a personal token with ``scope``.
 
-    Financial-data routes opt in to personal tokens through it (``ReadPrincipalDep`` ...);
-    FastAPI resolves a dependency once per request, so a route's principal and its audit
-    context share one check.
+    Financial-data routes opt in to personal tokens through it (``ReadPrincipalDep`` ...).
     """
 
-    async def scoped(principal: AnyPrincipal) -> Principal:
-        if principal.grants(scope):
-            return principal
-        raise ProblemError(
-            InsufficientScopeError(
-                f"this personal access token does not have the {scope.value!r} scope",
-                scope=scope.value,
-            )
-        )
+    async def scoped(request: Request) -> Principal:
+        return _granting(await _principal_of(request), scope)
 
     scoped.__name__ = f"require_{scope.value}_scope"
     return scoped
 
 
+def _context_requiring(scope: TokenScope) -> Callable[[Request], Awaitable[AuditContext]]:
+    """A dependency: the audit context of a caller allowed ``scope`` (it records a personal
+    token's id as ``pat_id``)."""
+
+    async def context(request: Request) -> AuditContext:
+        return _context_of(request, _granting(await _principal_of(request), scope))
+
+    context.__name__ = f"get_{scope.value}_context"
+    return context
+
+
 require_read = require_scope(TokenScope.READ)
 require_import = require_scope(TokenScope.IMPORT)
 require_write = require_scope(TokenScope.WRITE)
+get_read_context = _context_requiring(TokenScope.READ)
+get_import_context = _context_requiring(TokenScope.IMPORT)
+get_write_context = _context_requiring(TokenScope.WRITE)
 # What a route that accepts personal tokens takes, by the scope it needs: the principal and
-# the audit context (which records the token's id as ``pat_id``).
+# the audit context.
 ReadPrincipalDep = Annotated[Principal, Depends(require_read)]
 ImportPrincipalDep = Annotated[Principal, Depends(require_import)]
 WritePrincipalDep = Annotated[Principal, Depends(require_write)]
-
-
-async def get_read_context(request: Request, principal: ReadPrincipalDep) -> AuditContext:
-    return _context_of(request, principal)
-
-
-async def get_import_context(request: Request, principal: ImportPrincipalDep) -> AuditContext:
-    return _context_of(request, principal)
-
-
-async def get_write_context(request: Request, principal: WritePrincipalDep) -> AuditContext:
-    return _context_of(request, principal)
-
-
 ReadContextDep = Annotated[AuditContext, Depends(get_read_context)]
 ImportContextDep = Annotated[AuditContext, Depends(get_import_context)]
 WriteContextDep = Annotated[AuditContext, Depends(get_write_context)]
 
 
-async def get_admin(
-    request: Request, principal: AnyPrincipal, container: ContainerDep
-) -> SessionPrincipal:
+async def get_admin(request: Request) -> SessionPrincipal:
     """The caller, if an administrator; anyone else gets 403 and the refusal is audited.
 
     With ``DASHTAM_REQUIRE_MFA_FOR_ADMINS``, an administrator's session must have proven a
     second factor too. A personal token is refused here like on every identity route, and the
     attempt is on the trail as well (it may be a stolen script's token probing).
     """
+    principal = await _principal_of(request)
+    container: Container = request.app.state.container
     context = _context_of(request, principal)
     if not isinstance(principal, SessionPrincipal):
         reason = "personal_token"
@@ -201,3 +215,29 @@ async def get_admin(
 
 
 AdminDep = Annotated[SessionPrincipal, Depends(get_admin)]
+
+
+@dataclass(frozen=True, slots=True)
+class CallerRequirement:
+    """What an authenticating dependency demands of the caller (the access suite checks each
+    route against it)."""
+
+    personal_tokens: bool  # whether a personal access token may be the caller
+    scope: TokenScope | None = None  # the scope such a token must hold
+    admin: bool = False
+
+
+# The dependencies that authenticate: an operation depending on one states the bearer scheme.
+_SIGNED_IN = CallerRequirement(personal_tokens=False)
+BEARER_DEPENDENCIES: Mapping[Callable[..., Awaitable[object]], CallerRequirement] = {
+    authenticate: CallerRequirement(personal_tokens=True),
+    get_principal: _SIGNED_IN,
+    get_audit_context_for: _SIGNED_IN,
+    require_read: CallerRequirement(personal_tokens=True, scope=TokenScope.READ),
+    require_import: CallerRequirement(personal_tokens=True, scope=TokenScope.IMPORT),
+    require_write: CallerRequirement(personal_tokens=True, scope=TokenScope.WRITE),
+    get_read_context: CallerRequirement(personal_tokens=True, scope=TokenScope.READ),
+    get_import_context: CallerRequirement(personal_tokens=True, scope=TokenScope.IMPORT),
+    get_write_context: CallerRequirement(personal_tokens=True, scope=TokenScope.WRITE),
+    get_admin: CallerRequirement(personal_tokens=False, admin=True),
+}

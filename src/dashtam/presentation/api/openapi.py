@@ -7,11 +7,15 @@ the generated document so that every 4xx/5xx answer (FastAPI's own 422 included)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.encoders import jsonable_encoder
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from fastapi.security.base import SecurityBase
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 from starlette.routing import BaseRoute
@@ -164,19 +168,54 @@ def _operations(document: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def install_openapi(app: FastAPI, *, routes: Sequence[BaseRoute] | None = None) -> None:
+class BearerSecurity:
+    """Which operations need a bearer token: those whose dependencies include one of
+    ``dependencies``. The scheme is stated here rather than solved as a dependency on every
+    request (see ``dependencies.py``)."""
+
+    def __init__(self, scheme: SecurityBase, dependencies: Collection[Callable[..., Any]]) -> None:
+        self._scheme = scheme
+        self._dependencies = frozenset(dependencies)
+
+    def state(self, document: dict[str, Any], routes: Sequence[BaseRoute]) -> None:
+        """Add the scheme to ``document`` and a requirement of it to each such operation."""
+        name = self._scheme.scheme_name
+        needed = False
+        for route in routes:
+            if not isinstance(route, APIRoute) or not self._needed_by(route.dependant):
+                continue
+            item = document.get("paths", {}).get(route.path_format, {})
+            for method in route.methods or ():
+                if (operation := item.get(method.lower())) is not None:
+                    operation["security"] = [{name: []}]
+                    needed = True
+        if needed:
+            schemes = document.setdefault("components", {}).setdefault("securitySchemes", {})
+            schemes[name] = jsonable_encoder(self._scheme.model, by_alias=True, exclude_none=True)
+
+    def _needed_by(self, dependant: Dependant) -> bool:
+        return any(
+            sub.call in self._dependencies or self._needed_by(sub) for sub in dependant.dependencies
+        )
+
+
+def install_openapi(
+    app: FastAPI, *, bearer: BearerSecurity, routes: Sequence[BaseRoute] | None = None
+) -> None:
     """Serve the rewritten document at ``/openapi.json`` (built once, on first request), of
     ``routes`` in their order (default: the app's, in the order they are matched)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
+            documented = app.routes if routes is None else list(routes)
             document = get_openapi(
                 title=app.title,
                 version=app.version,
                 summary=app.summary,
                 description=app.description,
-                routes=app.routes if routes is None else list(routes),
+                routes=documented,
             )
+            bearer.state(document, documented)
             app.openapi_schema = as_problems(document)
         return app.openapi_schema
 
