@@ -99,7 +99,7 @@ class AuditChain:
         # Read, checked and sealed a few at a time: the sealer shares the event loop with
         # requests, and 1,000 records loaded and checked in one go held every request behind
         # them (100 ms and more on SQLite); each partition's fetch lets the others run.
-        # Records as Core rows and each partition's seals as one executemany: a sealer in the
+        # Records as Core rows and each partition's seals as one batch insert: a sealer in the
         # API seals every read's record, and ORM instances of both cost more than checking and
         # chaining them.
         found = await session.stream(
