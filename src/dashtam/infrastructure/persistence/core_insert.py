@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any, cast
 
@@ -70,24 +71,23 @@ def _insert_sqlite_rows(
     interval (5 ms): 200 read audit records took 0.3-0.8 s to write under 32 readers, and
     every read waiting for room in the buffer waited with them (one statement: 16 ms).
 
-    SQLAlchemy compiles a multi-row VALUES anew on every execution, so the SQL is built here
+    SQLAlchemy compiles a multi-row VALUES anew on every execution, so it is compiled here
     once per table, columns and row count, and the values go through the columns' own bind
-    processors, as a compiled statement would send them. Row counts are powers of two (200
-    rows: 128 + 64 + 8), so a handful of statements serve every batch.
+    processors, as SQLAlchemy would send them. Row counts are powers of two (200 rows:
+    128 + 64 + 8), so a handful of statements serve every batch.
     """
     columns = tuple(values[0])
-    processors = _bind_processors(model, columns, connection.dialect)
     largest = _rows_per_statement(len(columns))
     start = 0
     while start < len(values):
         rows = min(largest, 1 << ((len(values) - start).bit_length() - 1))
+        statement = _sqlite_rows_statement(model, columns, rows, connection.dialect)
+        chunk = values[start : start + rows]
         flat: list[Any] = []
-        for record in values[start : start + rows]:
-            for column, process in zip(columns, processors, strict=True):
-                value = record[column]
-                flat.append(value if process is None else process(value))
-        sql = _sqlite_rows_sql(model, columns, rows, connection.dialect)
-        connection.exec_driver_sql(sql, tuple(flat))
+        for row, column in statement.positions:
+            value, process = chunk[row][column], statement.processors[column]
+            flat.append(value if process is None else process(value))
+        connection.exec_driver_sql(statement.sql, tuple(flat))
         start += rows
 
 
@@ -97,26 +97,30 @@ def _rows_per_statement(column_count: int) -> int:
     return 1 << (fits.bit_length() - 1)
 
 
+@dataclass(frozen=True)
+class _CompiledRows:
+    sql: str
+    positions: tuple[tuple[int, str], ...]  # (row, column) of each ``?``, in order
+    processors: Mapping[str, Callable[[Any], Any] | None]
+
+
 @lru_cache(maxsize=64)
-def _sqlite_rows_sql(
+def _sqlite_rows_statement(
     model: type[Base], columns: tuple[str, ...], rows: int, dialect: Dialect
-) -> str:
+) -> _CompiledRows:
     table = cast(Table, model.__table__)
-    quoted = dialect.identifier_preparer
-    names = ", ".join(quoted.quote(table.c[column].name) for column in columns)
-    one_row = "(" + ", ".join("?" * len(columns)) + ")"
-    return f"INSERT INTO {quoted.format_table(table)} ({names}) VALUES " + ", ".join(
-        [one_row] * rows
+    names = {f"r{row}_{column}": (row, column) for row in range(rows) for column in columns}
+    statement = insert(table).values(
+        [{column: bindparam(f"r{row}_{column}") for column in columns} for row in range(rows)]
     )
-
-
-@lru_cache(maxsize=64)
-def _bind_processors(
-    model: type[Base], columns: tuple[str, ...], dialect: Dialect
-) -> tuple[Callable[[Any], Any] | None, ...]:
-    table = cast(Table, model.__table__)
-    return tuple(
-        table.c[column].type.dialect_impl(dialect).bind_processor(dialect) for column in columns
+    compiled = statement.compile(dialect=dialect)
+    return _CompiledRows(
+        sql=compiled.string,
+        positions=tuple(names[name] for name in compiled.positiontup or ()),
+        processors={
+            column: table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+            for column in columns
+        },
     )
 
 
