@@ -55,13 +55,10 @@ def _bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-class _BearerToken(HTTPBearer):
-    """Declares the bearer scheme in OpenAPI (the "Authorize" button) like ``HTTPBearer``,
-    whose name it keeps. Never solved per request: ``install_openapi`` states it on every
-    operation that depends on one of ``BEARER_DEPENDENCIES``."""
-
-
-BEARER_SCHEME = _BearerToken(
+# The bearer scheme of the OpenAPI document (its "Authorize" button). Never solved per request:
+# the document's builder (``BearerSecurity``) states it on every operation that depends on one
+# of ``BEARER_DEPENDENCIES``; the token itself is read by ``_bearer_token``.
+BEARER_SCHEME = HTTPBearer(
     auto_error=False,
     scheme_name="HTTPBearer",
     description="The access token of POST /sessions, or a personal access token (dtm_pat_...)",
