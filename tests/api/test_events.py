@@ -42,7 +42,7 @@ async def test_undelivered_event_is_delivered_at_the_next_start(settings: Settin
     assert event.payload["user_id"] == str(UUID(response.json()["id"]))
     assert event.delivered_at is not None
     assert event.attempts == 1
-    assert [(d.event_id, d.subscriber) for d in deliveries] == [(event.id, "logging")]
+    assert deliveries == []  # fully delivered by one attempt: nothing to skip on a retry
     assert again == 0  # delivered once; a later scan finds nothing pending
 
 
@@ -107,7 +107,9 @@ async def test_a_start_delivers_a_backlog_of_many_batches(settings: Settings) ->
     await _seed_backlog(seeding, 350)
     await seeding.aclose()
 
-    restarted = FastContainer(settings.model_copy(update={"event_retry_interval_seconds": 0}))
+    restarted = FlakyContainer(
+        settings.model_copy(update={"event_retry_interval_seconds": 0}), failures=0
+    )
     async with running(restarted):
         # Start-up delivers within its budget and leaves the rest to a background task.
         async def drained() -> bool:
@@ -116,9 +118,8 @@ async def test_a_start_delivers_a_backlog_of_many_batches(settings: Settings) ->
             )
 
         await _until(drained)
-        deliveries = await fetch(restarted, EventDeliveryModel)
-    assert len(deliveries) == 350
-    assert len({d.event_id for d in deliveries}) == 350, "each event delivered once"
+    # Every event was delivered at least once (none pending): 350 calls means exactly once.
+    assert len(restarted.flaky.calls) == 350, "each event delivered once"
 
 
 async def test_the_running_api_retries_a_failed_delivery_with_backoff(settings: Settings) -> None:
@@ -143,7 +144,9 @@ async def test_the_running_api_retries_a_failed_delivery_with_backoff(settings: 
 
     assert event.attempts == 3
     assert (event.last_error, event.next_attempt_at) == (None, None)
-    assert sorted(d.subscriber for d in deliveries) == ["flaky", "logging"]
+    # The record that let the retries skip the subscriber that had the event: the last retry
+    # completed it, and a completed event needs no record of its own.
+    assert [d.subscriber for d in deliveries] == ["logging"]
     first, second, third = container.flaky.calls
     # Each retry waited at least its backoff (0.2 s, then 0.4 s); the loop polls every 0.05 s.
     slack = 0.02  # the schedule uses the wall clock, the subscriber the monotonic one

@@ -1,7 +1,8 @@
 """Committed events leave the process through NATS JetStream (``EVENT_BROKER_URL=nats://...``).
 
 ``NatsPublisher`` is an outbox subscriber named ``nats``: the relay calls it like the others,
-after commit, and records its success in ``event_deliveries`` so a retry skips it. It returns
+after commit, and when another subscriber of the event fails, records its success in
+``event_deliveries`` so a retry skips it. It returns
 only once the server has acknowledged the message (PubAck), so an outbox row is marked
 delivered only after JetStream stored the event. ``Nats-Msg-Id`` is the event id: a second
 publish of the same event inside the stream's duplicate window is dropped by the server.

@@ -68,7 +68,8 @@ class OutboxEventModel(BaseModel):
 
 
 class EventDeliveryModel(BaseModel):
-    """A subscriber handled an event: retries skip it, making delivery idempotent per subscriber."""
+    """A subscriber handled an event that is still to be retried for another: the retries skip
+    it, making delivery idempotent per subscriber (a delivered event has no rows here)."""
 
     __tablename__ = "event_deliveries"
     __table_args__ = (UniqueConstraint("event_id", "subscriber"),)
