@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.sql.selectable import FromClause
 
 from dashtam.infrastructure.persistence.database import Database
@@ -59,3 +62,21 @@ async def tamper_with_audit(database: Database, *statements: str) -> None:
         await connection_.exec_driver_sql("SET LOCAL session_replication_role = replica")
         for statement in statements:
             await connection_.exec_driver_sql(statement)
+
+
+@contextmanager
+def statements_sent(database: Database, starting: str) -> Iterator[list[tuple[str, bool]]]:
+    """(statement, whether an executemany) of every statement that begins with ``starting``
+    (in any case) which the database's engine sends to the driver while the block runs."""
+    wanted = starting.upper()
+    sent: list[tuple[str, bool]] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, _params: Any, _ctx: Any, many: bool):
+        if statement.lstrip().upper().startswith(wanted):
+            sent.append((statement, many))
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", before)
+    try:
+        yield sent
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", before)

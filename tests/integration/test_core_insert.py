@@ -3,14 +3,11 @@ SQLite a batch is a few multi-row INSERTs rather than one statement per row."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from dashtam.core.ids import new_id
 from dashtam.domain.audit import AuditAction, AuditEntry, AuditOutcome, ResourceType
@@ -21,6 +18,7 @@ from dashtam.infrastructure.persistence.core_insert import (
 from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.models.audit import AuditLogModel
 from tests.audit_keys import signer_for_tests
+from tests.integration.helpers import statements_sent
 
 
 def _entries(count: int) -> list[AuditEntry]:
@@ -45,21 +43,6 @@ def _entries(count: int) -> list[AuditEntry]:
     ]
 
 
-@contextmanager
-def statements_sent(database: Database) -> Iterator[list[str]]:
-    sent: list[str] = []
-
-    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.startswith("INSERT"):
-            sent.append(statement)
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", before)
-    try:
-        yield sent
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", before)
-
-
 # (rows, INSERTs on SQLite): 7 = 4 + 2 + 1 rows; 301 = 256 + 32 + 8 + 4 + 1.
 @pytest.mark.parametrize(
     ("count", "statements_on_sqlite"),
@@ -70,7 +53,7 @@ async def test_a_batch_comes_back_as_it_went_in(
 ) -> None:
     signer = signer_for_tests()
     entries = _entries(count)
-    with statements_sent(database) as sent:
+    with statements_sent(database, "INSERT") as sent:
         async with database.transaction() as session:
             await insert_values(session, [(AuditLogModel, [signer.values(e) for e in entries])])
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dashtam.core.ids import new_id
@@ -20,7 +19,7 @@ from dashtam.infrastructure.persistence.database import Database
 from dashtam.infrastructure.persistence.models.audit import AuditLogModel
 from tests.audit_keys import chain_for_tests, signer_for_tests
 from tests.fakes.logger import RecordingLogger
-from tests.integration.helpers import install_failing_insert_trigger
+from tests.integration.helpers import install_failing_insert_trigger, statements_sent
 from tests.integration.read_audit_support import hold_write_lock
 
 
@@ -47,34 +46,18 @@ async def stored(database: Database) -> list[AuditLogModel]:
         return list((await session.scalars(query)).all())
 
 
-@contextmanager
-def audit_inserts(database: Database) -> Iterator[list[bool]]:
-    """One item per INSERT INTO audit_logs the driver receives: whether it was an executemany."""
-    seen: list[bool] = []
-
-    def before(_conn: Any, _cursor: Any, statement: str, _params: Any, _ctx: Any, many: bool):
-        if statement.lstrip().upper().startswith("INSERT INTO AUDIT_LOGS"):
-            seen.append(many)
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", before)
-    try:
-        yield seen
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", before)
-
-
 async def test_a_flush_writes_every_waiting_record_in_one_insert(database: Database) -> None:
     log = make_log(database)
     entries = [read_entry(n) for n in range(25)]
     for entry in entries:
         assert await log.record(entry) == Success(None)
     assert await stored(database) == []  # accepted, not yet written
-    with audit_inserts(database) as inserts:
+    with statements_sent(database, "INSERT INTO audit_logs") as inserts:
         assert await log.flush() == Success(25)
     # On PostgreSQL one executemany of one cached statement (asyncpg pipelines it in one
     # round trip); on SQLite multi-row INSERTs of 16, 8 and 1 rows (sqlite3's executemany
     # would take the GIL back from a busy event loop after every row).
-    assert inserts == ([False, False, False] if database.is_sqlite else [True])
+    assert [many for _, many in inserts] == ([False] * 3 if database.is_sqlite else [True])
     rows = await stored(database)
     assert {row.id for row in rows} == {entry.id for entry in entries}
     assert sorted(row.details["count"] for row in rows) == list(range(25))

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from dashtam.core.ids import new_id
 from dashtam.core.result import Success
@@ -20,6 +19,7 @@ from dashtam.infrastructure.persistence.read_unit_of_work import (
 )
 from tests.audit_keys import chain_for_tests, signer_for_tests
 from tests.fakes.logger import RecordingLogger
+from tests.integration.helpers import statements_sent
 from tests.integration.read_audit_support import hold_write_lock
 
 
@@ -63,21 +63,12 @@ async def test_a_read_unit_of_work_lets_no_write_through(database: Database, bac
 
 @pytest.mark.parametrize("backend", ["sqlite"])  # PostgreSQL has no write lock to avoid
 async def test_sqlite_reads_begin_deferred_and_writes_immediate(database: Database) -> None:
-    begins: list[str] = []
-
-    def before(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        if statement.startswith("BEGIN"):
-            begins.append(statement)
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", before)
-    try:
+    with statements_sent(database, "BEGIN") as begins:
         async with read_uow(database) as uow:
             (await uow.users.get(new_id())).unwrap()
         async with database.transaction() as session:
             await session.execute(select(AuditLogModel.id).limit(1))
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", before)
-    assert begins == ["BEGIN DEFERRED", "BEGIN IMMEDIATE"]
+    assert [statement for statement, _ in begins] == ["BEGIN DEFERRED", "BEGIN IMMEDIATE"]
 
 
 async def test_a_refusal_recorded_from_a_read_is_a_signed_write(database: Database) -> None:
