@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from dashtam.core.ids import new_id
 from dashtam.domain.audit import AuditAction, AuditEntry, AuditOutcome, ResourceType
+from dashtam.infrastructure.persistence import core_insert
 from dashtam.infrastructure.persistence.core_insert import (
     SQLITE_ROWS_PER_STATEMENT,
     insert_values,
@@ -74,3 +75,24 @@ async def test_a_batch_comes_back_as_it_went_in(
         assert len(sent) == statements_on_sqlite, sent
     else:
         assert len(sent) == 1, sent  # one executemany (asyncpg pipelines its rows)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_an_older_sqlite_limit_of_999_values_is_kept(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite before 3.32 refuses a statement binding more than 999 values.
+    monkeypatch.setattr(core_insert, "_SQLITE_MAX_VARIABLES", 999)
+    signer = signer_for_tests()
+    entries = _entries(SQLITE_ROWS_PER_STATEMENT)
+    with statements_sent(database, "INSERT") as sent:
+        async with database.transaction() as session:
+            await insert_values(session, [(AuditLogModel, [signer.values(e) for e in entries])])
+
+    bound = [statement.count("?") for statement, _ in sent]
+    assert sum(bound) == SQLITE_ROWS_PER_STATEMENT * len(signer.values(entries[0]))
+    assert max(bound) <= 999
+    assert len(sent) > 1
+    async with database.get_session() as session:
+        stored = (await session.scalars(select(AuditLogModel))).all()
+    assert {row.id for row in stored} == {entry.id for entry in entries}
