@@ -122,16 +122,6 @@ def _context_of(request: Request, principal: Principal) -> AuditContext:
     )
 
 
-async def authenticate(request: Request) -> Principal:
-    """The caller, by any kind of token. Never a route's own dependency: a route takes
-    ``PrincipalDep`` (log-in sessions only) or one of the scoped aliases below, which also
-    accept a personal token holding that scope."""
-    return await _principal_of(request)
-
-
-AnyPrincipal = Annotated[Principal, Depends(authenticate)]
-
-
 async def get_principal(request: Request) -> SessionPrincipal:
     """The caller, signed in with a log-in session: the default for every route."""
     return _signed_in(await _principal_of(request))
@@ -227,7 +217,6 @@ class CallerRequirement:
 # The dependencies that authenticate: an operation depending on one states the bearer scheme.
 _SIGNED_IN = CallerRequirement(personal_tokens=False)
 BEARER_DEPENDENCIES: Mapping[Callable[..., Awaitable[object]], CallerRequirement] = {
-    authenticate: CallerRequirement(personal_tokens=True),
     get_principal: _SIGNED_IN,
     get_audit_context_for: _SIGNED_IN,
     require_read: CallerRequirement(personal_tokens=True, scope=TokenScope.READ),
