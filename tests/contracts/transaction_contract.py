@@ -258,6 +258,46 @@ class TransactionRepositoryContract:
         rest = (await repositories.transactions.search(query, after=cursor, limit=100)).unwrap()
         assert [t.id for t in rest][:12] == [t.id for t in everything_at_once[11:]]
 
+    async def test_pages_merge_every_account_newest_first_under_each_filter(
+        self, harness: Harness[Repositories]
+    ) -> None:
+        """Each page takes its rows from whichever accounts hold the newest, not the limit from
+        each account in turn: three accounts interleave by day, with ties on one day."""
+        user_id, connection_id = await add_owner(harness.adapter)
+        accounts = [
+            await add_account(harness.adapter, account_data(user_id, connection_id, number))
+            for number in ("A", "B", "C")
+        ]
+        for index, account in enumerate(accounts):
+            rows = [
+                tx(f"{index}-{n}", f"{n - 10}", day=1 + (n * (index + 2)) % 19, memo=f"m{n % 3}")
+                for n in range(25)
+            ]
+            await upsert(harness.adapter, account, *rows)
+        await upsert(harness.adapter, await owned_account(harness.adapter, "other@example.com"))
+        repositories = await harness.reopen()
+        filters: list[dict[str, Any]] = [
+            {},
+            {"account_id": accounts[1].id},
+            {"posted_from": date(2024, 11, 4), "posted_to": date(2024, 11, 15)},
+            {"min_amount": Decimal("-3"), "max_amount": Decimal("9")},
+            {"text": "M1"},
+        ]
+        for wanted in filters:
+            query = TransactionQuery(user_id=user_id, **wanted)
+            whole = (await repositories.transactions.search(query, after=None, limit=500)).unwrap()
+            keys = [(t.posted_on, t.id) for t in whole]
+            assert keys == sorted(keys, reverse=True), wanted
+            assert len({t.account_id for t in whole}) == (1 if "account_id" in wanted else 3)
+            walked: list[Transaction] = []
+            after: TransactionCursor | None = None
+            while page := (
+                await repositories.transactions.search(query, after=after, limit=7)
+            ).unwrap():
+                walked.extend(page)
+                after = TransactionCursor(page[-1].posted_on, page[-1].id)
+            assert [t.id for t in walked] == [t.id for t in whole], wanted
+
     async def test_a_rolled_back_batch_leaves_nothing(self, harness: Harness[Repositories]) -> None:
         account = await owned_account(harness.adapter)
         repositories = await harness.reopen()
