@@ -169,8 +169,8 @@ def account_fields(account: Account) -> dict[str, Any]:
     """``AccountResponse``'s fields of ``account`` in the model's order (see ``json_shaped``)."""
     balance, available = account.balance, account.available_balance
     return {
-        "id": account.id,
-        "connection_id": account.connection_id,
+        "id": str(account.id),
+        "connection_id": str(account.connection_id),
         "name": account.name,
         "type": account.account_type.value,
         "currency": account.currency,
@@ -226,9 +226,10 @@ class TransactionResponse(BaseModel):
 def transaction_fields(transaction: Transaction) -> dict[str, Any]:
     """``TransactionResponse``'s fields of ``transaction`` in the model's order (see
     ``json_shaped``)."""
+    partner = transfer_partner(transaction)  # a row marked "not a transfer": null
     return {
-        "id": transaction.id,
-        "account_id": transaction.account_id,
+        "id": str(transaction.id),
+        "account_id": str(transaction.account_id),
         "amount": amount_text(transaction.amount),
         "currency": transaction.currency,
         "posted_on": transaction.posted_on,
@@ -239,7 +240,7 @@ def transaction_fields(transaction: Transaction) -> dict[str, Any]:
         "provider_transaction_id": transaction.provider_transaction_id,
         "check_number": transaction.check_number,
         "reference": transaction.reference,
-        "transfer_id": transfer_partner(transaction),  # a row marked "not a transfer": null
+        "transfer_id": None if partner is None else str(partner),
     }
 
 
