@@ -180,6 +180,25 @@ async def test_added_then_changed_or_removed_since_the_cursor(
     assert len(page.removed) == 1  # "gone": a client ignores it
 
 
+async def test_the_walk_goes_through_each_account_in_turn_and_never_another_users(
+    container: Container,
+) -> None:
+    owner, connection = await new_owner(container, "walker@example.com")
+    other, other_connection = await new_owner(container, "neighbour@example.com")
+    mine = []
+    for number in ("1", "2", "3"):
+        # Another user's account between each of mine, in the order the walk goes (ids).
+        theirs, _ = await upsert_account(container, account_data(other, other_connection, number))
+        await upsert(container, theirs.id, *(tx(f"theirs-{number}-{i}") for i in range(4)))
+        account, _ = await upsert_account(container, account_data(owner, connection, number))
+        await upsert(container, account.id, *(tx(f"{number}-{i}", day=1 + i % 3) for i in range(7)))
+        mine.append(account)
+    mirror = Mirror()
+    await assert_mirrors(container, mirror, owner, 3)
+    assert mirror.pages == 7  # 21 rows, 3 a page: the last page says the walk is over
+    assert all(t.account_id in {a.id for a in mine} for t in mirror.rows.values())
+
+
 async def test_users_see_only_their_own_changes_each_numbered_from_one(
     container: Container, two_accounts: tuple[Account, Account]
 ) -> None:

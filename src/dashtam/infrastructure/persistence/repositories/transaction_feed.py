@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import Select, exists, func, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from dashtam.core.errors import Error
@@ -56,16 +57,8 @@ class SqlTransactionFeed:
     async def _walk(
         self, user_id: UUID, since: FeedPosition, after: WalkKey | None, limit: int
     ) -> FeedPage:
-        # A range of ix_transactions_account_posted (account_id, posted_on, id) per account.
-        key = tuple_(_T.account_id, _T.posted_on, _T.id)
-        statement = (
-            select(_T)
-            .where(_T.account_id.in_(_owned_accounts(user_id)))
-            .order_by(_T.account_id, _T.posted_on, _T.id)
-            .limit(limit + 1)
-        )
-        if after is not None:
-            statement = statement.where(key > tuple_(after.account_id, after.posted_on, after.id))
+        dialect = self._session.get_bind().dialect.name
+        statement = walk_statement(user_id, after, limit + 1, dialect=dialect)
         rows = (await self._session.scalars(statement)).all()
         items = [row.to_entity() for row in rows[:limit]]
         if len(rows) > limit:
@@ -119,6 +112,40 @@ class SqlTransactionFeed:
             .execution_options(populate_existing=True)
         )
         return {row.id: row.to_entity() for row in rows.all()}
+
+
+def walk_statement(
+    user_id: UUID, after: WalkKey | None, limit: int, *, dialect: str
+) -> Select[TransactionModel]:
+    """The next ``limit`` of the user's transactions in ``(account_id, posted_on, id)`` order.
+
+    On PostgreSQL, a LATERAL range of ``ix_transactions_account_posted`` per account of the
+    user's, from the cursor on: one index range over all accounts read every other user's rows
+    that sort between the cursor and the user's own (50,000 rows for a 100-row page seen with
+    one other user). SQLite looks each account up in the index, in order, by itself.
+    """
+    key = tuple_(_T.account_id, _T.posted_on, _T.id)
+    past = key > tuple_(after.account_id, after.posted_on, after.id) if after else None
+    if dialect != "postgresql":
+        statement = select(_T).where(_T.account_id.in_(_owned_accounts(user_id)))
+        if past is not None:
+            statement = statement.where(past)
+        return statement.order_by(_T.account_id, _T.posted_on, _T.id).limit(limit)
+    range_of_each = select(_T).where(_T.account_id == AccountModel.id)
+    if past is not None:
+        range_of_each = range_of_each.where(past)
+    rows = aliased(
+        _T, range_of_each.order_by(_T.posted_on, _T.id).limit(limit).lateral(), flat=True
+    )
+    statement = (
+        select(rows)
+        .select_from(AccountModel)
+        .join(rows, true())
+        .where(AccountModel.user_id == user_id)
+    )
+    if after is not None:
+        statement = statement.where(AccountModel.id >= after.account_id)
+    return statement.order_by(rows.account_id, rows.posted_on, rows.id).limit(limit)
 
 
 def _owned_accounts(user_id: UUID) -> ScalarSelect[UUID]:
