@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+from asyncpg.pgproto import pgproto
 from fastapi import FastAPI, Response
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -33,14 +34,17 @@ AMOUNTS = st.decimals(
 MOMENTS = st.datetimes(
     min_value=datetime(1970, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
 )
+# Ids as read: SQLite's rows hold ``uuid.UUID``, asyncpg returns its own subclass.
+AS_READ = st.sampled_from([lambda ident: ident, lambda ident: pgproto.UUID(str(ident))])
 
 
 @st.composite
 def transactions(draw: st.DrawFn) -> Transaction:
-    ident = new_id()
+    as_read = draw(AS_READ)
+    ident = as_read(new_id())
     return Transaction(
         id=ident,
-        account_id=new_id(),
+        account_id=as_read(new_id()),
         provider_transaction_id=draw(TEXT),
         amount=draw(AMOUNTS),
         currency=draw(st.sampled_from(["USD", "EUR", "JPY"])),
@@ -52,15 +56,17 @@ def transactions(draw: st.DrawFn) -> Transaction:
         check_number=draw(st.none() | TEXT),
         reference=draw(st.none() | TEXT),
         # Unlinked, linked to another row, or marked "not a transfer" (its own id).
-        transfer_id=draw(st.sampled_from([None, new_id(), ident])),
+        transfer_id=draw(st.sampled_from([None, as_read(new_id()), ident])),
     )
 
 
 @st.composite
 def accounts(draw: st.DrawFn) -> Account:
+    as_read = draw(AS_READ)
     return Account(
+        id=as_read(new_id()),
         user_id=new_id(),
-        connection_id=new_id(),
+        connection_id=as_read(new_id()),
         provider_account_id=draw(TEXT),
         name=draw(TEXT),
         account_type=draw(st.sampled_from(AccountType)),

@@ -165,12 +165,19 @@ class AccountResponse(BaseModel):
         return cls(**account_fields(account))
 
 
+def _serialisable(ident: UUID) -> UUID | str:
+    """An id as pydantic-core serialises it fastest (see ``json_shaped``): a plain ``UUID`` as
+    it is (SQLite's rows), asyncpg's subclass as its text (its ``str`` is C, the plain one's
+    Python)."""
+    return ident if type(ident) is UUID else str(ident)
+
+
 def account_fields(account: Account) -> dict[str, Any]:
     """``AccountResponse``'s fields of ``account`` in the model's order (see ``json_shaped``)."""
     balance, available = account.balance, account.available_balance
     return {
-        "id": str(account.id),
-        "connection_id": str(account.connection_id),
+        "id": _serialisable(account.id),
+        "connection_id": _serialisable(account.connection_id),
         "name": account.name,
         "type": account.account_type.value,
         "currency": account.currency,
@@ -228,8 +235,8 @@ def transaction_fields(transaction: Transaction) -> dict[str, Any]:
     ``json_shaped``)."""
     partner = transfer_partner(transaction)  # a row marked "not a transfer": null
     return {
-        "id": str(transaction.id),
-        "account_id": str(transaction.account_id),
+        "id": _serialisable(transaction.id),
+        "account_id": _serialisable(transaction.account_id),
         "amount": amount_text(transaction.amount),
         "currency": transaction.currency,
         "posted_on": transaction.posted_on,
@@ -240,7 +247,7 @@ def transaction_fields(transaction: Transaction) -> dict[str, Any]:
         "provider_transaction_id": transaction.provider_transaction_id,
         "check_number": transaction.check_number,
         "reference": transaction.reference,
-        "transfer_id": None if partner is None else str(partner),
+        "transfer_id": None if partner is None else _serialisable(partner),
     }
 
 
