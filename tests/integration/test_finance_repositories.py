@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -17,35 +16,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from dashtam.application.finance.commands import CreateConnection
 from dashtam.application.users.commands import RegisterUser
 from dashtam.bootstrap import Container
-from dashtam.core.config import Settings
 from dashtam.core.result import Success
 from dashtam.domain.accounts.entities import Account, AccountType, BalanceSnapshot
 from dashtam.domain.accounts.repository import AccountUpsert
 from dashtam.domain.audit import AuditContext
 from dashtam.domain.imports.statement import ParsedTransaction
-from dashtam.domain.protocols.password_hasher import PasswordHasher
 from dashtam.domain.transactions.entities import Transaction, TransactionStatus
 from dashtam.domain.transactions.repository import TransactionCursor, TransactionQuery
 from dashtam.infrastructure.logging.setup import get_logger
 from dashtam.infrastructure.persistence import unit_of_work
 from dashtam.infrastructure.persistence.types import DecimalAmount
 from dashtam.infrastructure.persistence.unit_of_work import SqlUnitOfWork
-from dashtam.infrastructure.security.password_hasher import Argon2PasswordHasher
-
-
-class FastContainer(Container):
-    @cached_property
-    def password_hasher(self) -> PasswordHasher:
-        return Argon2PasswordHasher(memory_cost_kib=8, time_cost=1)
-
-
-@pytest.fixture
-async def container(settings: Settings) -> AsyncIterator[Container]:
-    built = FastContainer(settings)
-    try:
-        yield built
-    finally:
-        await built.aclose()
 
 
 def uow(container: Container) -> SqlUnitOfWork:

@@ -24,15 +24,12 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cached_property
 from typing import Any
 from uuid import UUID
 
-import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -40,13 +37,10 @@ from sqlalchemy import select
 from dashtam.application.finance.commands import CreateConnection, ImportReport, ImportStatement
 from dashtam.application.users.commands import RegisterUser
 from dashtam.bootstrap import Container
-from dashtam.core.config import Settings
 from dashtam.core.result import Success
 from dashtam.domain.audit import AuditContext
 from dashtam.domain.imports.statement import CsvOptions
-from dashtam.domain.protocols.password_hasher import PasswordHasher
 from dashtam.infrastructure.persistence.models.finance import AccountModel, TransactionModel
-from dashtam.infrastructure.security.password_hasher import Argon2PasswordHasher
 from tests.integration.import_properties_support import (
     CsvStyle,
     OfxStyle,
@@ -70,21 +64,6 @@ PROPERTY = settings(
 )
 _emails = itertools.count()
 Days = tuple[date, date]
-
-
-class FastContainer(Container):
-    @cached_property
-    def password_hasher(self) -> PasswordHasher:
-        return Argon2PasswordHasher(memory_cost_kib=8, time_cost=1)
-
-
-@pytest.fixture
-async def container(settings: Settings) -> AsyncIterator[Container]:
-    built = FastContainer(settings)
-    try:
-        yield built
-    finally:
-        await built.aclose()
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -25,12 +23,10 @@ from dashtam.application.finance.commands import (
 from dashtam.application.finance.imports import ImportStatementHandler
 from dashtam.application.users.commands import RegisterUser
 from dashtam.bootstrap import Container
-from dashtam.core.config import Settings
 from dashtam.core.errors import ConflictError, Error, NotFoundError
 from dashtam.core.result import Failure, Success
 from dashtam.domain.audit import AuditContext
 from dashtam.domain.imports.statement import CsvOptions
-from dashtam.domain.protocols.password_hasher import PasswordHasher
 from dashtam.domain.transactions.repository import TransactionQuery
 from dashtam.infrastructure.importers.factory import StatementParsers
 from dashtam.infrastructure.persistence.models.audit import AuditLogModel
@@ -39,25 +35,9 @@ from dashtam.infrastructure.persistence.models.finance import (
     BalanceSnapshotModel,
     TransactionModel,
 )
-from dashtam.infrastructure.security.password_hasher import Argon2PasswordHasher
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "imports"
 _emails = itertools.count()
-
-
-class FastContainer(Container):
-    @cached_property
-    def password_hasher(self) -> PasswordHasher:
-        return Argon2PasswordHasher(memory_cost_kib=8, time_cost=1)
-
-
-@pytest.fixture
-async def container(settings: Settings) -> AsyncIterator[Container]:
-    built = FastContainer(settings)
-    try:
-        yield built
-    finally:
-        await built.aclose()
 
 
 async def new_connection(container: Container, provider: str = "ofx-file") -> tuple[UUID, UUID]:

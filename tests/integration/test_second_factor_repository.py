@@ -4,30 +4,16 @@ under concurrency, paging for re-sealing, removal."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from uuid import UUID
-
-import pytest
 
 from dashtam.application.users.commands import RegisterUser
 from dashtam.bootstrap import Container
 from dashtam.core.clock import utcnow
-from dashtam.core.config import Settings
 from dashtam.core.result import Success
 from dashtam.domain.auth.second_factor import MfaChallenge, RecoveryCode, TotpFactor
 from dashtam.infrastructure.logging.setup import get_logger
 from dashtam.infrastructure.persistence.unit_of_work import SqlUnitOfWork
-from tests.api.support import FastContainer
-
-
-@pytest.fixture
-async def container(settings: Settings) -> AsyncIterator[Container]:
-    built = FastContainer(settings)
-    try:
-        yield built
-    finally:
-        await built.aclose()
 
 
 def uow(container: Container) -> SqlUnitOfWork:

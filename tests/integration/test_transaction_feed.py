@@ -3,7 +3,6 @@ pages mirror the database exactly, and users see only their own changes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date
 from uuid import UUID
@@ -12,7 +11,6 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from dashtam.bootstrap import Container
-from dashtam.core.config import Settings
 from dashtam.core.result import Success
 from dashtam.domain.accounts.entities import Account
 from dashtam.domain.transactions.entities import TransactionStatus
@@ -26,7 +24,6 @@ from dashtam.infrastructure.persistence.models import (
 )
 from tests.integration.feed_support import Mirror, comparable, feed_page, truth
 from tests.integration.test_finance_repositories import (
-    FastContainer,
     account_data,
     new_owner,
     tx,
@@ -34,15 +31,6 @@ from tests.integration.test_finance_repositories import (
     upsert,
     upsert_account,
 )
-
-
-@pytest.fixture
-async def container(settings: Settings) -> AsyncIterator[Container]:
-    built = FastContainer(settings)
-    try:
-        yield built
-    finally:
-        await built.aclose()
 
 
 @pytest.fixture

@@ -8,17 +8,14 @@ wait for each other's rows do not deadlock on the feed's lock.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
 from dashtam.bootstrap import Container
-from dashtam.core.config import Settings
 from dashtam.core.result import Success
 from dashtam.domain.accounts.entities import Account
 from tests.integration.feed_support import Mirror, comparable, truth
 from tests.integration.test_finance_repositories import (
-    FastContainer,
     account_data,
     new_owner,
     tx,
@@ -28,15 +25,6 @@ from tests.integration.test_finance_repositories import (
 )
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"])
-
-
-@pytest.fixture
-async def container(settings: Settings) -> AsyncIterator[Container]:
-    built = FastContainer(settings)
-    try:
-        yield built
-    finally:
-        await built.aclose()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ plan is read back with EXPLAIN ANALYZE, not timed."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,14 +13,12 @@ import pytest
 from sqlalchemy import text as sql
 
 from dashtam.bootstrap import Container
-from dashtam.core.config import Settings
 from dashtam.domain.accounts.entities import Account
 from dashtam.domain.transactions.feed import WalkKey
 from dashtam.domain.transactions.repository import TransactionCursor, TransactionQuery
 from dashtam.infrastructure.persistence.repositories.transaction_feed import walk_statement
 from dashtam.infrastructure.persistence.repositories.transaction_search import search_statement
 from tests.integration.test_finance_repositories import (
-    FastContainer,
     account_data,
     new_owner,
     search,
@@ -34,15 +32,6 @@ pytestmark = pytest.mark.parametrize("backend", ["postgresql"])  # SQLite has no
 ACCOUNTS = 3
 ROWS_PER_ACCOUNT = 400
 PAGE = 10
-
-
-@pytest.fixture
-async def container(settings: Settings) -> AsyncIterator[Container]:
-    built = FastContainer(settings)
-    try:
-        yield built
-    finally:
-        await built.aclose()
 
 
 def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
