@@ -32,6 +32,7 @@ pytestmark = pytest.mark.parametrize("backend", ["postgresql"])  # SQLite has no
 ACCOUNTS = 3
 ROWS_PER_ACCOUNT = 400
 PAGE = 10
+FIRST_DAY = date(2020, 1, 1)
 
 
 def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -69,9 +70,6 @@ async def _rows_read(container: Container, statement: Any, params: dict[str, Any
     )
 
 
-FIRST_DAY = date(2020, 1, 1)
-
-
 async def _histories(container: Container, email: str) -> list[Account]:
     """A user with ACCOUNTS accounts of ROWS_PER_ACCOUNT transactions each, analyzed."""
     user, connection = await new_owner(container, email)
@@ -94,7 +92,7 @@ async def test_a_page_reads_a_page_per_account_not_the_whole_history(
     container: Container,
 ) -> None:
     accounts = await _histories(container, "owner@example.com")
-    user, first_day = accounts[0].user_id, FIRST_DAY
+    user = accounts[0].user_id
 
     everyone = TransactionQuery(user_id=user)
     assert await _transactions_read(container, everyone) <= PAGE * ACCOUNTS
@@ -103,7 +101,7 @@ async def test_a_page_reads_a_page_per_account_not_the_whole_history(
     assert await _transactions_read(container, everyone, cursor) <= PAGE * ACCOUNTS
     one = TransactionQuery(user_id=user, account_id=accounts[1].id)
     assert await _transactions_read(container, one) <= PAGE
-    recent = TransactionQuery(user_id=user, posted_from=first_day + timedelta(days=600))
+    recent = TransactionQuery(user_id=user, posted_from=FIRST_DAY + timedelta(days=600))
     assert await _transactions_read(container, recent) <= PAGE * ACCOUNTS
 
 

@@ -2,10 +2,10 @@
 
 Every list request runs a search, and building the SELECT (joins, conditions, ordering) cost
 more CPU than PostgreSQL spent running it. The statement depends only on *which* filters are
-set (and the dialect, for the text filter), never on their values, which travel as bound
-parameters: so one statement per shape is built on first use and kept. The shapes are a small
-fixed set (each filter set or not, three transfer filters, two dialects), so the cache is
-bounded. Columns are the tables' own (Core), not the ORM's: the rows skip the ORM's loading.
+set and on the dialect, never on their values, which travel as bound parameters: so one
+statement per shape is built on first use and kept. The shapes are a small fixed set (each
+filter set or not, three transfer filters, two dialects), so the cache is bounded. Columns are
+the tables' own (Core), not the ORM's: the rows skip the ORM's loading.
 
 On PostgreSQL the newest rows are taken per account, in a LATERAL subquery that walks the
 ``(account_id, posted_on, id)`` index backwards and stops at the limit; the page is then the
@@ -36,9 +36,8 @@ from dashtam.infrastructure.persistence.sql import LIKE_ESCAPE, contains_pattern
 
 _T = cast(Table, TransactionModel.__table__)
 _A = cast(Table, AccountModel.__table__)
-# Every shape, for every dialect, fits: 2^5 filters x text none/sqlite/other x 3 x 2 cursor
-# x 2 (per account or not).
-_SHAPES = 2**5 * 3 * 3 * 2 * 2
+# Every shape fits: 2^5 filters x text or not x 3 transfer filters x cursor or not x 2 dialects.
+_SHAPES = 2**5 * 2 * 3 * 2 * 2
 
 
 class _Shape(NamedTuple):
@@ -47,10 +46,10 @@ class _Shape(NamedTuple):
     posted_to: bool
     min_amount: bool
     max_amount: bool
-    text: str | None  # None: no text filter; else how the dialect matches it ("sqlite"/"ilike")
+    text: bool
     transfers: TransferFilter
     after: bool
-    per_account: bool  # PostgreSQL: newest rows per account (LATERAL), then the page
+    dialect: str  # PostgreSQL: newest rows per account (LATERAL); SQLite: its text matching
 
 
 def search_statement(
@@ -63,10 +62,10 @@ def search_statement(
         posted_to=query.posted_to is not None,
         min_amount=query.min_amount is not None,
         max_amount=query.max_amount is not None,
-        text=("sqlite" if dialect == "sqlite" else "ilike") if query.text else None,
+        text=bool(query.text),
         transfers=query.transfers,
         after=after is not None,
-        per_account=dialect == "postgresql",
+        dialect=dialect,
     )
     params: dict[str, Any] = {"user_id": query.user_id, "limit": limit}
     if shape.account:
@@ -89,7 +88,7 @@ def search_statement(
 @lru_cache(maxsize=_SHAPES)
 def _statement(shape: _Shape) -> Select[Any]:
     rows = select(*ENTITY_COLUMNS).where(*_conditions(shape))
-    if not shape.per_account:
+    if shape.dialect != "postgresql":
         return _newest_first(
             rows.join_from(_T, _A, _A.c.id == _T.c.account_id).where(
                 _A.c.user_id == bindparam("user_id")
@@ -122,9 +121,9 @@ def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
         conditions.append(c.amount >= bindparam("min_amount"))
     if shape.max_amount:
         conditions.append(c.amount <= bindparam("max_amount"))
-    if shape.text is not None:
+    if shape.text:
         needle = bindparam("needle", type_=c.description.type)
-        sqlite = shape.text == "sqlite"
+        sqlite = shape.dialect == "sqlite"
         conditions.append(
             or_(*(_icontains(column, needle, sqlite=sqlite) for column in _TEXT_COLUMNS))
         )
